@@ -1,0 +1,115 @@
+#include "escape.h"
+
+#include <ctype.h>
+#include <string.h>
+
+void esc_html(struct buf *out, const char *s, size_t len)
+{
+	size_t i, start = 0;
+	const char *rep;
+
+	for (i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default: continue;
+		}
+		buf_add(out, s + start, i - start);
+		buf_puts(out, rep);
+		start = i + 1;
+	}
+	buf_add(out, s + start, len - start);
+}
+
+void esc_xml(struct buf *out, const char *s, size_t len)
+{
+	size_t i, start = 0;
+	const char *rep;
+
+	for (i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		default: continue;
+		}
+		buf_add(out, s + start, i - start);
+		buf_puts(out, rep);
+		start = i + 1;
+	}
+	buf_add(out, s + start, len - start);
+}
+
+void esc_url(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '&')
+			buf_puts(out, "&amp;");
+		else if (c == '%' && i + 2 < len + 0 && isxdigit((unsigned char)s[i + 1]) &&
+		         isxdigit((unsigned char)s[i + 2]))
+			buf_putc(out, '%');
+		else if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\'' || c == '<' ||
+		         c == '>' || c == '\\' || c == '`' || c == '%') {
+			buf_putc(out, '%');
+			buf_putc(out, hex[c >> 4]);
+			buf_putc(out, hex[c & 15]);
+		} else
+			buf_putc(out, (char)c);
+	}
+}
+
+void esc_json(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"': buf_puts(out, "\\\""); break;
+		case '\\': buf_puts(out, "\\\\"); break;
+		case '\n': buf_puts(out, "\\n"); break;
+		case '\r': buf_puts(out, "\\r"); break;
+		case '\t': buf_puts(out, "\\t"); break;
+		case '<': buf_puts(out, "\\u003c"); break;
+		case '>': buf_puts(out, "\\u003e"); break;
+		case '&': buf_puts(out, "\\u0026"); break;
+		default:
+			if (c < 0x20) {
+				buf_puts(out, "\\u00");
+				buf_putc(out, hex[c >> 4]);
+				buf_putc(out, hex[c & 15]);
+			} else
+				buf_putc(out, (char)c);
+		}
+	}
+}
+
+int url_is_safe(const char *url)
+{
+	static const char *const ok[] = {"http:", "https:", "mailto:", "tel:"};
+	const char *p;
+	size_t i, n;
+
+	/* a scheme is letters, digits, + - . before the first ':' that comes
+	 * before any / ? # */
+	for (p = url; *p && *p != ':' && *p != '/' && *p != '?' && *p != '#'; p++)
+		;
+	if (*p != ':')
+		return 1;
+	n = (size_t)(p - url) + 1;
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (strlen(ok[i]) == n && strncasecmp(url, ok[i], n) == 0)
+			return 1;
+	return 0;
+}
