@@ -1,0 +1,101 @@
+# Okienko - static portal generator (bin/portal) and form daemon (bin/formd).
+#
+#   make            build bin/portal
+#   make run        install what is missing, build, generate the demo portal, serve it
+#   make test       install test needs, build, run every test
+#   make SANITIZE=1 test   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      generator vs Hugo on a 10,000-page corpus (../shared/bench)
+
+CC      ?= cc
+PKGS    := libcmark libgit2
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread
+CFLAGS  += -MMD -MP -Icommon -Igenerator
+LDLIBS  += -pthread
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+OBJ     := build/obj-san
+else
+OBJ     := build/obj
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+COMMON_SRC := $(wildcard common/*.c)
+GEN_SRC    := $(filter-out generator/main.c,$(wildcard generator/*.c))
+TEST_SRC   := $(wildcard tests/unit/test_*.c)
+TEST_HELP  := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(OBJ)/%.o)
+GEN_OBJ    := $(GEN_SRC:%.c=$(OBJ)/%.o)
+HELP_OBJ   := $(TEST_HELP:%.c=$(OBJ)/%.o)
+TEST_BIN   := $(TEST_SRC:tests/unit/%.c=$(OBJ)/tests/%)
+
+.PHONY: all deps deps-test run test unit check-format format bench clean FORCE
+
+all: bin/portal
+
+deps:
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(OBJ)/libcommon.a: $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OBJ)/libgen.a: $(GEN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^ $(if $(GEN_OBJ),,$(OBJ)/common/err.o)
+
+# Relinked on every make so that switching SANITIZE never leaves a stale binary.
+bin/portal: $(OBJ)/generator/main.o $(OBJ)/libgen.a $(OBJ)/libcommon.a FORCE
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(OBJ)/generator/main.o $(OBJ)/libgen.a $(OBJ)/libcommon.a $(PKG_LIBS) $(LDLIBS)
+
+$(OBJ)/tests/%: tests/unit/%.c $(HELP_OBJ) $(OBJ)/libgen.a $(OBJ)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(HELP_OBJ) $(OBJ)/libgen.a $(OBJ)/libcommon.a $(PKG_LIBS) $(CMOCKA_LIBS) -lm $(LDLIBS)
+
+# fuzz harnesses, run without libFuzzer by tests/fuzz/driver.c (make test)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OBJ)/fuzz/%)
+
+$(OBJ)/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c $(OBJ)/libgen.a $(OBJ)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/driver.c $(OBJ)/libgen.a $(OBJ)/libcommon.a $(PKG_LIBS) -lm $(LDLIBS)
+
+unit: $(TEST_BIN)
+
+test: deps-test bin/portal $(TEST_BIN) $(FUZZ_BIN)
+	@OBJ=$(OBJ) sh tests/run.sh
+
+run: deps bin/portal
+	@sh scripts/run.sh
+
+bench: deps bin/portal
+	@sh scripts/bench.sh
+
+check-format:
+	@clang-format --dry-run --Werror common/*.[ch] generator/*.[ch] tests/unit/*.[ch]
+
+format:
+	clang-format -i common/*.[ch] generator/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build bin
+
+FORCE:
+
+.SECONDARY:
+
+-include $(shell find build -name '*.d' 2>/dev/null)

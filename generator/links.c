@@ -1,0 +1,346 @@
+#include "links.h"
+
+#include "escape.h"
+#include "render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int path_join(struct buf *out, const char *base, size_t baselen, const char *rel, size_t rellen)
+{
+	size_t start = out->len;
+	const char *parts[2] = {base, rel};
+	size_t lens[2] = {baselen, rellen};
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		const char *p = parts[k], *end = p + lens[k];
+
+		while (p < end) {
+			const char *slash = memchr(p, '/', (size_t)(end - p));
+			size_t n = slash ? (size_t)(slash - p) : (size_t)(end - p);
+
+			if (n == 0 || (n == 1 && p[0] == '.')) {
+				/* skip */
+			} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+				size_t l = out->len;
+
+				if (l == start)
+					return -1;
+				l--; /* the '/' ending the last segment */
+				while (l > start && out->ptr[l - 1] != '/')
+					l--;
+				buf_truncate(out, l);
+			} else {
+				buf_add(out, p, n);
+				if (slash || k == 0)
+					buf_putc(out, '/');
+			}
+			p += n + (slash ? 1 : 0);
+		}
+	}
+	return 0;
+}
+
+static int add_anchor(struct page *from, struct page *target, const char *a, size_t n, int line,
+                      int col, struct err *e)
+{
+	struct anchor_ref *v = realloc(from->anchors, (from->nanchors + 1) * sizeof *v);
+
+	if (!v)
+		return err_set(e, "out of memory");
+	from->anchors = v;
+	v[from->nanchors].target = target;
+	v[from->nanchors].anchor = strndup(a, n);
+	v[from->nanchors].line = line;
+	v[from->nanchors].col = col;
+	if (!v[from->nanchors].anchor)
+		return err_set(e, "out of memory");
+	from->nanchors++;
+	return 0;
+}
+
+static int has_scheme(const char *s)
+{
+	const char *p = s;
+
+	while (*p && *p != ':' && *p != '/' && *p != '?' && *p != '#')
+		p++;
+	return *p == ':' && p > s;
+}
+
+/* A URL on this site: a page ("/a/b/", also without the final '/') or a
+ * published file. Sets *page when it is a page. */
+static int site_has(struct site *s, const char *u, size_t n, struct page **page)
+{
+	struct page *p = strmap_getn(&s->by_url, u, n);
+
+	*page = NULL;
+	if (p) {
+		*page = p;
+		return 1;
+	}
+	if (strmap_getn(&s->statics, u, n))
+		return 1;
+	if (n > 0 && u[n - 1] != '/') {
+		struct buf b = BUF_INIT;
+
+		buf_add(&b, u, n);
+		buf_putc(&b, '/');
+		p = strmap_getn(&s->by_url, b.ptr, b.len);
+		buf_free(&b);
+		if (p) {
+			*page = p;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int link_resolve(void *ctx, const char *dest, int is_image, int line, int col, struct buf *out,
+                 struct err *e)
+{
+	struct link_ctx *lc = ctx;
+	struct site *s = lc->site;
+	struct page *p = lc->page, *target = NULL;
+	const char *file = p->src->path, *hash, *q;
+	size_t pathlen, dl = strlen(dest);
+	struct buf b = BUF_INIT;
+	int ret = -1;
+
+	if (dl == 0)
+		return err_at(e, file, line, col, "empty link");
+	if (dest[0] == '#')
+		return add_anchor(p, p, dest + 1, dl - 1, line, col, e);
+	if (has_scheme(dest) || (dest[0] == '/' && dest[1] == '/')) {
+		if (is_image)
+			return err_at(e, file, line, col,
+			              "image from another host '%s': pages load nothing from other "
+			              "hosts, put the file in content/",
+			              dest);
+		return 0;
+	}
+	hash = strchr(dest, '#');
+	q = strchr(dest, '?');
+	pathlen = (size_t)((q && (!hash || q < hash)) ? q - dest : hash ? hash - dest : (long)dl);
+	if (dest[0] != '/' && pathlen > 3 &&
+	    (memcmp(dest + pathlen - 3, ".md", 3) == 0 ||
+	     (pathlen > 5 && memcmp(dest + pathlen - 5, ".toml", 5) == 0))) {
+		/* a content file, relative to this file's folder */
+		const char *slash = strrchr(p->rel, '/');
+		size_t base = slash ? (size_t)(slash - p->rel) : 0;
+
+		if (path_join(&b, p->rel, base, dest, pathlen) < 0) {
+			err_at(e, file, line, col, "link '%s' leaves content/", dest);
+			goto out;
+		}
+		if (buf_failed(&b))
+			goto oom;
+		target = strmap_get(&s->by_rel, b.ptr);
+		if (!target) {
+			err_at(e, file, line, col, "link to a missing page '%s' (no content/%s)", dest,
+			       b.ptr);
+			goto out;
+		}
+		buf_puts(out, target->url);
+	} else {
+		/* a URL: relative to this page's URL, or root-relative */
+		buf_putc(&b, '/');
+		if (dest[0] == '/') {
+			if (path_join(&b, "", 0, dest + 1, pathlen - 1) < 0)
+				goto leaves;
+		} else if (path_join(&b, p->url + 1, strlen(p->url + 1), dest, pathlen) < 0)
+			goto leaves;
+		if (pathlen > 0 && dest[pathlen - 1] == '/' && b.len > 1 && b.ptr[b.len - 1] != '/')
+			buf_putc(&b, '/');
+		if (buf_failed(&b))
+			goto oom;
+		if (!site_has(s, b.ptr, b.len, &target)) {
+			err_at(e, file, line, col, "link to a missing page or file '%s' (%s)", dest,
+			       b.ptr);
+			goto out;
+		}
+		buf_add(out, b.ptr, b.len);
+	}
+	if (hash) {
+		if (target && hash[1] && add_anchor(p, target, hash + 1, strlen(hash + 1), line, col, e) < 0)
+			goto out;
+		buf_puts(out, hash);
+	}
+	ret = buf_failed(out) ? err_set(e, "out of memory") : 0;
+	goto out;
+leaves:
+	err_at(e, file, line, col, "link '%s' leaves the site", dest);
+	goto out;
+oom:
+	err_set(e, "out of memory");
+out:
+	buf_free(&b);
+	return ret;
+}
+
+static const char *arg(const struct md_sc *sc, const char *key, int pos)
+{
+	int i, n = 0;
+
+	for (i = 0; i < sc->nargs; i++) {
+		if (key && strcmp(sc->args[i].key, key) == 0)
+			return sc->args[i].value;
+		if (!key && sc->args[i].key[0] == '\0' && n++ == pos)
+			return sc->args[i].value;
+	}
+	return NULL;
+}
+
+static void open_id(struct buf *out, const char *tag, const char *id)
+{
+	buf_printf(out, "<%s", tag);
+	if (id) {
+		buf_puts(out, " id=\"");
+		esc_html(out, id, strlen(id));
+		buf_putc(out, '"');
+	}
+}
+
+static int sc_param(struct link_ctx *lc, const struct md_sc *sc, struct buf *out, struct err *e)
+{
+	const char *key = arg(sc, NULL, 0), *id = arg(sc, "id", 0), *link = arg(sc, "link", 0);
+	const struct val *params = val_get(lc->site->config, "params"), *v;
+	const char *file = lc->page->src->path;
+	struct buf text = BUF_INIT;
+	int ret = -1;
+
+	if (!key)
+		return err_at(e, file, sc->line, sc->col, "param: which? {{< param \"admin.name\" >}}");
+	v = params ? val_path(params, key) : NULL;
+	if (!v)
+		return err_at(e, file, sc->line, sc->col, "param '%s' is not in site.toml [params]",
+		              key);
+	if (v->type == VAL_STRING || v->type == VAL_DATETIME)
+		buf_add(&text, v->u.str.s, v->u.str.len);
+	else if (v->type == VAL_INT)
+		buf_printf(&text, "%lld", v->u.i);
+	else
+		return err_at(e, file, sc->line, sc->col, "param '%s' is a %s, not text", key,
+		              val_type_name(v->type));
+	if (link && strcmp(link, "mailto") != 0 && strcmp(link, "tel") != 0) {
+		err_at(e, file, sc->line, sc->col, "param: link must be \"mailto\" or \"tel\"");
+		goto out;
+	}
+	if (link) {
+		open_id(out, "a", id);
+		buf_printf(out, " href=\"%s:", link);
+		if (strcmp(link, "tel") == 0) {
+			size_t i;
+
+			buf_puts(out, "+48");
+			for (i = 0; i < text.len; i++)
+				if (text.ptr[i] >= '0' && text.ptr[i] <= '9')
+					buf_putc(out, text.ptr[i]);
+		} else
+			esc_url(out, text.ptr, text.len);
+		buf_puts(out, "\">");
+		esc_html(out, text.ptr, text.len);
+		buf_puts(out, "</a>");
+	} else if (id) {
+		open_id(out, "span", id);
+		buf_putc(out, '>');
+		esc_html(out, text.ptr, text.len);
+		buf_puts(out, "</span>");
+	} else
+		esc_html(out, text.ptr, text.len);
+	ret = 0;
+out:
+	buf_free(&text);
+	return ret;
+}
+
+static int sc_date(struct link_ctx *lc, const struct md_sc *sc, struct buf *out, struct err *e)
+{
+	const char *which = arg(sc, NULL, 0), *id = arg(sc, "id", 0);
+	const struct page *p = lc->page;
+	struct buf d = BUF_INIT;
+
+	if (!which)
+		return err_at(e, p->src->path, sc->line, sc->col,
+		              "date: which? \"created\", \"lastmod\" or YYYY-MM-DD");
+	if (strcmp(which, "created") == 0)
+		site_date(&d, p->created, p->created_off);
+	else if (strcmp(which, "lastmod") == 0)
+		site_date(&d, p->lastmod, p->lastmod_off);
+	else if (strlen(which) == 10 && which[4] == '-' && which[7] == '-' &&
+	         strspn(which, "0123456789-") == 10)
+		buf_puts(&d, which);
+	else
+		return err_at(e, p->src->path, sc->line, sc->col,
+		              "date: \"%s\" is not \"created\", \"lastmod\" or YYYY-MM-DD", which);
+	open_id(out, "time", id);
+	buf_printf(out, " datetime=\"%s\">%s</time>", d.ptr, d.ptr);
+	buf_free(&d);
+	return 0;
+}
+
+static int office_card(struct link_ctx *lc, const struct page *office, struct buf *out,
+                       struct err *e)
+{
+	const struct mst *t = theme_partial(lc->site->theme, "office-card");
+	struct val *v;
+	int ret;
+
+	if (!t)
+		return err_set(e, "%spartials/office-card.mustache: missing (needed by the office "
+		                  "shortcodes)",
+		               lc->site->theme->dir);
+	v = office_val(lc->site, office);
+	if (!v)
+		return err_set(e, "out of memory");
+	{
+		const struct val *stack[2] = {lc->site->base, v};
+
+		ret = mst_render(t, stack, 2, &lc->site->theme->env, out, e);
+	}
+	val_free(v);
+	return ret;
+}
+
+int shortcode_render(void *ctx, const struct md_sc *sc, struct buf *out, struct err *e)
+{
+	struct link_ctx *lc = ctx;
+	const char *file = lc->page->src->path;
+
+	if (strcmp(sc->name, "param") == 0)
+		return sc_param(lc, sc, out, e);
+	if (strcmp(sc->name, "date") == 0)
+		return sc_date(lc, sc, out, e);
+	if (strcmp(sc->name, "office") == 0) {
+		const char *slug = arg(sc, NULL, 0);
+		struct buf rel = BUF_INIT;
+		struct page *o;
+
+		if (!slug)
+			return err_at(e, file, sc->line, sc->col, "office: which? {{< office \"slug\" >}}");
+		buf_printf(&rel, "urzedy/%s.md", slug);
+		o = strmap_get(&lc->site->by_rel, rel.ptr);
+		buf_free(&rel);
+		if (!o || o->kind != PK_OFFICE)
+			return err_at(e, file, sc->line, sc->col,
+			              "office '%s': no office at content/urzedy/%s.md", slug, slug);
+		return office_card(lc, o, out, e);
+	}
+	if (strcmp(sc->name, "offices") == 0) {
+		size_t i;
+
+		buf_puts(out, "<div class=\"offices\">\n");
+		for (i = 0; i < lc->site->noffices; i++) {
+			const struct page *o = lc->site->offices[i];
+
+			if (strcmp(val_get_str(val_get(o->fm, "office"), "kind", ""), "administrator") == 0)
+				continue;
+			if (office_card(lc, o, out, e) < 0)
+				return -1;
+		}
+		buf_puts(out, "</div>\n");
+		return 0;
+	}
+	return err_at(e, file, sc->line, sc->col, "unknown shortcode '%s'", sc->name);
+}

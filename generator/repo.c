@@ -1,0 +1,638 @@
+#include "repo.h"
+
+#include "buf.h"
+#include "fsutil.h"
+#include "strmap.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct priv {
+	git_repository *git;
+	git_oid *oids; /* blob of each file, by index, while reading */
+	size_t noids;
+	char **owned; /* work-tree file contents */
+	size_t nowned;
+	int threads;
+};
+
+static int git_err(struct err *e, const char *what)
+{
+	const git_error *g = git_error_last();
+
+	return err_set(e, "%s: %s", what, g && g->message ? g->message : "unknown libgit2 error");
+}
+
+static int interesting_top(const char *root, const char *name)
+{
+	return root[0] == '\0' &&
+	       (strcmp(name, "content") == 0 || strcmp(name, "themes") == 0 ||
+	        strcmp(name, "site.toml") == 0);
+}
+
+struct walk {
+	struct repo *r;
+	struct priv *p;
+	size_t cap;
+	struct err *e;
+};
+
+static size_t r_nfiles(const struct walk *w) { return w->r->nfiles; }
+
+static struct rfile *add_file(struct walk *w, const char *path)
+{
+	struct repo *r = w->r;
+	struct rfile *f;
+
+	if (r->nfiles == REPO_MAX_FILES) {
+		err_set(w->e, "too many files (limit %d)", REPO_MAX_FILES);
+		return NULL;
+	}
+	if (r->nfiles == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+
+		f = realloc(r->files, cap * sizeof *f);
+		if (!f) {
+			err_set(w->e, "out of memory");
+			return NULL;
+		}
+		r->files = f;
+		w->cap = cap;
+	}
+	f = &r->files[r->nfiles];
+	memset(f, 0, sizeof *f);
+	f->path = strdup(path);
+	if (!f->path) {
+		err_set(w->e, "out of memory");
+		return NULL;
+	}
+	r->nfiles++;
+	return f;
+}
+
+static int tree_cb(const char *root, const git_tree_entry *ent, void *payload)
+{
+	struct walk *w = payload;
+	const char *name = git_tree_entry_name(ent);
+	git_object_t type = git_tree_entry_type(ent);
+	struct buf path = BUF_INIT;
+	struct rfile *f;
+	int ret = -1;
+
+	if (root[0] == '\0' && !interesting_top(root, name))
+		return 1; /* skip */
+	if (type != GIT_OBJECT_BLOB)
+		return 0; /* trees are walked into; submodules are not content */
+	if (root[0] == '\0' && strcmp(name, "site.toml") != 0)
+		return 0;
+	buf_puts(&path, root);
+	buf_puts(&path, name);
+	if (buf_failed(&path)) {
+		err_set(w->e, "out of memory");
+		return -1;
+	}
+	if (git_tree_entry_filemode(ent) == GIT_FILEMODE_LINK) {
+		err_set(w->e, "%s: symbolic links are not content", path.ptr);
+		goto out;
+	}
+	f = add_file(w, path.ptr);
+	if (!f)
+		goto out;
+	if (w->p->noids < r_nfiles(w)) {
+		git_oid *o = realloc(w->p->oids, w->cap * sizeof *o);
+
+		if (!o) {
+			err_set(w->e, "out of memory");
+			goto out;
+		}
+		w->p->oids = o;
+		w->p->noids = w->cap;
+	}
+	git_oid_cpy(&w->p->oids[w->r->nfiles - 1], git_tree_entry_id(ent));
+	git_oid_tostr(f->oid, sizeof f->oid, git_tree_entry_id(ent));
+	ret = 0;
+out:
+	buf_free(&path);
+	return ret;
+}
+
+/* Blob contents are read by several threads, each with a repository
+ * handle of its own (libgit2 objects are not shared between threads);
+ * inflating 10,000 blobs is the biggest part of reading a commit. */
+struct reader {
+	struct repo *r;
+	const char *gitdir;
+	atomic_size_t next;
+	pthread_mutex_t lock;
+	int failed;
+	struct err *e;
+};
+
+static void *read_blobs(void *arg)
+{
+	struct reader *rd = arg;
+	struct priv *p = rd->r->priv;
+	git_repository *git = NULL;
+	struct err e;
+	size_t i;
+
+	e.msg[0] = '\0';
+	if (git_repository_open_ext(&git, rd->gitdir, GIT_REPOSITORY_OPEN_NO_SEARCH |
+	                                                  GIT_REPOSITORY_OPEN_BARE, NULL) < 0) {
+		git_err(&e, rd->gitdir);
+		goto fail;
+	}
+	while ((i = atomic_fetch_add(&rd->next, 1)) < rd->r->nfiles) {
+		struct rfile *f = &rd->r->files[i];
+		git_blob *blob = NULL;
+		size_t len;
+		char *data;
+
+		if (git_blob_lookup(&blob, git, &p->oids[i]) < 0) {
+			git_err(&e, f->path);
+			goto fail;
+		}
+		len = (size_t)git_blob_rawsize(blob);
+		if (len > REPO_MAX_FILE) {
+			git_blob_free(blob);
+			err_set(&e, "%s: file too large (limit %u bytes)", f->path, REPO_MAX_FILE);
+			goto fail;
+		}
+		data = malloc(len + 1);
+		if (!data) {
+			git_blob_free(blob);
+			err_set(&e, "out of memory");
+			goto fail;
+		}
+		memcpy(data, git_blob_rawcontent(blob), len);
+		data[len] = '\0';
+		git_blob_free(blob);
+		f->data = data;
+		f->len = len;
+	}
+	git_repository_free(git);
+	return NULL;
+fail:
+	git_repository_free(git);
+	pthread_mutex_lock(&rd->lock);
+	if (!rd->failed) {
+		rd->failed = 1;
+		*rd->e = e;
+	}
+	pthread_mutex_unlock(&rd->lock);
+	atomic_store(&rd->next, rd->r->nfiles);
+	return NULL;
+}
+
+static int read_all_blobs(struct repo *r, int threads, struct err *e)
+{
+	struct priv *p = r->priv;
+	struct reader rd;
+	pthread_t th[16];
+	int i, started = 0;
+
+	rd.r = r;
+	rd.gitdir = git_repository_path(p->git);
+	atomic_init(&rd.next, 0);
+	pthread_mutex_init(&rd.lock, NULL);
+	rd.failed = 0;
+	rd.e = e;
+	if (threads > 16)
+		threads = 16;
+	if ((size_t)threads > r->nfiles / 64 + 1)
+		threads = (int)(r->nfiles / 64 + 1);
+	for (i = 1; i < threads; i++)
+		if (pthread_create(&th[started], NULL, read_blobs, &rd) == 0)
+			started++;
+	read_blobs(&rd);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&rd.lock);
+	return rd.failed ? -1 : 0;
+}
+
+/* Reads a work-tree folder recursively (for --worktree previews). */
+static int read_dir(struct walk *w, const char *top, const char *rel)
+{
+	struct buf full = BUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	int ret = -1;
+
+	buf_printf(&full, "%s/%s", top, rel);
+	d = opendir(full.ptr);
+	if (!d) {
+		ret = 0; /* a missing folder is an empty one */
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct buf sub = BUF_INIT, fp = BUF_INIT;
+		struct stat st;
+		int r = 0;
+
+		if (de->d_name[0] == '.')
+			continue;
+		buf_printf(&sub, "%s/%s", rel, de->d_name);
+		buf_printf(&fp, "%s/%s", top, sub.ptr);
+		if (lstat(fp.ptr, &st) < 0)
+			r = 0;
+		else if (S_ISDIR(st.st_mode))
+			r = read_dir(w, top, sub.ptr);
+		else if (S_ISREG(st.st_mode)) {
+			size_t len;
+			char *data = fs_read(fp.ptr, REPO_MAX_FILE, &len, w->e);
+			struct rfile *f;
+			char **no;
+
+			if (!data)
+				r = -1;
+			else if (!(no = realloc(w->p->owned, (w->p->nowned + 1) * sizeof *no))) {
+				free(data);
+				r = err_set(w->e, "out of memory");
+			} else {
+				w->p->owned = no;
+				no[w->p->nowned++] = data;
+				f = add_file(w, sub.ptr);
+				if (!f)
+					r = -1;
+				else {
+					f->data = data;
+					f->len = len;
+					git_oid oid;
+					if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) == 0)
+						git_oid_tostr(f->oid, sizeof f->oid, &oid);
+				}
+			}
+		}
+		buf_free(&sub);
+		buf_free(&fp);
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (d)
+		closedir(d);
+	buf_free(&full);
+	return ret;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct rfile *)a)->path, ((const struct rfile *)b)->path);
+}
+
+static int fill_commit(struct rcommit *c, const git_commit *gc)
+{
+	const git_signature *a = git_commit_author(gc);
+	const char *s = git_commit_summary((git_commit *)gc);
+
+	git_oid_tostr(c->id, sizeof c->id, git_commit_id(gc));
+	c->time = (long long)(a ? a->when.time : git_commit_time(gc));
+	c->offset = a ? a->when.offset : git_commit_time_offset(gc);
+	c->author = strdup(a && a->name ? a->name : "");
+	c->summary = strdup(s ? s : "");
+	return c->author && c->summary ? 0 : -1;
+}
+
+struct hist {
+	struct repo *r;
+	struct strmap paths; /* "content/..." -> rfile */
+	size_t unresolved;
+	size_t commit_idx;
+	int recorded; /* this commit touched something of interest */
+	struct err *e;
+};
+
+static int record(struct hist *h, struct rfile *f, int added)
+{
+	if (f->created_found)
+		return 0; /* an older file of the same path, deleted since */
+	if (f->nhist < REPO_MAX_HISTORY) {
+		size_t *n = realloc(f->hist, (f->nhist + 1) * sizeof *n);
+
+		if (!n)
+			return err_set(h->e, "out of memory");
+		f->hist = n;
+		f->hist[f->nhist++] = h->commit_idx;
+	} else if (f->nhist > 0) {
+		f->hist[f->nhist - 1] = h->commit_idx; /* keep the oldest last */
+	}
+	h->recorded = 1;
+	if (added) {
+		f->created_found = 1;
+		h->unresolved--;
+	}
+	return 0;
+}
+
+/* Compares tree `t` with the parent's `p` (NULL: nothing there) below
+ * `path`, descending only into subtrees whose ids differ. */
+static int diff_trees(struct hist *h, git_repository *git, git_tree *t, git_tree *p,
+                      struct buf *path)
+{
+	size_t i, n = git_tree_entrycount(t), base = path->len;
+	int ret = 0;
+
+	for (i = 0; i < n && ret == 0; i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(t, i);
+		const git_tree_entry *pe = p ? git_tree_entry_byname(p, git_tree_entry_name(te)) : NULL;
+		git_object_t tt = git_tree_entry_type(te);
+
+		if (pe && git_oid_equal(git_tree_entry_id(te), git_tree_entry_id(pe)))
+			continue;
+		buf_truncate(path, base);
+		buf_puts(path, git_tree_entry_name(te));
+		if (tt == GIT_OBJECT_TREE) {
+			git_tree *st = NULL, *sp = NULL;
+
+			buf_putc(path, '/');
+			if (git_tree_lookup(&st, git, git_tree_entry_id(te)) < 0)
+				return git_err(h->e, path->ptr);
+			if (pe && git_tree_entry_type(pe) == GIT_OBJECT_TREE &&
+			    git_tree_lookup(&sp, git, git_tree_entry_id(pe)) < 0) {
+				git_tree_free(st);
+				return git_err(h->e, path->ptr);
+			}
+			ret = diff_trees(h, git, st, sp, path);
+			git_tree_free(st);
+			git_tree_free(sp);
+		} else if (tt == GIT_OBJECT_BLOB) {
+			struct rfile *f = strmap_getn(&h->paths, path->ptr, path->len);
+
+			if (f)
+				ret = record(h, f, !pe || git_tree_entry_type(pe) != GIT_OBJECT_BLOB);
+		}
+	}
+	buf_truncate(path, base);
+	return ret;
+}
+
+static int subtree(git_repository *git, git_commit *c, git_tree **out)
+{
+	git_tree *root = NULL;
+	git_tree_entry *ent = NULL;
+	int ret;
+
+	*out = NULL;
+	if (git_commit_tree(&root, c) < 0)
+		return -1;
+	ret = git_tree_entry_bypath(&ent, root, "content");
+	if (ret == GIT_ENOTFOUND) {
+		git_tree_free(root);
+		return 0;
+	}
+	if (ret == 0 && git_tree_entry_type(ent) == GIT_OBJECT_TREE)
+		ret = git_tree_lookup(out, git, git_tree_entry_id(ent));
+	git_tree_entry_free(ent);
+	git_tree_free(root);
+	return ret < 0 ? -1 : 0;
+}
+
+/* One revwalk over the first-parent chain, dating every content file. */
+static int walk_history(struct repo *r, git_repository *git, const git_oid *head, struct err *e)
+{
+	struct hist h = {r, STRMAP_INIT, 0, 0, 0, e};
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	struct buf path = BUF_INIT;
+	size_t i, cap = 0;
+	int ret = -1;
+
+	for (i = 0; i < r->nfiles; i++)
+		if (strncmp(r->files[i].path, "content/", 8) == 0) {
+			if (strmap_put(&h.paths, r->files[i].path, &r->files[i]) < 0) {
+				err_set(e, "out of memory");
+				goto out;
+			}
+			h.unresolved++;
+		}
+	if (git_revwalk_new(&walk, git) < 0 || git_revwalk_push(walk, head) < 0) {
+		git_err(e, "history");
+		goto out;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	git_revwalk_simplify_first_parent(walk);
+	while (h.unresolved > 0 && git_revwalk_next(&oid, walk) == 0) {
+		git_commit *c = NULL, *pc = NULL;
+		git_tree *t = NULL, *pt = NULL;
+		int r2 = 0;
+
+		if (git_commit_lookup(&c, git, &oid) < 0) {
+			git_err(e, "history");
+			goto out;
+		}
+		if (git_commit_parentcount(c) > 0 && git_commit_parent(&pc, c, 0) < 0)
+			r2 = -1;
+		if (r2 == 0 && subtree(git, c, &t) < 0)
+			r2 = -1;
+		if (r2 == 0 && pc && subtree(git, pc, &pt) < 0)
+			r2 = -1;
+		if (r2 < 0) {
+			git_err(e, "history");
+		} else if (t && !(pt && git_oid_equal(git_tree_id(t), git_tree_id(pt)))) {
+			if (r->ncommits == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct rcommit *rc = realloc(r->commits, nc * sizeof *rc);
+
+				if (!rc)
+					r2 = err_set(e, "out of memory");
+				else {
+					r->commits = rc;
+					cap = nc;
+				}
+			}
+			if (r2 == 0) {
+				memset(&r->commits[r->ncommits], 0, sizeof r->commits[0]);
+				h.commit_idx = r->ncommits;
+				h.recorded = 0;
+				buf_reset(&path);
+				buf_puts(&path, "content/");
+				r2 = diff_trees(&h, git, t, pt, &path);
+				if (r2 == 0 && h.recorded) {
+					if (fill_commit(&r->commits[r->ncommits], c) < 0)
+						r2 = err_set(e, "out of memory");
+					r->ncommits++;
+				}
+			}
+		}
+		git_tree_free(t);
+		git_tree_free(pt);
+		git_commit_free(pc);
+		git_commit_free(c);
+		if (r2 < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	git_revwalk_free(walk);
+	strmap_free(&h.paths);
+	buf_free(&path);
+	return ret;
+}
+
+struct repo *repo_open(const char *dir, const char *ref, int worktree, int threads,
+                       struct err *e)
+{
+	struct repo *r = calloc(1, sizeof *r);
+	struct priv *p = calloc(1, sizeof *p);
+	struct walk w = {r, p, 0, e};
+	git_object *obj = NULL;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	const char *spec = ref ? ref : "HEAD";
+
+	git_libgit2_init();
+	/* git itself does not re-hash every object it reads; nor do we */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	if (!r || !p) {
+		err_set(e, "out of memory");
+		free(p);
+		goto fail;
+	}
+	r->priv = p;
+	r->worktree = worktree;
+	if (git_repository_open_ext(&p->git, dir ? dir : ".", dir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0,
+	                            NULL) < 0) {
+		git_err(e, dir ? dir : "no git repository here");
+		goto fail;
+	}
+	if (git_repository_is_shallow(p->git)) {
+		err_set(e, "%s: shallow clone refused: page dates come from the full history "
+		           "(run 'git fetch --unshallow' first)",
+		        dir ? dir : git_repository_path(p->git));
+		goto fail;
+	}
+	if (git_revparse_single(&obj, p->git, spec) < 0) {
+		git_err(e, spec);
+		goto fail;
+	}
+	if (git_object_peel((git_object **)&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+		git_err(e, spec);
+		goto fail;
+	}
+	if (fill_commit(&r->head, commit) < 0) {
+		err_set(e, "out of memory");
+		goto fail;
+	}
+	if (worktree) {
+		const char *wd = git_repository_workdir(p->git);
+		struct stat st;
+
+		if (!wd) {
+			err_set(e, "--worktree needs a repository with a work tree");
+			goto fail;
+		}
+		{
+			struct buf top = BUF_INIT;
+
+			buf_puts(&top, wd);
+			if (top.len && top.ptr[top.len - 1] == '/')
+				buf_truncate(&top, top.len - 1);
+			if (read_dir(&w, top.ptr, "content") < 0 || read_dir(&w, top.ptr, "themes") < 0) {
+				buf_free(&top);
+				goto fail;
+			}
+			buf_puts(&top, "/site.toml");
+			if (stat(top.ptr, &st) == 0) {
+				size_t len;
+				char *data = fs_read(top.ptr, REPO_MAX_FILE, &len, e);
+				struct rfile *f;
+				char **no;
+
+				if (!data || !(no = realloc(p->owned, (p->nowned + 1) * sizeof *no))) {
+					free(data);
+					buf_free(&top);
+					goto fail;
+				}
+				p->owned = no;
+				no[p->nowned++] = data;
+				f = add_file(&w, "site.toml");
+				if (!f) {
+					buf_free(&top);
+					goto fail;
+				}
+				f->data = data;
+				f->len = len;
+			}
+			buf_free(&top);
+		}
+	} else {
+		if (git_commit_tree(&tree, commit) < 0) {
+			git_err(e, spec);
+			goto fail;
+		}
+		if (git_tree_walk(tree, GIT_TREEWALK_PRE, tree_cb, &w) < 0) {
+			if (!e->msg[0])
+				git_err(e, "reading the commit");
+			goto fail;
+		}
+		if (read_all_blobs(r, threads, e) < 0)
+			goto fail;
+		free(p->oids);
+		p->oids = NULL;
+	}
+	/* reading happened in tree order, which is close to path order */
+	qsort(r->files, r->nfiles, sizeof *r->files, cmp_file);
+	if (walk_history(r, p->git, git_commit_id(commit), e) < 0)
+		goto fail;
+	git_tree_free(tree);
+	git_commit_free(commit);
+	git_object_free(obj);
+	return r;
+fail:
+	git_tree_free(tree);
+	git_commit_free(commit);
+	git_object_free(obj);
+	repo_close(r);
+	return NULL;
+}
+
+void repo_close(struct repo *r)
+{
+	struct priv *p;
+	size_t i;
+
+	if (!r)
+		return;
+	p = r->priv;
+	for (i = 0; i < r->nfiles; i++) {
+		free(r->files[i].path);
+		free(r->files[i].hist);
+		if (!r->worktree)
+			free((char *)r->files[i].data);
+	}
+	free(r->files);
+	for (i = 0; i < r->ncommits; i++) {
+		free(r->commits[i].author);
+		free(r->commits[i].summary);
+	}
+	free(r->commits);
+	free(r->head.author);
+	free(r->head.summary);
+	if (p) {
+		for (i = 0; i < p->nowned; i++)
+			free(p->owned[i]);
+		free(p->owned);
+		free(p->oids);
+		git_repository_free(p->git);
+		free(p);
+	}
+	free(r);
+	git_libgit2_shutdown();
+}
+
+static int cmp_key(const void *k, const void *f)
+{
+	return strcmp(k, ((const struct rfile *)f)->path);
+}
+
+const struct rfile *repo_file(const struct repo *r, const char *path)
+{
+	return bsearch(path, r->files, r->nfiles, sizeof *r->files, cmp_key);
+}

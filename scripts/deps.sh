@@ -1,0 +1,47 @@
+#!/bin/sh
+# Installs what Okienko needs from Debian's packages, when it is missing.
+#   deps.sh build   what `make` and `make run` need
+#   deps.sh test    that, plus what `make test` needs
+# As root it runs apt-get; otherwise it prints the exact command to run.
+set -eu
+what=${1:-build}
+pkgs="gcc make pkg-config git libcmark-dev libgit2-dev python3"
+[ "$what" = test ] && pkgs="$pkgs libcmocka-dev chromium"
+# node and npm: the browser tests' tools come from npm; a node already on
+# the machine (18 or newer) is used as it is
+if [ "$what" = test ] && ! command -v npm >/dev/null 2>&1; then
+	pkgs="$pkgs nodejs npm"
+fi
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "deps: installing:$missing"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends $missing
+	else
+		echo "deps: missing packages:$missing" >&2
+		echo "deps: run: sudo apt-get install -y$missing" >&2
+		exit 1
+	fi
+fi
+# a Polish locale, so the TOML test can show that a comma-decimal locale
+# does not change how floats are read
+if [ "$what" = test ] && ! locale -a 2>/dev/null | grep -qi '^pl_PL\.utf-\?8$'; then
+	if [ "$(id -u)" = 0 ]; then
+		dpkg-query -W -f='${Status}' locales 2>/dev/null | grep -q "install ok installed" ||
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends locales
+		localedef -i pl_PL -f UTF-8 pl_PL.UTF-8 || echo "deps: could not make the pl_PL.UTF-8 locale" >&2
+	else
+		echo "deps: the pl_PL.UTF-8 locale is missing (the TOML locale test will skip)" >&2
+	fi
+fi
+# the browser tests' npm packages (axe-core, playwright-core; no browser
+# download: they drive Debian's /usr/bin/chromium), pinned by the lock file
+if [ "$what" = test ] && [ ! -d tests/a11y/node_modules/axe-core ]; then
+	echo "deps: npm ci in tests/a11y"
+	(cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error)
+fi

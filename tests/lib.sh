@@ -1,0 +1,49 @@
+# Shared helpers for tests/integration/*.sh (sourced).
+# ok DESC CMD...    runs CMD; a zero exit is a pass
+# expect_fail DESC PATTERN CMD...  CMD must fail and print PATTERN (grep -E)
+set -u
+ROOT=$(pwd)
+PORTAL="$ROOT/bin/portal"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+export GIT_CONFIG_NOSYSTEM=1 HOME="$TMP/home"
+mkdir -p "$HOME"
+git config --global user.name "Test Editor"
+git config --global user.email "editor@example.invalid"
+git config --global init.defaultBranch main
+git config --global advice.detachedHead false
+
+pass() { echo "pass $1" >>"$COUNTS"; }
+fail() { echo "fail $1" >>"$COUNTS"; echo "FAIL: $1" >&2; }
+
+ok() {
+	desc=$1
+	shift
+	if "$@" >"$TMP/ok.log" 2>&1; then
+		pass "$desc"
+	else
+		fail "$desc"
+		sed 's/^/    /' "$TMP/ok.log" | head -20 >&2
+	fi
+}
+
+expect_fail() {
+	desc=$1
+	pattern=$2
+	shift 2
+	if "$@" >"$TMP/ef.log" 2>&1; then
+		fail "$desc (it succeeded)"
+	elif grep -Eq -- "$pattern" "$TMP/ef.log"; then
+		pass "$desc"
+	else
+		fail "$desc (message did not match $pattern)"
+		sed 's/^/    /' "$TMP/ef.log" | head -10 >&2
+	fi
+}
+
+# commit_all DIR MESSAGE [DATE]: commits everything in DIR at a fixed date
+commit_all() {
+	d=${3:-2026-01-15T10:00:00+01:00}
+	git -C "$1" add -A &&
+		GIT_AUTHOR_DATE=$d GIT_COMMITTER_DATE=$d git -C "$1" commit -qm "$2"
+}
