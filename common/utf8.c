@@ -53,6 +53,12 @@ size_t utf8_check(const char *s, size_t len)
 		}
 		if (i >= len)
 			break;
+		/* two-byte letters (all of Polish) without the general decoder */
+		if (i + 1 < len && ((unsigned char)s[i] & 0xe0) == 0xc0 &&
+		    (unsigned char)s[i] >= 0xc2 && ((unsigned char)s[i + 1] & 0xc0) == 0x80) {
+			i += 2;
+			continue;
+		}
 		if ((unsigned char)s[i] < 0x80) {
 			i++;
 			continue;

@@ -705,7 +705,7 @@ int md_render(const char *text, size_t len, const struct md_opts *o, struct md_d
 		             &col);
 		return err_at(e, o->file, line + o->line_offset, col, "NUL byte in text");
 	}
-	if (o->shortcode) {
+	if (o->shortcode && memmem(text, len, "{{<", 3)) {
 		if (sc_extract(text, len, o->file, o->line_offset, &src, &scs, e) < 0)
 			goto out;
 		text = src.ptr;

@@ -594,17 +594,23 @@ static int write_out(struct job *j, const char *rel, const char *data, size_t le
 	return r;
 }
 
+/* One page from Markdown to file, so that only the pages in flight hold
+ * their HTML and source in memory. */
 static int render_page(size_t i, void *arg, struct err *e)
 {
 	struct job *j = arg;
 	struct site *s = j->s;
-	const struct page *p = s->pages[i];
+	struct page *p = s->pages[i];
 	const char *ln = layout_name(p);
 	const struct mst *t = theme_layout(s->theme, ln);
 	struct buf html = BUF_INIT, rel = BUF_INIT;
 	struct val *frame;
 	int ret = -1;
 
+	if (site_markdown(s, p, e) < 0)
+		return -1;
+	if (p->src && p->kind != PK_TEST)
+		repo_drop_data(s->repo, p->src);
 	if (!t)
 		return err_at(e, page_file(p), 0, 0, "layout '%s' not found (%slayouts/%s.mustache)",
 		              ln, s->theme->dir, ln);
@@ -626,7 +632,7 @@ static int render_page(size_t i, void *arg, struct err *e)
 	buf_printf(&rel, "public%sindex.html", p->url);
 	ret = write_out(j, rel.ptr, html.ptr, html.len, e);
 	/* the body is in the page now: give its memory back */
-	buf_free(&((struct page *)p)->doc.html);
+	buf_free(&p->doc.html);
 out:
 	val_free(frame);
 	buf_free(&html);
@@ -1079,6 +1085,8 @@ long render_site(struct site *s, const char *out, struct err *e)
 	if (out && make_dirs(s, out, e) < 0)
 		return -1;
 	if (site_parallel(s->npages, s->jobs, render_page, &j, e) < 0)
+		return -1;
+	if (site_check_anchors(s, e) < 0)
 		return -1;
 	site_phase(s, "pages");
 	if (write_aliases(&j, e) < 0 || write_statics(&j, e) < 0 ||

@@ -636,3 +636,14 @@ const struct rfile *repo_file(const struct repo *r, const char *path)
 {
 	return bsearch(path, r->files, r->nfiles, sizeof *r->files, cmp_key);
 }
+
+void repo_drop_data(struct repo *r, const struct rfile *f)
+{
+	struct rfile *w = (struct rfile *)f; /* the repo owns its files */
+
+	if (r->worktree || !w->data)
+		return;
+	free((char *)w->data);
+	w->data = NULL;
+	w->len = 0;
+}

@@ -53,6 +53,9 @@ struct repo {
 struct repo *repo_open(const char *dir, const char *ref, int worktree, int threads,
                        struct err *e);
 void repo_close(struct repo *r);
+/* Frees a file's contents once nobody needs them (f->data becomes NULL);
+ * thread-safe for different files. Work-tree contents are kept. */
+void repo_drop_data(struct repo *r, const struct rfile *f);
 /* The file at `path`, or NULL. */
 const struct rfile *repo_file(const struct repo *r, const char *path);
 

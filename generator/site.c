@@ -652,10 +652,8 @@ fail:
 	return -1;
 }
 
-static int render_one(size_t i, void *arg, struct err *e)
+int site_markdown(struct site *s, struct page *p, struct err *e)
 {
-	struct site *s = arg;
-	struct page *p = s->pages[i];
 	struct link_ctx lc = {s, p};
 	struct md_opts o;
 	const char *fm, *body;
@@ -678,7 +676,7 @@ static int render_one(size_t i, void *arg, struct err *e)
 	return md_render(body, bodylen, &o, &p->doc, e);
 }
 
-static int check_anchors(struct site *s, struct err *e)
+int site_check_anchors(struct site *s, struct err *e)
 {
 	size_t i, j, k;
 
@@ -739,12 +737,6 @@ int site_load(struct site *s, struct repo *r, int jobs, struct err *e)
 	if (history_pages(s, e) < 0 || render_base(s, e) < 0)
 		return -1;
 	site_phase(s, "site model");
-	if (site_parallel(s->npages, jobs, render_one, s, e) < 0)
-		return -1;
-	site_phase(s, "markdown");
-	if (check_anchors(s, e) < 0)
-		return -1;
-	site_phase(s, "anchor checks");
 	return 0;
 }
 

@@ -87,10 +87,18 @@ struct site {
 	const char *base_url;
 };
 
-/* Loads site.toml, the theme and every content file and links them into the
- * model, rendering the Markdown in parallel (`jobs` threads). Runs the
- * content checks. 0, or -1 with e = "file:line:col: message". */
+/* Loads site.toml, the theme and every content file's front matter (on
+ * `jobs` threads) and links them into the model. 0, or -1 with
+ * e = "file:line:col: message". */
 int site_load(struct site *s, struct repo *r, int jobs, struct err *e);
+/* Renders one page's Markdown into p->doc, resolving and checking its
+ * links (anchors are queued in p->anchors) and shortcodes. Safe to call
+ * for different pages on different threads once the model is loaded.
+ * 0, or -1 with e. */
+int site_markdown(struct site *s, struct page *p, struct err *e);
+/* Checks the queued anchors against every page's headings (after all
+ * pages' Markdown is rendered). 0, or -1 with e naming the link. */
+int site_check_anchors(struct site *s, struct err *e);
 void site_free(struct site *s);
 /* Ends the current phase under `name` (for --timings). */
 void site_phase(struct site *s, const char *name);
