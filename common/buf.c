@@ -52,7 +52,10 @@ void buf_add(struct buf *b, const void *data, size_t len)
 	b->ptr[b->len] = '\0';
 }
 
-void buf_puts(struct buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+void buf_puts(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
 
 void buf_putc(struct buf *b, char c)
 {

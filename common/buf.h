@@ -25,7 +25,10 @@ struct buf {
 };
 
 extern char buf_empty_[1];
-#define BUF_INIT {buf_empty_, 0, 0, 0}
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		buf_empty_, 0, 0, 0                                                                \
+	}
 
 void buf_init(struct buf *b);
 /* Make room for `extra` more bytes (plus the NUL). Returns 0 or -1. */
@@ -40,8 +43,14 @@ void buf_printf(struct buf *b, const char *fmt, ...);
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Shorten to `len` bytes (len <= b->len). */
 void buf_truncate(struct buf *b, size_t len);
-static inline void buf_reset(struct buf *b) { buf_truncate(b, 0); }
-static inline int buf_failed(const struct buf *b) { return b->failed; }
+static inline void buf_reset(struct buf *b)
+{
+	buf_truncate(b, 0);
+}
+static inline int buf_failed(const struct buf *b)
+{
+	return b->failed;
+}
 /* Returns the malloc'd contents (caller frees) and resets the buffer; NULL
  * if the buffer had failed (its memory is released then). */
 char *buf_detach(struct buf *b, size_t *len);

@@ -10,12 +10,23 @@ void esc_html(struct buf *out, const char *s, size_t len)
 
 	for (i = 0; i < len; i++) {
 		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			continue;
 		}
 		buf_add(out, s + start, i - start);
 		buf_puts(out, rep);
@@ -31,11 +42,20 @@ void esc_xml(struct buf *out, const char *s, size_t len)
 
 	for (i = 0; i < len; i++) {
 		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		default: continue;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		default:
+			continue;
 		}
 		buf_add(out, s + start, i - start);
 		buf_puts(out, rep);
@@ -57,8 +77,8 @@ void esc_url(struct buf *out, const char *s, size_t len)
 		else if (c == '%' && i + 2 < len + 0 && isxdigit((unsigned char)s[i + 1]) &&
 		         isxdigit((unsigned char)s[i + 2]))
 			buf_putc(out, '%');
-		else if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\'' || c == '<' ||
-		         c == '>' || c == '\\' || c == '`' || c == '%') {
+		else if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\'' || c == '<' || c == '>' ||
+		         c == '\\' || c == '`' || c == '%') {
 			buf_putc(out, '%');
 			buf_putc(out, hex[c >> 4]);
 			buf_putc(out, hex[c & 15]);
@@ -76,14 +96,30 @@ void esc_json(struct buf *out, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 
 		switch (c) {
-		case '"': buf_puts(out, "\\\""); break;
-		case '\\': buf_puts(out, "\\\\"); break;
-		case '\n': buf_puts(out, "\\n"); break;
-		case '\r': buf_puts(out, "\\r"); break;
-		case '\t': buf_puts(out, "\\t"); break;
-		case '<': buf_puts(out, "\\u003c"); break;
-		case '>': buf_puts(out, "\\u003e"); break;
-		case '&': buf_puts(out, "\\u0026"); break;
+		case '"':
+			buf_puts(out, "\\\"");
+			break;
+		case '\\':
+			buf_puts(out, "\\\\");
+			break;
+		case '\n':
+			buf_puts(out, "\\n");
+			break;
+		case '\r':
+			buf_puts(out, "\\r");
+			break;
+		case '\t':
+			buf_puts(out, "\\t");
+			break;
+		case '<':
+			buf_puts(out, "\\u003c");
+			break;
+		case '>':
+			buf_puts(out, "\\u003e");
+			break;
+		case '&':
+			buf_puts(out, "\\u0026");
+			break;
 		default:
 			if (c < 0x20) {
 				buf_puts(out, "\\u00");

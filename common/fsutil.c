@@ -72,7 +72,8 @@ int fs_write(const char *path, const void *data, size_t len, int atomic, struct 
 		dir[dl] = '\0';
 		if (fs_mkdirs(dir, e) < 0)
 			return -1;
-		fd = atomic ? mkstemp(tmp) : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = atomic ? mkstemp(tmp)
+		            : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
 	if (fd < 0)
 		return err_set(e, "%s: cannot create: %s", dst, strerror(errno));

@@ -21,7 +21,10 @@ struct strmap {
 	size_t n;
 };
 
-#define STRMAP_INIT {NULL, 0, 0}
+#define STRMAP_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 /* Inserts or replaces. Returns 0, or -1 on allocation failure. */
 int strmap_putn(struct strmap *m, const char *key, size_t klen, void *val);

@@ -61,9 +61,15 @@ static struct val *mkstr(enum val_type t, const char *s, size_t len)
 	return v;
 }
 
-struct val *val_strn(const char *s, size_t len) { return mkstr(VAL_STRING, s, len); }
+struct val *val_strn(const char *s, size_t len)
+{
+	return mkstr(VAL_STRING, s, len);
+}
 
-struct val *val_str(const char *s) { return mkstr(VAL_STRING, s, strlen(s)); }
+struct val *val_str(const char *s)
+{
+	return mkstr(VAL_STRING, s, strlen(s));
+}
 
 struct val *val_datetime(enum val_dt dt, const char *s, size_t len)
 {

@@ -41,9 +41,9 @@ struct val_kv {
 
 struct val {
 	enum val_type type;
-	enum val_dt dt;  /* VAL_DATETIME only */
-	unsigned flags;  /* free for the producer (the TOML reader marks tables) */
-	int line, col;   /* where the value starts in its source, 1-based; 0 if none */
+	enum val_dt dt; /* VAL_DATETIME only */
+	unsigned flags; /* free for the producer (the TOML reader marks tables) */
+	int line, col;  /* where the value starts in its source, 1-based; 0 if none */
 	union {
 		int b;
 		long long i;

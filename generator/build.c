@@ -83,8 +83,8 @@ int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 
 		site_phase(&s, o->out ? "switch" : "done");
 		for (i = 0; i < s.nphases && l < sizeof st->timings; i++) {
-			snprintf(st->timings + l, sizeof st->timings - l, ", %s %.3f s", s.phase_name[i],
-			         s.phase_sec[i]);
+			snprintf(st->timings + l, sizeof st->timings - l, ", %s %.3f s",
+			         s.phase_name[i], s.phase_sec[i]);
 			l = strlen(st->timings);
 		}
 	}

@@ -16,8 +16,8 @@ struct build_opts {
 };
 
 struct build_stats {
-	long files;   /* files written */
-	long pages;   /* pages rendered */
+	long files; /* files written */
+	long pages; /* pages rendered */
 	double seconds;
 	char commit[41];
 	char timings[1024]; /* "phase 0.12 s, ..." */

@@ -138,8 +138,8 @@ int link_resolve(void *ctx, const char *dest, int is_image, int line, int col, s
 			goto oom;
 		target = strmap_get(&s->by_rel, b.ptr);
 		if (!target) {
-			err_at(e, file, line, col, "link to a missing page '%s' (no content/%s)", dest,
-			       b.ptr);
+			err_at(e, file, line, col, "link to a missing page '%s' (no content/%s)",
+			       dest, b.ptr);
 			goto out;
 		}
 		buf_puts(out, target->url);
@@ -163,7 +163,8 @@ int link_resolve(void *ctx, const char *dest, int is_image, int line, int col, s
 		buf_add(out, b.ptr, b.len);
 	}
 	if (hash) {
-		if (target && hash[1] && add_anchor(p, target, hash + 1, strlen(hash + 1), line, col, e) < 0)
+		if (target && hash[1] &&
+		    add_anchor(p, target, hash + 1, strlen(hash + 1), line, col, e) < 0)
 			goto out;
 		buf_puts(out, hash);
 	}
@@ -211,7 +212,8 @@ static int sc_param(struct link_ctx *lc, const struct md_sc *sc, struct buf *out
 	int ret = -1;
 
 	if (!key)
-		return err_at(e, file, sc->line, sc->col, "param: which? {{< param \"admin.name\" >}}");
+		return err_at(e, file, sc->line, sc->col,
+		              "param: which? {{< param \"admin.name\" >}}");
 	v = params ? val_path(params, key) : NULL;
 	if (!v)
 		return err_at(e, file, sc->line, sc->col, "param '%s' is not in site.toml [params]",
@@ -288,8 +290,9 @@ static int office_card(struct link_ctx *lc, const struct page *office, struct bu
 	int ret;
 
 	if (!t)
-		return err_set(e, "%spartials/office-card.mustache: missing (needed by the office "
-		                  "shortcodes)",
+		return err_set(e,
+		               "%spartials/office-card.mustache: missing (needed by the office "
+		               "shortcodes)",
 		               lc->site->theme->dir);
 	v = office_val(lc->site, office);
 	if (!v)
@@ -318,7 +321,8 @@ int shortcode_render(void *ctx, const struct md_sc *sc, struct buf *out, struct 
 		struct page *o;
 
 		if (!slug)
-			return err_at(e, file, sc->line, sc->col, "office: which? {{< office \"slug\" >}}");
+			return err_at(e, file, sc->line, sc->col,
+			              "office: which? {{< office \"slug\" >}}");
 		buf_printf(&rel, "urzedy/%s.md", slug);
 		o = strmap_get(&lc->site->by_rel, rel.ptr);
 		buf_free(&rel);
@@ -334,7 +338,8 @@ int shortcode_render(void *ctx, const struct md_sc *sc, struct buf *out, struct 
 		for (i = 0; i < lc->site->noffices; i++) {
 			const struct page *o = lc->site->offices[i];
 
-			if (strcmp(val_get_str(val_get(o->fm, "office"), "kind", ""), "administrator") == 0)
+			if (strcmp(val_get_str(val_get(o->fm, "office"), "kind", ""),
+			           "administrator") == 0)
 				continue;
 			if (office_card(lc, o, out, e) < 0)
 				return -1;

@@ -35,10 +35,14 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"repo", required_argument, NULL, 'r'}, {"ref", required_argument, NULL, 'f'},
-	    {"out", required_argument, NULL, 'o'},  {"jobs", required_argument, NULL, 'j'},
-	    {"worktree", no_argument, NULL, 'w'},   {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},    {"timings", no_argument, NULL, 't'},
+	    {"repo", required_argument, NULL, 'r'},
+	    {"ref", required_argument, NULL, 'f'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"worktree", no_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"timings", no_argument, NULL, 't'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct build_opts o = {NULL, NULL, "build/site", 0, 0};
@@ -66,9 +70,15 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': o.repo = optarg; break;
-		case 'f': o.ref = optarg; break;
-		case 'o': o.out = optarg; break;
+		case 'r':
+			o.repo = optarg;
+			break;
+		case 'f':
+			o.ref = optarg;
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
 		case 'j':
 			o.jobs = atoi(optarg);
 			if (o.jobs < 1 || o.jobs > 64) {
@@ -76,10 +86,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'w': o.worktree = 1; break;
-		case 't': timings = 1; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		case 'w':
+			o.worktree = 1;
+			break;
+		case 't':
+			timings = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {

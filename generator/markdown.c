@@ -16,7 +16,6 @@
  * digits, so cmark leaves them alone, then replaced in the HTML. */
 #define SC_MARK "okscz"
 
-
 /* ---- a per-page arena for cmark's allocations ------------------------
  * cmark makes thousands of small allocations per page (nodes, buffers);
  * from an arena they cost a pointer bump, and the whole page's memory goes
@@ -99,7 +98,10 @@ static void *arena_realloc(void *old, size_t size)
 	return p;
 }
 
-static void arena_free(void *p) { (void)p; }
+static void arena_free(void *p)
+{
+	(void)p;
+}
 
 static void arena_release(void)
 {
@@ -215,25 +217,32 @@ static const char *sc_parse(const char *p, const char *end, struct md_sc *sc, co
 		if (p < end && isalpha((unsigned char)*p)) {
 			while (p < end && (isalnum((unsigned char)*p) || *p == '_' || *p == '-')) {
 				if (kl + 1 >= sizeof key)
-					return err_at(e, file, line, col, "shortcode argument name too long"), NULL;
+					return err_at(e, file, line, col,
+					              "shortcode argument name too long"),
+					       NULL;
 				key[kl++] = *p++;
 			}
 			key[kl] = '\0';
 			if (p >= end || *p != '=')
-				return err_at(e, file, line, col, "expected '=' after '%s' in shortcode", key), NULL;
+				return err_at(e, file, line, col,
+				              "expected '=' after '%s' in shortcode", key),
+				       NULL;
 			p++;
 		}
 		if (p >= end || *p != '"')
 			return err_at(e, file, line, col,
 			              "expected a \"quoted\" argument or '>}}' in shortcode '%s'",
-			              sc->name), NULL;
+			              sc->name),
+			       NULL;
 		q = memchr(p + 1, '"', (size_t)(end - p - 1));
 		if (!q)
 			return err_at(e, file, line, col, "unterminated string in shortcode '%s'",
-			              sc->name), NULL;
+			              sc->name),
+			       NULL;
 		if (sc->nargs == MD_MAX_SC_ARGS)
 			return err_at(e, file, line, col, "too many arguments in shortcode '%s'",
-			              sc->name), NULL;
+			              sc->name),
+			       NULL;
 		memcpy(sc->args[sc->nargs].key, key, kl + 1);
 		sc->args[sc->nargs].value = strndup(p + 1, (size_t)(q - p - 1));
 		if (!sc->args[sc->nargs].value)
@@ -277,7 +286,10 @@ static int sc_extract(const char *text, size_t len, const char *file, int line_o
 			le++;
 		sc->block = ls == s && (le == end || *le == '\n');
 		buf_add(out, p, (size_t)(s - p));
-		buf_printf(out, SC_MARK "%zu" "x", l->n - 1);
+		buf_printf(out,
+		           SC_MARK "%zu"
+		                   "x",
+		           l->n - 1);
 		p = after;
 	}
 	buf_add(out, p, (size_t)(end - p));
@@ -368,12 +380,13 @@ static int add_heading(struct ctx *c, cmark_node *n)
 	size_t i;
 
 	if (level < 2)
-		return err_at(c->e, c->o->file, line, 1,
-		              "level-1 heading in the body; the page title is the only h1, start at '##'");
+		return err_at(
+		    c->e, c->o->file, line, 1,
+		    "level-1 heading in the body; the page title is the only h1, start at '##'");
 	if (level > c->last_level + 1)
 		return err_at(c->e, c->o->file, line, 1,
-		              "heading level %d follows level %d; levels must not be skipped", level,
-		              c->last_level);
+		              "heading level %d follows level %d; levels must not be skipped",
+		              level, c->last_level);
 	c->last_level = level;
 	if (d->nheadings == MD_MAX_HEADINGS)
 		return err_at(c->e, c->o->file, line, 1, "too many headings (limit %d)",

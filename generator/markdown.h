@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#define MD_MAX_SIZE (4u << 20)  /* bytes of one page */
+#define MD_MAX_SIZE (4u << 20) /* bytes of one page */
 #define MD_MAX_HEADINGS 1000
 #define MD_MAX_SHORTCODES 256
 #define MD_MAX_SC_ARGS 8
@@ -28,8 +28,8 @@ struct md_sc {
 	char name[32];
 	int nargs;
 	struct {
-		char key[32];  /* "" for a positional argument */
-		char *value;   /* owned */
+		char key[32]; /* "" for a positional argument */
+		char *value;  /* owned */
 	} args[MD_MAX_SC_ARGS];
 	int block; /* alone on its line */
 	int line, col;
@@ -46,10 +46,10 @@ typedef int (*md_link_fn)(void *ctx, const char *dest, int is_image, int line, i
 typedef int (*md_sc_fn)(void *ctx, const struct md_sc *sc, struct buf *out, struct err *e);
 
 struct md_opts {
-	const char *file;    /* for messages */
-	int line_offset;     /* lines before the body (front matter) */
-	int unsafe;          /* keep raw HTML and any URL scheme */
-	int utf8_checked;    /* the caller has validated the text already */
+	const char *file; /* for messages */
+	int line_offset;  /* lines before the body (front matter) */
+	int unsafe;       /* keep raw HTML and any URL scheme */
+	int utf8_checked; /* the caller has validated the text already */
 	md_link_fn link;
 	void *link_ctx;
 	md_sc_fn shortcode;

@@ -6,10 +6,10 @@
 
 #include <errno.h>
 #include <stdatomic.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_IDS 4096
 
@@ -85,7 +85,8 @@ struct val *office_val(const struct site *s, const struct page *p)
 		r |= val_set_str(v, "tel", b.ptr);
 	}
 	/* schema.org JSON-LD, escaped for a <script> element */
-	buf_puts(&j, "{\"@context\":\"https://schema.org\",\"@type\":\"GovernmentOffice\",\"name\":\"");
+	buf_puts(&j,
+	         "{\"@context\":\"https://schema.org\",\"@type\":\"GovernmentOffice\",\"name\":\"");
 	esc_json(&j, val_get_str(o, "name", ""), strlen(val_get_str(o, "name", "")));
 	buf_puts(&j, "\",\"url\":\"");
 	esc_json(&j, s->base_url, strlen(s->base_url));
@@ -153,8 +154,8 @@ static int menu_items(struct site *s, struct val *base, struct err *e)
 		if (!m)
 			continue;
 		if (m->type != VAL_ARRAY)
-			return err_at(e, "site.toml", m->line, m->col, "'%s' must be [[%s]] entries",
-			              lists[k], lists[k]);
+			return err_at(e, "site.toml", m->line, m->col,
+			              "'%s' must be [[%s]] entries", lists[k], lists[k]);
 		for (i = 0; i < m->u.arr.n; i++) {
 			const struct val *it = m->u.arr.items[i];
 			const char *title = val_get_str(it, "title", NULL);
@@ -169,8 +170,8 @@ static int menu_items(struct site *s, struct val *base, struct err *e)
 				              "a [[%s]] entry needs title and page", lists[k]);
 			if (!p)
 				return err_at(e, "site.toml", it->line, it->col,
-				              "[[%s]] page '%s' is not a page (no content/%s)", lists[k],
-				              pg, pg);
+				              "[[%s]] page '%s' is not a page (no content/%s)",
+				              lists[k], pg, pg);
 			if (val_set_str(v, "title", title) | val_set_str(v, "url", p->url))
 				return err_set(e, "out of memory");
 		}
@@ -182,8 +183,8 @@ int render_base(struct site *s, struct err *e)
 {
 	struct val *base = val_new(VAL_TABLE), *site = val_new(VAL_TABLE), *commit, *offices;
 	const struct repo *r = s->repo;
-	static const char *const copy[] = {"title", "description", "base_url", "language",
-	                                   "forms", "params"};
+	static const char *const copy[] = {"title",    "description", "base_url",
+	                                   "language", "forms",       "params"};
 	size_t i;
 	int x = 0;
 
@@ -350,7 +351,8 @@ static int add_test(const struct site *s, struct val *pv, const struct page *p)
 		return -1;
 	}
 	r |= val_set(tv, "questions", list);
-	r |= val_set_str(tv, "action", val_get_str(val_get(s->config, "forms"), "test", "/kursy/test"));
+	r |= val_set_str(tv, "action",
+	                 val_get_str(val_get(s->config, "forms"), "test", "/kursy/test"));
 	r |= val_set_int(tv, "pass_mark", val_get_int(p->fm, "pass_mark", 0));
 	r |= val_set_int(tv, "attempts", val_get_int(p->fm, "attempts", 0));
 	r |= val_set_int(tv, "count", (long long)qs->u.arr.n);
@@ -366,7 +368,8 @@ static int add_test(const struct site *s, struct val *pv, const struct page *p)
 		snprintf(id, sizeof id, "q%zu", i + 1);
 		r |= val_set_str(qv, "id", id) | val_set_int(qv, "n", (long long)i + 1);
 		r |= val_set_str(qv, "text", val_get_str(q, "text", ""));
-		r |= val_set_bool(qv, "multiple", strcmp(val_get_str(q, "type", ""), "multiple") == 0);
+		r |= val_set_bool(qv, "multiple",
+		                  strcmp(val_get_str(q, "type", ""), "multiple") == 0);
 		r |= val_set(qv, "answers", al);
 		/* only the answers' text: which are correct stays in private/ */
 		for (j = 0; j < as->u.arr.n; j++) {
@@ -479,7 +482,8 @@ static struct val *page_val(const struct site *s, const struct page *p)
 
 				r |= val_set_bool(cv, "is_course", 1);
 				if (val_get_str(info, "duration", NULL))
-					r |= val_set_str(cv, "duration", val_get_str(info, "duration", ""));
+					r |= val_set_str(cv, "duration",
+					                 val_get_str(info, "duration", ""));
 			}
 		}
 	}
@@ -560,10 +564,11 @@ static int check_ids(const struct page *p, const struct buf *html, struct err *e
 			for (k = 0; k < p->doc.nheadings; k++)
 				if (strcmp(p->doc.headings[k].id, ids[i]) == 0)
 					line = p->doc.headings[k].line;
-			ret = err_at(e, page_file(p), line, 0,
-			             "duplicate id '%s' in the page (a heading and the theme, or two "
-			             "elements, use it)",
-			             ids[i]);
+			ret =
+			    err_at(e, page_file(p), line, 0,
+			           "duplicate id '%s' in the page (a heading and the theme, or two "
+			           "elements, use it)",
+			           ids[i]);
 		}
 	for (i = 0; i < n; i++)
 		free(ids[i]);
@@ -576,8 +581,7 @@ struct job {
 	atomic_long written;
 };
 
-static int write_out(struct job *j, const char *rel, const char *data, size_t len,
-                     struct err *e)
+static int write_out(struct job *j, const char *rel, const char *data, size_t len, struct err *e)
 {
 	struct buf path = BUF_INIT;
 	int r;
@@ -612,8 +616,9 @@ static int render_page(size_t i, void *arg, struct err *e)
 	if (p->src && p->kind != PK_TEST)
 		repo_drop_data(s->repo, p->src);
 	if (!t)
-		return err_at(e, page_file(p), 0, 0, "layout '%s' not found (%slayouts/%s.mustache)",
-		              ln, s->theme->dir, ln);
+		return err_at(e, page_file(p), 0, 0,
+		              "layout '%s' not found (%slayouts/%s.mustache)", ln, s->theme->dir,
+		              ln);
 	frame = page_val(s, p);
 	if (!frame)
 		return err_set(e, "out of memory");
@@ -667,10 +672,11 @@ static int write_aliases(struct job *j, struct err *e)
 			struct val *frame = NULL;
 			int r = -1;
 
-			if (a->type != VAL_STRING || a->u.str.s[0] != '/' || strstr(a->u.str.s, "..") ||
-			    strpbrk(a->u.str.s, "?#\"<>\\ ")) {
+			if (a->type != VAL_STRING || a->u.str.s[0] != '/' ||
+			    strstr(a->u.str.s, "..") || strpbrk(a->u.str.s, "?#\"<>\\ ")) {
 				err_at(e, p->src->path, a->line, a->col,
-				       "alias must be a path like \"/stary/adres/\" (no '..', '?', '#')");
+				       "alias must be a path like \"/stary/adres/\" (no '..', '?', "
+				       "'#')");
 				goto fail;
 			}
 			buf_puts(&u, a->u.str.s);
@@ -951,7 +957,8 @@ static int write_private(struct job *j, struct err *e)
 	for (i = 0; i < s->noffices; i++) {
 		const struct page *p = s->offices[i];
 		const struct val *o = val_get(p->fm, "office");
-		const char *keys[] = {"kind", "name", "street", "postal_code", "city", "email", "phone"};
+		const char *keys[] = {"kind", "name",  "street", "postal_code",
+		                      "city", "email", "phone"};
 		size_t k;
 
 		buf_puts(&b, i ? ",\n{\"slug\": " : "{\"slug\": ");
@@ -996,7 +1003,8 @@ static int write_private(struct job *j, struct err *e)
 	jstr(&b, s->repo->head.id);
 	buf_puts(&b, ",\n\"time\": \"");
 	site_datetime(&b, s->repo->head.time, s->repo->head.offset);
-	buf_printf(&b, "\",\n\"worktree\": %s,\n\"theme\": [", s->repo->worktree ? "true" : "false");
+	buf_printf(&b, "\",\n\"worktree\": %s,\n\"theme\": [",
+	           s->repo->worktree ? "true" : "false");
 	{
 		size_t dl = strlen(s->theme->dir);
 		int first = 1;
@@ -1004,7 +1012,8 @@ static int write_private(struct job *j, struct err *e)
 		for (i = 0; i < s->repo->nfiles; i++) {
 			const struct rfile *f = &s->repo->files[i];
 
-			if (strncmp(f->path, s->theme->dir, dl) != 0 && strcmp(f->path, "site.toml") != 0)
+			if (strncmp(f->path, s->theme->dir, dl) != 0 &&
+			    strcmp(f->path, "site.toml") != 0)
 				continue;
 			buf_puts(&b, first ? "\n{\"path\": " : ",\n{\"path\": ");
 			jstr(&b, f->path);

@@ -5,9 +5,9 @@
 #include "strmap.h"
 
 #include <dirent.h>
+#include <git2.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <git2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,9 +30,8 @@ static int git_err(struct err *e, const char *what)
 
 static int interesting_top(const char *root, const char *name)
 {
-	return root[0] == '\0' &&
-	       (strcmp(name, "content") == 0 || strcmp(name, "themes") == 0 ||
-	        strcmp(name, "site.toml") == 0);
+	return root[0] == '\0' && (strcmp(name, "content") == 0 || strcmp(name, "themes") == 0 ||
+	                           strcmp(name, "site.toml") == 0);
 }
 
 struct walk {
@@ -42,7 +41,10 @@ struct walk {
 	struct err *e;
 };
 
-static size_t r_nfiles(const struct walk *w) { return w->r->nfiles; }
+static size_t r_nfiles(const struct walk *w)
+{
+	return w->r->nfiles;
+}
 
 static struct rfile *add_file(struct walk *w, const char *path)
 {
@@ -142,8 +144,9 @@ static void *read_blobs(void *arg)
 	size_t i;
 
 	e.msg[0] = '\0';
-	if (git_repository_open_ext(&git, rd->gitdir, GIT_REPOSITORY_OPEN_NO_SEARCH |
-	                                                  GIT_REPOSITORY_OPEN_BARE, NULL) < 0) {
+	if (git_repository_open_ext(&git, rd->gitdir,
+	                            GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
+	                            NULL) < 0) {
 		git_err(&e, rd->gitdir);
 		goto fail;
 	}
@@ -341,7 +344,8 @@ static int diff_trees(struct hist *h, git_repository *git, git_tree *t, git_tree
 
 	for (i = 0; i < n && ret == 0; i++) {
 		const git_tree_entry *te = git_tree_entry_byindex(t, i);
-		const git_tree_entry *pe = p ? git_tree_entry_byname(p, git_tree_entry_name(te)) : NULL;
+		const git_tree_entry *pe =
+		    p ? git_tree_entry_byname(p, git_tree_entry_name(te)) : NULL;
 		git_object_t tt = git_tree_entry_type(te);
 
 		if (pe && git_oid_equal(git_tree_entry_id(te), git_tree_entry_id(pe)))
@@ -366,7 +370,8 @@ static int diff_trees(struct hist *h, git_repository *git, git_tree *t, git_tree
 			struct rfile *f = strmap_getn(&h->paths, path->ptr, path->len);
 
 			if (f)
-				ret = record(h, f, !pe || git_tree_entry_type(pe) != GIT_OBJECT_BLOB);
+				ret =
+				    record(h, f, !pe || git_tree_entry_type(pe) != GIT_OBJECT_BLOB);
 		}
 	}
 	buf_truncate(path, base);
@@ -476,8 +481,7 @@ out:
 	return ret;
 }
 
-struct repo *repo_open(const char *dir, const char *ref, int worktree, int threads,
-                       struct err *e)
+struct repo *repo_open(const char *dir, const char *ref, int worktree, int threads, struct err *e)
 {
 	struct repo *r = calloc(1, sizeof *r);
 	struct priv *p = calloc(1, sizeof *p);
@@ -497,14 +501,15 @@ struct repo *repo_open(const char *dir, const char *ref, int worktree, int threa
 	}
 	r->priv = p;
 	r->worktree = worktree;
-	if (git_repository_open_ext(&p->git, dir ? dir : ".", dir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0,
-	                            NULL) < 0) {
+	if (git_repository_open_ext(&p->git, dir ? dir : ".",
+	                            dir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0, NULL) < 0) {
 		git_err(e, dir ? dir : "no git repository here");
 		goto fail;
 	}
 	if (git_repository_is_shallow(p->git)) {
-		err_set(e, "%s: shallow clone refused: page dates come from the full history "
-		           "(run 'git fetch --unshallow' first)",
+		err_set(e,
+		        "%s: shallow clone refused: page dates come from the full history "
+		        "(run 'git fetch --unshallow' first)",
 		        dir ? dir : git_repository_path(p->git));
 		goto fail;
 	}
@@ -534,7 +539,8 @@ struct repo *repo_open(const char *dir, const char *ref, int worktree, int threa
 			buf_puts(&top, wd);
 			if (top.len && top.ptr[top.len - 1] == '/')
 				buf_truncate(&top, top.len - 1);
-			if (read_dir(&w, top.ptr, "content") < 0 || read_dir(&w, top.ptr, "themes") < 0) {
+			if (read_dir(&w, top.ptr, "content") < 0 ||
+			    read_dir(&w, top.ptr, "themes") < 0) {
 				buf_free(&top);
 				goto fail;
 			}
@@ -545,7 +551,8 @@ struct repo *repo_open(const char *dir, const char *ref, int worktree, int threa
 				struct rfile *f;
 				char **no;
 
-				if (!data || !(no = realloc(p->owned, (p->nowned + 1) * sizeof *no))) {
+				if (!data ||
+				    !(no = realloc(p->owned, (p->nowned + 1) * sizeof *no))) {
 					free(data);
 					buf_free(&top);
 					goto fail;

@@ -10,9 +10,9 @@
 
 #include <stddef.h>
 
-#define REPO_MAX_FILE (8u << 20)  /* bytes of one file read */
+#define REPO_MAX_FILE (8u << 20) /* bytes of one file read */
 #define REPO_MAX_FILES 200000
-#define REPO_MAX_HISTORY 200      /* commits kept per file, newest first */
+#define REPO_MAX_HISTORY 200 /* commits kept per file, newest first */
 
 struct rcommit {
 	char id[41];
@@ -26,8 +26,8 @@ struct rfile {
 	char *path;       /* "content/kursy/x/_index.md", owned */
 	const char *data; /* contents, len bytes, NUL-terminated (owned by the repo) */
 	size_t len;
-	char oid[41];     /* blob id: what an incremental build compares */
-	size_t *hist;     /* indexes into repo->commits, newest first (owned) */
+	char oid[41]; /* blob id: what an incremental build compares */
+	size_t *hist; /* indexes into repo->commits, newest first (owned) */
 	size_t nhist;
 	int created_found; /* the walk reached the commit that added it */
 };
@@ -50,8 +50,7 @@ struct repo {
  * history once to date every content file. A shallow clone is refused.
  * Returns a repo to free with repo_close(), or NULL with e set.
  */
-struct repo *repo_open(const char *dir, const char *ref, int worktree, int threads,
-                       struct err *e);
+struct repo *repo_open(const char *dir, const char *ref, int worktree, int threads, struct err *e);
 void repo_close(struct repo *r);
 /* Frees a file's contents once nobody needs them (f->data becomes NULL);
  * thread-safe for different files. Work-tree contents are kept. */

@@ -235,8 +235,8 @@ static int collect(struct site *s, struct err *e)
 			/* anything else is a file published as it is */
 			buf_putc(&url, '/');
 			buf_puts(&url, rel);
-			if (buf_failed(&url) || strmap_put(&s->statics, f->path + CONTENT_LEN - 1,
-			                                   (void *)f) < 0)
+			if (buf_failed(&url) ||
+			    strmap_put(&s->statics, f->path + CONTENT_LEN - 1, (void *)f) < 0)
 				goto oom;
 			continue;
 		}
@@ -259,8 +259,7 @@ out:
 	return ret;
 }
 
-static int str_field(struct page *p, const char *key, const char **dst, int required,
-                     struct err *e)
+static int str_field(struct page *p, const char *key, const char **dst, int required, struct err *e)
 {
 	const struct val *v = val_get(p->fm, key);
 
@@ -320,7 +319,8 @@ static int check_test(struct page *p, struct err *e)
 			return err_at(e, f, line, col, "question %zu has no 'text'", i + 1);
 		if (!type || (strcmp(type, "single") != 0 && strcmp(type, "multiple") != 0))
 			return err_at(e, f, line, col,
-			              "question %zu: 'type' must be \"single\" or \"multiple\"", i + 1);
+			              "question %zu: 'type' must be \"single\" or \"multiple\"",
+			              i + 1);
 		as = val_get(q, "answers");
 		if (!as || as->type != VAL_ARRAY || as->u.arr.n < 2 || as->u.arr.n > MAX_ANSWERS)
 			return err_at(e, f, as ? as->line : line, as ? as->col : col,
@@ -331,17 +331,19 @@ static int check_test(struct page *p, struct err *e)
 			if (a->type != VAL_TABLE || !val_get_str(a, "text", NULL) ||
 			    !*val_get_str(a, "text", ""))
 				return err_at(e, f, a->line, a->col,
-				              "question %zu, answer %zu: needs { text = \"...\" }", i + 1,
-				              j + 1);
+				              "question %zu, answer %zu: needs { text = \"...\" }",
+				              i + 1, j + 1);
 			c = val_get(a, "correct");
 			if (c && c->type != VAL_BOOL)
-				return err_at(e, f, c->line, c->col, "'correct' must be true or false");
+				return err_at(e, f, c->line, c->col,
+				              "'correct' must be true or false");
 			correct += c && c->u.b;
 		}
 		if (strcmp(type, "single") == 0 && correct != 1)
-			return err_at(e, f, line, col,
-			              "question %zu is \"single\" but has %zu correct answers (needs 1)",
-			              i + 1, correct);
+			return err_at(
+			    e, f, line, col,
+			    "question %zu is \"single\" but has %zu correct answers (needs 1)",
+			    i + 1, correct);
 		if (correct == 0)
 			return err_at(e, f, line, col, "question %zu has no correct answer", i + 1);
 	}
@@ -403,15 +405,17 @@ static int parse_one(size_t i, void *arg, struct err *e)
 	if (md_split(f->data, f->len, f->path, &fm, &fmlen, &body, &bodylen, &p->body_line, e) < 0)
 		return -1;
 	if (!fm)
-		return err_at(e, f->path, 1, 1, "missing front matter: start the file with '+++', "
-		                                "a title = \"...\" line and '+++'");
+		return err_at(e, f->path, 1, 1,
+		              "missing front matter: start the file with '+++', "
+		              "a title = \"...\" line and '+++'");
 	p->fm = toml_parse(fm, fmlen, f->path, 1, e);
 	if (!p->fm)
 		return -1;
 	if (str_field(p, "title", &p->title, 1, e) < 0 ||
 	    str_field(p, "description", &p->description, 0, e) < 0 ||
-	    str_field(p, "layout", &p->layout, 0, e) < 0 || bool_field(p, "draft", &p->draft, e) < 0 ||
-	    bool_field(p, "toc", &p->toc, e) < 0 || bool_field(p, "history", &p->history, e) < 0 ||
+	    str_field(p, "layout", &p->layout, 0, e) < 0 ||
+	    bool_field(p, "draft", &p->draft, e) < 0 || bool_field(p, "toc", &p->toc, e) < 0 ||
+	    bool_field(p, "history", &p->history, e) < 0 ||
 	    bool_field(p, "notice", &p->notice, e) < 0)
 		return -1;
 	v = val_get(p->fm, "weight");
@@ -524,8 +528,8 @@ static int structure(struct site *s, struct err *e)
 		if (strmap_put(&s->by_rel, p->rel, p) < 0)
 			return err_set(e, "out of memory");
 		if (strmap_get(&s->by_url, p->url))
-			return err_at(e, p->src->path, 0, 0, "URL %s is already used by another page",
-			              p->url);
+			return err_at(e, p->src->path, 0, 0,
+			              "URL %s is already used by another page", p->url);
 		if (strmap_put(&s->by_url, p->url, p) < 0)
 			return err_set(e, "out of memory");
 	}
@@ -629,7 +633,8 @@ static int history_pages(struct site *s, struct err *e)
 		if (buf_failed(&url) || !(h = new_page(s, PK_HISTORY, NULL, NULL, url.ptr)))
 			goto oom;
 		if (strmap_get(&s->by_url, h->url)) {
-			err_at(e, p->src->path, 0, 0, "URL %s of its change history is taken", h->url);
+			err_at(e, p->src->path, 0, 0, "URL %s of its change history is taken",
+			       h->url);
 			goto fail;
 		}
 		if (strmap_put(&s->by_url, h->url, h) < 0)

@@ -70,8 +70,8 @@ struct site {
 	struct theme *theme;
 	struct page **pages; /* every page, in a stable order */
 	size_t npages;
-	struct strmap by_rel; /* "kursy/x/_index.md" -> page */
-	struct strmap by_url; /* "/kursy/x/" -> page, and static files -> NULL marker */
+	struct strmap by_rel;  /* "kursy/x/_index.md" -> page */
+	struct strmap by_url;  /* "/kursy/x/" -> page, and static files -> NULL marker */
 	struct strmap statics; /* "/style.css" -> rfile (content and theme static files) */
 	struct page *home;
 	struct page **offices;

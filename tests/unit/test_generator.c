@@ -2,10 +2,12 @@
  * Unit tests of the generator's pieces: slugs, escaping, UTF-8, path
  * joining and link rewriting, the Markdown module, the history walk.
  */
+/* cmocka needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "buf.h"
@@ -43,7 +45,9 @@ static void test_slugs(void **state)
 	assert_string_equal(slug("Müller & Søn — café"), "muller-son-cafe");
 	assert_string_equal(slug("„Cytat” – myślnik"), "cytat-myslnik");
 	assert_string_equal(slug("!!!"), "");
-	assert_string_equal(slug("a\xff" "b"), "a-b"); /* invalid byte: a separator */
+	assert_string_equal(slug("a\xff"
+	                         "b"),
+	                    "a-b"); /* invalid byte: a separator */
 }
 
 static void test_escape(void **state)
@@ -81,7 +85,7 @@ static void test_utf8(void **state)
 	utf8_linecol(s, 7, &line, &col);
 	assert_int_equal(line, 2);
 	assert_int_equal(col, 3);
-	assert_int_equal(utf8_check("\xed\xa0\x80", 3), 0); /* surrogate */
+	assert_int_equal(utf8_check("\xed\xa0\x80", 3), 0);     /* surrogate */
 	assert_int_equal(utf8_check("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
 	assert_int_equal(utf8_check("\xe2\x82", 2), 0);         /* truncated */
 }
@@ -114,8 +118,8 @@ struct seen {
 	int n;
 };
 
-static int rec_link(void *ctx, const char *dest, int is_image, int line, int col,
-                    struct buf *out, struct err *e)
+static int rec_link(void *ctx, const char *dest, int is_image, int line, int col, struct buf *out,
+                    struct err *e)
 {
 	struct seen *s = ctx;
 
@@ -155,21 +159,24 @@ static void test_markdown_headings(void **state)
 	struct seen s = {0};
 
 	(void)state;
-	assert_int_equal(md("## Prawo do usunięcia danych\n\n### Kiedy?\n\n## Status {#a11y-status}\n",
-	                    &d, &e, &s, 0),
-	                 0);
+	assert_int_equal(
+	    md("## Prawo do usunięcia danych\n\n### Kiedy?\n\n## Status {#a11y-status}\n", &d, &e,
+	       &s, 0),
+	    0);
 	assert_int_equal(d.nheadings, 3);
 	assert_string_equal(d.headings[0].id, "prawo-do-usuniecia-danych");
 	assert_string_equal(d.headings[1].id, "kiedy");
 	assert_string_equal(d.headings[2].id, "a11y-status");
 	assert_string_equal(d.headings[2].text, "Status");
 	assert_int_equal(d.headings[1].line, 6); /* 3 + line 3 of the body */
-	assert_non_null(strstr(d.html.ptr, "<h2 id=\"prawo-do-usuniecia-danych\">Prawo do usunięcia danych</h2>"));
+	assert_non_null(strstr(
+	    d.html.ptr, "<h2 id=\"prawo-do-usuniecia-danych\">Prawo do usunięcia danych</h2>"));
 	assert_non_null(strstr(d.html.ptr, "<h2 id=\"a11y-status\">Status</h2>"));
 	md_doc_free(&d);
 
 	assert_int_equal(md("## A\n\n#### B\n", &d, &e, &s, 0), -1);
-	assert_string_equal(e.msg, "t.md:6:1: heading level 4 follows level 2; levels must not be skipped");
+	assert_string_equal(
+	    e.msg, "t.md:6:1: heading level 4 follows level 2; levels must not be skipped");
 	assert_int_equal(md("# Tytuł\n", &d, &e, &s, 0), -1);
 	assert_non_null(strstr(e.msg, "t.md:4:1: level-1 heading"));
 	assert_int_equal(md("## Sekcja\n\n## Sekcja\n", &d, &e, &s, 0), -1);
@@ -183,9 +190,9 @@ static void test_markdown_safety(void **state)
 	struct seen s = {0};
 
 	(void)state;
-	assert_int_equal(md("<script>alert(1)</script>\n\n[x](javascript:alert(1)) <b>hi</b>\n", &d,
-	                    &e, &s, 0),
-	                 0);
+	assert_int_equal(
+	    md("<script>alert(1)</script>\n\n[x](javascript:alert(1)) <b>hi</b>\n", &d, &e, &s, 0),
+	    0);
 	assert_null(strstr(d.html.ptr, "<script>"));
 	assert_null(strstr(d.html.ptr, "<b>"));
 	assert_null(strstr(d.html.ptr, "javascript:"));
@@ -334,7 +341,8 @@ static int history_setup(void **state)
 	commit("2026-02-01T10:00:00+01:00", "change q");
 	sh("printf unrelated > %s/README", repo_dir);
 	commit("2026-03-01T10:00:00+01:00", "outside content");
-	sh("printf again > %s/content/a/p.md && printf new > %s/content/a/r.md", repo_dir, repo_dir);
+	sh("printf again > %s/content/a/p.md && printf new > %s/content/a/r.md", repo_dir,
+	   repo_dir);
 	commit("2026-04-01T10:00:00+02:00", "change p, add r");
 	return 0;
 }
