@@ -16,7 +16,7 @@ void esc_url(struct buf *out, const char *s, size_t len);
 /* A JSON string body (no quotes added); also escapes < > & so the result is
  * safe inside <script type="application/ld+json">. */
 void esc_json(struct buf *out, const char *s, size_t len);
-/* XML text (sitemap, Atom): & < > " */
+/* XML text and attributes (sitemap, Atom): the same five characters */
 void esc_xml(struct buf *out, const char *s, size_t len);
 /* 1 if the URL's scheme is one a page may link to: http, https, mailto,
  * tel, or no scheme at all (relative). javascript:, vbscript:, data:,

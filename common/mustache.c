@@ -20,6 +20,8 @@
  */
 #include "mustache.h"
 
+#include "escape.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -904,38 +906,6 @@ static void put_text(struct buf *b, const char *s, size_t len, const struct ind 
 	buf_add(b, s, len);
 }
 
-static void put_escaped(struct buf *b, const char *s, size_t len)
-{
-	size_t k, start = 0;
-	const char *rep;
-
-	for (k = 0; k < len; k++) {
-		switch (s[k]) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&#39;";
-			break;
-		default:
-			continue;
-		}
-		buf_add(b, s + start, k - start);
-		buf_puts(b, rep);
-		start = k + 1;
-	}
-	buf_add(b, s + start, len - start);
-}
-
 /* The text of a scalar: points *s at the value's own string or at tmp.
  * Returns -1 for values that print nothing (missing, null, array, table). */
 static int scalar_text(const struct val *v, char tmp[40], const char **s, size_t *len)
@@ -1225,7 +1195,7 @@ static int render(struct rs *st, const struct mst *t, size_t i, size_t end, cons
 			v = lookup(st, cf, t->arena + nd->off, nd->len);
 			if (scalar_text(v, tmp, &s, &len) == 0) {
 				if (nd->type == N_ESC)
-					put_escaped(st->out, s, len);
+					esc_html(st->out, s, len);
 				else
 					buf_add(st->out, s, len);
 			}

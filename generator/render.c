@@ -3,6 +3,7 @@
 
 #include "escape.h"
 #include "fsutil.h"
+#include "parallel.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -600,7 +601,7 @@ static int write_out(struct job *j, const char *rel, const char *data, size_t le
 
 /* One page from Markdown to file, so that only the pages in flight hold
  * their HTML and source in memory. */
-static int render_page(size_t i, void *arg, struct err *e)
+static int render_page(size_t i, int worker, void *arg, struct err *e)
 {
 	struct job *j = arg;
 	struct site *s = j->s;
@@ -611,6 +612,7 @@ static int render_page(size_t i, void *arg, struct err *e)
 	struct val *frame;
 	int ret = -1;
 
+	(void)worker;
 	if (site_markdown(s, p, e) < 0)
 		return -1;
 	if (p->src && p->kind != PK_TEST)
@@ -1093,7 +1095,7 @@ long render_site(struct site *s, const char *out, struct err *e)
 	atomic_init(&j.written, 0);
 	if (out && make_dirs(s, out, e) < 0)
 		return -1;
-	if (site_parallel(s->npages, s->jobs, render_page, &j, e) < 0)
+	if (par_run(s->npages, s->jobs, render_page, &j, e) < 0)
 		return -1;
 	if (site_check_anchors(s, e) < 0)
 		return -1;

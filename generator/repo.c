@@ -2,12 +2,11 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "parallel.h"
 #include "strmap.h"
 
 #include <dirent.h>
 #include <git2.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -129,94 +128,59 @@ out:
 struct reader {
 	struct repo *r;
 	const char *gitdir;
-	atomic_size_t next;
-	pthread_mutex_t lock;
-	int failed;
-	struct err *e;
+	git_repository *git[PAR_MAX_JOBS]; /* one per worker, opened on first use */
 };
 
-static void *read_blobs(void *arg)
+static int read_blob(size_t i, int worker, void *arg, struct err *e)
 {
 	struct reader *rd = arg;
 	struct priv *p = rd->r->priv;
-	git_repository *git = NULL;
-	struct err e;
-	size_t i;
+	struct rfile *f = &rd->r->files[i];
+	git_blob *blob = NULL;
+	size_t len;
+	char *data;
 
-	e.msg[0] = '\0';
-	if (git_repository_open_ext(&git, rd->gitdir,
+	if (!rd->git[worker] &&
+	    git_repository_open_ext(&rd->git[worker], rd->gitdir,
 	                            GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
-	                            NULL) < 0) {
-		git_err(&e, rd->gitdir);
-		goto fail;
-	}
-	while ((i = atomic_fetch_add(&rd->next, 1)) < rd->r->nfiles) {
-		struct rfile *f = &rd->r->files[i];
-		git_blob *blob = NULL;
-		size_t len;
-		char *data;
-
-		if (git_blob_lookup(&blob, git, &p->oids[i]) < 0) {
-			git_err(&e, f->path);
-			goto fail;
-		}
-		len = (size_t)git_blob_rawsize(blob);
-		if (len > REPO_MAX_FILE) {
-			git_blob_free(blob);
-			err_set(&e, "%s: file too large (limit %u bytes)", f->path, REPO_MAX_FILE);
-			goto fail;
-		}
-		data = malloc(len + 1);
-		if (!data) {
-			git_blob_free(blob);
-			err_set(&e, "out of memory");
-			goto fail;
-		}
-		memcpy(data, git_blob_rawcontent(blob), len);
-		data[len] = '\0';
+	                            NULL) < 0)
+		return git_err(e, rd->gitdir);
+	if (git_blob_lookup(&blob, rd->git[worker], &p->oids[i]) < 0)
+		return git_err(e, f->path);
+	len = (size_t)git_blob_rawsize(blob);
+	if (len > REPO_MAX_FILE) {
 		git_blob_free(blob);
-		f->data = data;
-		f->len = len;
+		return err_set(e, "%s: file too large (limit %u bytes)", f->path, REPO_MAX_FILE);
 	}
-	git_repository_free(git);
-	return NULL;
-fail:
-	git_repository_free(git);
-	pthread_mutex_lock(&rd->lock);
-	if (!rd->failed) {
-		rd->failed = 1;
-		*rd->e = e;
+	data = malloc(len + 1);
+	if (!data) {
+		git_blob_free(blob);
+		return err_set(e, "out of memory");
 	}
-	pthread_mutex_unlock(&rd->lock);
-	atomic_store(&rd->next, rd->r->nfiles);
-	return NULL;
+	memcpy(data, git_blob_rawcontent(blob), len);
+	data[len] = '\0';
+	git_blob_free(blob);
+	f->data = data;
+	f->len = len;
+	return 0;
 }
 
 static int read_all_blobs(struct repo *r, int threads, struct err *e)
 {
 	struct priv *p = r->priv;
 	struct reader rd;
-	pthread_t th[16];
-	int i, started = 0;
+	int i, ret;
 
+	memset(&rd, 0, sizeof rd);
 	rd.r = r;
 	rd.gitdir = git_repository_path(p->git);
-	atomic_init(&rd.next, 0);
-	pthread_mutex_init(&rd.lock, NULL);
-	rd.failed = 0;
-	rd.e = e;
-	if (threads > 16)
-		threads = 16;
+	/* a thread is worth starting for 64 files or more */
 	if ((size_t)threads > r->nfiles / 64 + 1)
 		threads = (int)(r->nfiles / 64 + 1);
-	for (i = 1; i < threads; i++)
-		if (pthread_create(&th[started], NULL, read_blobs, &rd) == 0)
-			started++;
-	read_blobs(&rd);
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&rd.lock);
-	return rd.failed ? -1 : 0;
+	ret = par_run(r->nfiles, threads, read_blob, &rd, e);
+	for (i = 0; i < PAR_MAX_JOBS; i++)
+		git_repository_free(rd.git[i]);
+	return ret;
 }
 
 /* Reads a work-tree folder recursively (for --worktree previews). */

@@ -1,11 +1,11 @@
 #include "site.h"
 
 #include "links.h"
+#include "parallel.h"
 #include "render.h"
 #include "toml.h"
 #include "utf8.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,69 +54,6 @@ void site_phase(struct site *s, const char *name)
 		s->phase_sec[s->nphases++] = now - s->phase_start;
 	}
 	s->phase_start = now;
-}
-
-/* ---- parallel loop ---------------------------------------------------- */
-
-struct par {
-	size_t n;
-	atomic_size_t next;
-	int (*fn)(size_t, void *, struct err *);
-	void *arg;
-	pthread_mutex_t lock;
-	int failed;
-	struct err *e;
-};
-
-static void *par_worker(void *p_)
-{
-	struct par *p = p_;
-	struct err e;
-	size_t i;
-
-	while ((i = atomic_fetch_add(&p->next, 1)) < p->n) {
-		e.msg[0] = '\0';
-		if (p->fn(i, p->arg, &e) < 0) {
-			pthread_mutex_lock(&p->lock);
-			if (!p->failed) {
-				p->failed = 1;
-				*p->e = e;
-			}
-			pthread_mutex_unlock(&p->lock);
-			atomic_store(&p->next, p->n); /* stop handing out work */
-		}
-	}
-	return NULL;
-}
-
-int site_parallel(size_t n, int jobs, int (*fn)(size_t i, void *arg, struct err *e), void *arg,
-                  struct err *e)
-{
-	struct par p;
-	pthread_t th[64];
-	int i, started = 0;
-
-	p.n = n;
-	atomic_init(&p.next, 0);
-	p.fn = fn;
-	p.arg = arg;
-	p.failed = 0;
-	p.e = e;
-	pthread_mutex_init(&p.lock, NULL);
-	if (jobs < 1)
-		jobs = 1;
-	if (jobs > 64)
-		jobs = 64;
-	if ((size_t)jobs > n)
-		jobs = n ? (int)n : 1;
-	for (i = 1; i < jobs; i++)
-		if (pthread_create(&th[started], NULL, par_worker, &p) == 0)
-			started++;
-	par_worker(&p);
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&p.lock);
-	return p.failed ? -1 : 0;
 }
 
 /* ---- pages -------------------------------------------------------------- */
@@ -376,12 +313,14 @@ static int check_office(struct page *p, struct err *e)
 }
 
 /* Parses one page's front matter (or test) and reads its fields. */
-static int parse_one(size_t i, void *arg, struct err *e)
+static int parse_one(size_t i, int worker, void *arg, struct err *e)
 {
 	struct site *s = arg;
 	struct page *p = s->pages[i];
 	const struct rfile *f = p->src;
 	const char *fm, *body;
+
+	(void)worker;
 	size_t fmlen, bodylen, bad;
 	const struct val *v;
 
@@ -733,7 +672,7 @@ int site_load(struct site *s, struct repo *r, int jobs, struct err *e)
 	site_phase(s, "config and theme");
 	if (collect(s, e) < 0)
 		return -1;
-	if (site_parallel(s->npages, jobs, parse_one, s, e) < 0)
+	if (par_run(s->npages, jobs, parse_one, s, e) < 0)
 		return -1;
 	site_phase(s, "front matter");
 	if (structure(s, e) < 0)

@@ -13,8 +13,6 @@
 #include "theme.h"
 #include "value.h"
 
-#include <pthread.h>
-
 enum page_kind {
 	PK_HOME,
 	PK_SECTION,
@@ -106,10 +104,5 @@ void site_phase(struct site *s, const char *name);
 void site_date(struct buf *out, long long t, int offset);
 /* ...and as RFC 3339 (2026-11-22T18:20:00+01:00). */
 void site_datetime(struct buf *out, long long t, int offset);
-
-/* Runs fn(i, arg) for i in [0, n) on `jobs` threads; the first failing
- * call's error is returned (the others still finish). */
-int site_parallel(size_t n, int jobs, int (*fn)(size_t i, void *arg, struct err *e), void *arg,
-                  struct err *e);
 
 #endif
