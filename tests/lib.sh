@@ -47,3 +47,12 @@ commit_all() {
 	git -C "$1" add -A &&
 		GIT_AUTHOR_DATE=$d GIT_COMMITTER_DATE=$d git -C "$1" commit -qm "$2"
 }
+
+# demo_site DIR: a new repository in DIR holding this checkout's committed
+# site (HEAD's site.toml, content/ and themes/), committed at a fixed date
+demo_site() {
+	mkdir -p "$1"
+	git archive HEAD site.toml content themes | tar -x -C "$1"
+	git -C "$1" init -q
+	commit_all "$1" "demo site" 2026-01-15T10:00:00+01:00
+}

@@ -9,10 +9,7 @@ if [ ! -d tests/a11y/node_modules/axe-core ] || [ ! -x /usr/bin/chromium ] || ! 
 	exit 1
 fi
 site="$TMP/site"
-mkdir -p "$site"
-git archive HEAD site.toml content themes | tar -x -C "$site"
-git -C "$site" init -q
-commit_all "$site" "demo site"
+demo_site "$site"
 ok "the demo portal builds" "$PORTAL" build --repo "$site" --out "$TMP/out"
 port=$((20000 + $$ % 20000))
 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$TMP/out/public" >/dev/null 2>&1 &

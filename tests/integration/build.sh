@@ -5,10 +5,7 @@
 
 # A repository holding this checkout's committed site (HEAD), to break.
 site="$TMP/site"
-mkdir -p "$site"
-git archive HEAD site.toml content themes | tar -x -C "$site"
-git -C "$site" init -q
-commit_all "$site" "demo site" 2026-01-15T10:00:00+01:00
+demo_site "$site"
 
 out="$TMP/out"
 ok "the demo site builds" "$PORTAL" build --repo "$site" --out "$out"

@@ -3,10 +3,7 @@
 . tests/lib.sh
 
 site="$TMP/site"
-mkdir -p "$site"
-git archive HEAD site.toml content themes | tar -x -C "$site"
-git -C "$site" init -q
-commit_all "$site" "demo site"
+demo_site "$site"
 ok "the demo portal builds" "$PORTAL" build --repo "$site" --out "$TMP/out"
 seeds=../shared/seeds
 [ -d "$seeds" ] || echo "content: ../shared/seeds not found; office data are checked against the test's own copy only"
