@@ -397,6 +397,31 @@ static void test_history(void **state)
 	repo_close(r);
 }
 
+static void test_history_merge(void **state)
+{
+	struct err e = {""};
+	struct repo *r;
+	const struct rfile *q;
+
+	(void)state;
+	/* a change made on a branch reaches main through a merge commit: on
+	 * the first-parent line the merge is the commit that changed it */
+	sh("cd %s && git checkout -q -b side && printf side > content/q.md", repo_dir);
+	commit("2026-05-01T10:00:00+02:00", "edit q on a branch");
+	sh("cd %s && git checkout -q - && GIT_AUTHOR_DATE=2026-05-02T10:00:00+02:00 "
+	   "GIT_COMMITTER_DATE=2026-05-02T10:00:00+02:00 git -c user.name=R -c "
+	   "user.email=r@example.invalid merge -q --no-ff -m 'merge side' side",
+	   repo_dir);
+	r = repo_open(repo_dir, NULL, 0, 1, &e);
+	assert_non_null(r);
+	q = repo_file(r, "content/q.md");
+	assert_memory_equal(q->data, "side", 4);
+	assert_int_equal(q->nhist, 3);
+	assert_string_equal(r->commits[q->hist[0]].summary, "merge side");
+	assert_string_equal(r->commits[q->hist[1]].summary, "change q");
+	repo_close(r);
+}
+
 static void test_history_shallow(void **state)
 {
 	struct err e = {""};
@@ -429,6 +454,7 @@ int main(void)
 	    cmocka_unit_test(test_front_matter_split),
 	    cmocka_unit_test(test_strmap),
 	    cmocka_unit_test_setup_teardown(test_history, history_setup, history_teardown),
+	    cmocka_unit_test_setup_teardown(test_history_merge, history_setup, history_teardown),
 	    cmocka_unit_test_setup_teardown(test_history_shallow, history_setup, history_teardown),
 	};
 
