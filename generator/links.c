@@ -160,7 +160,11 @@ int link_resolve(void *ctx, const char *dest, int is_image, int line, int col, s
 			       b.ptr);
 			goto out;
 		}
-		buf_add(out, b.ptr, b.len);
+		/* a page's own URL, so "/a/b" needs no redirect to "/a/b/" */
+		if (target)
+			buf_puts(out, target->url);
+		else
+			buf_add(out, b.ptr, b.len);
 	}
 	if (hash) {
 		if (target && hash[1] &&

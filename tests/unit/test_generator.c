@@ -111,6 +111,82 @@ static void test_path_join(void **state)
 	buf_free(&b);
 }
 
+/* link_resolve against a small hand-made site */
+static void test_link_resolve(void **state)
+{
+	struct site s;
+	struct page pa = {0}, pb = {0}, pc = {0};
+	struct rfile fa = {0}, fimg = {0};
+	struct link_ctx lc = {&s, &pa};
+	struct buf out = BUF_INIT;
+	struct err e = {""};
+	size_t i;
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	fa.path = "content/a/c.md";
+	pa.src = &fa;
+	pa.rel = "a/c.md";
+	pa.url = "/a/c/";
+	pb.rel = "a/b.md";
+	pb.url = "/a/b/";
+	pc.rel = "kursy/x/_index.md";
+	pc.url = "/kursy/x/";
+	fimg.path = "content/a/obraz.png";
+	assert_int_equal(
+	    strmap_put(&s.by_rel, pa.rel, &pa) | strmap_put(&s.by_rel, pb.rel, &pb) |
+	        strmap_put(&s.by_rel, pc.rel, &pc) | strmap_put(&s.by_url, pa.url, &pa) |
+	        strmap_put(&s.by_url, pb.url, &pb) | strmap_put(&s.by_url, pc.url, &pc) |
+	        strmap_put(&s.statics, "/a/obraz.png", &fimg),
+	    0);
+	/* a content file, with an anchor queued for the later check */
+	assert_int_equal(link_resolve(&lc, "../kursy/x/_index.md#cel", 0, 3, 5, &out, &e), 0);
+	assert_string_equal(out.ptr, "/kursy/x/#cel");
+	assert_int_equal(pa.nanchors, 1);
+	assert_ptr_equal(pa.anchors[0].target, &pc);
+	assert_string_equal(pa.anchors[0].anchor, "cel");
+	buf_reset(&out);
+	assert_int_equal(link_resolve(&lc, "b.md", 0, 3, 5, &out, &e), 0);
+	assert_string_equal(out.ptr, "/a/b/");
+	buf_reset(&out);
+	/* URLs relative to the page's own URL, as a browser reads them */
+	assert_int_equal(link_resolve(&lc, "../b/", 0, 3, 5, &out, &e), 0);
+	assert_string_equal(out.ptr, "/a/b/");
+	buf_reset(&out);
+	assert_int_equal(link_resolve(&lc, "/a/b", 0, 3, 5, &out, &e), 0);
+	assert_string_equal(out.ptr, "/a/b/");
+	buf_reset(&out);
+	assert_int_equal(link_resolve(&lc, "../obraz.png", 1, 3, 5, &out, &e), 0);
+	assert_string_equal(out.ptr, "/a/obraz.png");
+	buf_reset(&out);
+	/* other hosts: links stay, images are refused */
+	assert_int_equal(link_resolve(&lc, "https://example.org/x", 0, 3, 5, &out, &e), 0);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(link_resolve(&lc, "//example.org/x.png", 1, 4, 2, &out, &e), -1);
+	assert_non_null(strstr(e.msg, "content/a/c.md:4:2: image from another host"));
+	/* broken and escaping links */
+	assert_int_equal(link_resolve(&lc, "nie-ma.md", 0, 7, 9, &out, &e), -1);
+	assert_string_equal(e.msg, "content/a/c.md:7:9: link to a missing page 'nie-ma.md' "
+	                           "(no content/a/nie-ma.md)");
+	assert_int_equal(link_resolve(&lc, "../../../etc/passwd.md", 0, 8, 1, &out, &e), -1);
+	assert_string_equal(e.msg,
+	                    "content/a/c.md:8:1: link '../../../etc/passwd.md' leaves content/");
+	assert_int_equal(link_resolve(&lc, "../nie-ma/", 0, 9, 1, &out, &e), -1);
+	assert_non_null(strstr(e.msg, "content/a/c.md:9:1: link to a missing page or file"));
+	assert_int_equal(link_resolve(&lc, "", 0, 9, 1, &out, &e), -1);
+	assert_string_equal(e.msg, "content/a/c.md:9:1: empty link");
+	/* a fragment alone points into this page */
+	assert_int_equal(link_resolve(&lc, "#tu", 0, 10, 1, &out, &e), 0);
+	assert_ptr_equal(pa.anchors[1].target, &pa);
+	for (i = 0; i < pa.nanchors; i++)
+		free(pa.anchors[i].anchor);
+	free(pa.anchors);
+	strmap_free(&s.by_rel);
+	strmap_free(&s.by_url);
+	strmap_free(&s.statics);
+	buf_free(&out);
+}
+
 /* a stub link hook that records calls and rewrites .md links */
 struct seen {
 	char dest[8][128];
@@ -450,6 +526,7 @@ int main(void)
 	    cmocka_unit_test(test_markdown_headings),
 	    cmocka_unit_test(test_markdown_safety),
 	    cmocka_unit_test(test_markdown_links),
+	    cmocka_unit_test(test_link_resolve),
 	    cmocka_unit_test(test_markdown_shortcodes),
 	    cmocka_unit_test(test_front_matter_split),
 	    cmocka_unit_test(test_strmap),
