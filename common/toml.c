@@ -302,7 +302,6 @@ static int tab_add(struct parser *P, struct val *t, const char *k, size_t n, str
                    struct pos at)
 {
 	struct slot s;
-	char *key = NULL;
 
 	if (!v)
 		goto fail;
@@ -322,32 +321,12 @@ static int tab_add(struct parser *P, struct val *t, const char *k, size_t n, str
 		P->slots = tab;
 		P->nslots = ns;
 	}
-	if (t->u.tab.n == t->u.tab.cap) {
-		size_t cap = t->u.tab.cap ? t->u.tab.cap * 2 : 4;
-		struct val_kv *kv;
-
-		if (cap > SIZE_MAX / sizeof *kv)
-			goto fail;
-		kv = realloc(t->u.tab.kv, cap * sizeof *kv);
-		if (!kv)
-			goto fail;
-		t->u.tab.kv = kv;
-		t->u.tab.cap = cap;
-	}
-	key = malloc(n + 1);
-	if (!key)
-		goto fail;
-	if (n)
-		memcpy(key, k, n);
-	key[n] = '\0';
-	t->u.tab.kv[t->u.tab.n].key = key;
-	t->u.tab.kv[t->u.tab.n].klen = n;
-	t->u.tab.kv[t->u.tab.n].v = v;
+	if (val_append(t, k, n, v) < 0)
+		return oom(P); /* val_append freed v */
 	s.tab = t;
-	s.idx = t->u.tab.n;
+	s.idx = t->u.tab.n - 1;
 	s.hash = hash_key(t, k, n);
 	s.at = at;
-	t->u.tab.n++;
 	slot_put(P->slots, P->nslots, &s);
 	P->used++;
 	return 0;

@@ -151,22 +151,33 @@ void val_free(struct val *v)
 	free(v);
 }
 
+/* Makes room for one more element in an array of `n` of `size` bytes
+ * with `*cap` allocated (doubling, overflow-checked). 0 or -1. */
+static int reserve(void **items, size_t *cap, size_t n, size_t size)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 4;
+	if (c > SIZE_MAX / size)
+		return -1;
+	p = realloc(*items, c * size);
+	if (!p)
+		return -1;
+	*items = p;
+	*cap = c;
+	return 0;
+}
+
 int val_push(struct val *arr, struct val *item)
 {
 	if (!item || !arr || arr->type != VAL_ARRAY)
 		goto fail;
-	if (arr->u.arr.n == arr->u.arr.cap) {
-		size_t cap = arr->u.arr.cap ? arr->u.arr.cap * 2 : 4;
-		struct val **p;
-
-		if (cap > SIZE_MAX / sizeof *p)
-			goto fail;
-		p = realloc(arr->u.arr.items, cap * sizeof *p);
-		if (!p)
-			goto fail;
-		arr->u.arr.items = p;
-		arr->u.arr.cap = cap;
-	}
+	if (reserve((void **)&arr->u.arr.items, &arr->u.arr.cap, arr->u.arr.n,
+	            sizeof(struct val *)) < 0)
+		goto fail;
 	arr->u.arr.items[arr->u.arr.n++] = item;
 	return 0;
 fail:
@@ -174,42 +185,45 @@ fail:
 	return -1;
 }
 
-int val_setn(struct val *tab, const char *key, size_t klen, struct val *v)
+int val_append(struct val *tab, const char *key, size_t klen, struct val *v)
 {
 	struct val_kv *kv;
+
+	if (!v || !tab || tab->type != VAL_TABLE || klen == SIZE_MAX ||
+	    reserve((void **)&tab->u.tab.kv, &tab->u.tab.cap, tab->u.tab.n, sizeof *kv) < 0)
+		goto fail;
+	kv = &tab->u.tab.kv[tab->u.tab.n];
+	kv->key = malloc(klen + 1);
+	if (!kv->key)
+		goto fail;
+	if (klen)
+		memcpy(kv->key, key, klen);
+	kv->key[klen] = '\0';
+	kv->klen = klen;
+	kv->v = v;
+	tab->u.tab.n++;
+	return 0;
+fail:
+	val_free(v);
+	return -1;
+}
+
+int val_setn(struct val *tab, const char *key, size_t klen, struct val *v)
+{
 	size_t i;
 
-	if (!v || !tab || tab->type != VAL_TABLE || klen == SIZE_MAX)
+	if (!v || !tab || tab->type != VAL_TABLE)
 		goto fail;
 	for (i = 0; i < tab->u.tab.n; i++) {
-		kv = &tab->u.tab.kv[i];
+		struct val_kv *kv = &tab->u.tab.kv[i];
+
 		if (kv->klen == klen && memcmp(kv->key, key, klen) == 0) {
 			val_free(kv->v);
 			kv->v = v;
 			return 0;
 		}
 	}
-	if (tab->u.tab.n == tab->u.tab.cap) {
-		size_t cap = tab->u.tab.cap ? tab->u.tab.cap * 2 : 4;
-
-		if (cap > SIZE_MAX / sizeof *kv)
-			goto fail;
-		kv = realloc(tab->u.tab.kv, cap * sizeof *kv);
-		if (!kv)
-			goto fail;
-		tab->u.tab.kv = kv;
-		tab->u.tab.cap = cap;
-	}
-	kv = &tab->u.tab.kv[tab->u.tab.n];
-	kv->key = malloc(klen + 1);
-	if (!kv->key)
-		goto fail;
-	memcpy(kv->key, key, klen);
-	kv->key[klen] = '\0';
-	kv->klen = klen;
-	kv->v = v;
-	tab->u.tab.n++;
-	return 0;
+	return val_append(tab, key, klen, v);
 fail:
 	val_free(v);
 	return -1;

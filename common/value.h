@@ -85,6 +85,9 @@ int val_push(struct val *arr, struct val *item);
  * existing key is replaced in place (keeping its position). Returns 0/-1. */
 int val_setn(struct val *tab, const char *key, size_t klen, struct val *v);
 int val_set(struct val *tab, const char *key, struct val *v);
+/* Appends `key` (the caller knows it is absent: no duplicate scan), taking
+ * ownership of `v` even on failure. 0 or -1. */
+int val_append(struct val *tab, const char *key, size_t klen, struct val *v);
 /* Convenience setters: copy the string; return 0/-1. */
 int val_set_str(struct val *tab, const char *key, const char *s);
 int val_set_int(struct val *tab, const char *key, long long i);
