@@ -6,7 +6,8 @@
 //   node check.mjs BASE_URL PATH...
 //
 // For every path it prints "pass DESC" / "fail DESC" lines:
-//  - axe-core finds no WCAG 2.0/2.1 A or AA violation;
+//  - axe-core finds no WCAG 2.0/2.1 A or AA violation, nor a best-practice one
+//    (heading order, landmarks, regions);
 //  - no request goes to another host, and no cookie is set;
 //  - the first Tab reaches the skip link, which leads to <main>;
 //  - at 320 px nothing scrolls sideways.
@@ -40,10 +41,10 @@ try {
       check(scripts === 0, `${what}: no JavaScript on the page`, `${scripts} scripts`);
       await page.evaluate(axeSource);
       const violations = await page.evaluate(async () => {
-        const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+        const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, resultTypes: ['violations'] });
         return r.violations.map((v) => v.id + ' ' + v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | '));
       });
-      check(violations.length === 0, `${what}: no WCAG 2.1 AA violations (axe-core)`, violations.join('; '));
+      check(violations.length === 0, `${what}: no WCAG 2.1 AA or best-practice violations (axe-core)`, violations.join('; '));
       if (label === 'phone') {
         const w = await page.evaluate(() => document.documentElement.scrollWidth);
         check(w <= 320, `${what}: nothing scrolls sideways at 320 px`, `scrollWidth ${w}`);
