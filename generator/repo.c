@@ -122,6 +122,17 @@ out:
 	return ret;
 }
 
+/* Inside a git hook the pushed objects wait in a quarantine folder that
+ * git names in GIT_OBJECT_DIRECTORY and GIT_ALTERNATE_OBJECT_DIRECTORIES;
+ * a build run from a pre-receive hook must see them. */
+static unsigned open_flags(unsigned usual)
+{
+	if (getenv("GIT_QUARANTINE_PATH") || getenv("GIT_OBJECT_DIRECTORY") ||
+	    getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES"))
+		return GIT_REPOSITORY_OPEN_FROM_ENV;
+	return usual;
+}
+
 /* Blob contents are read by several threads, each with a repository
  * handle of its own (libgit2 objects are not shared between threads);
  * inflating 10,000 blobs is the biggest part of reading a commit. */
@@ -142,7 +153,8 @@ static int read_blob(size_t i, int worker, void *arg, struct err *e)
 
 	if (!rd->git[worker] &&
 	    git_repository_open_ext(&rd->git[worker], rd->gitdir,
-	                            GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
+	                            open_flags(GIT_REPOSITORY_OPEN_NO_SEARCH |
+	                                       GIT_REPOSITORY_OPEN_BARE),
 	                            NULL) < 0)
 		return git_err(e, rd->gitdir);
 	if (git_blob_lookup(&blob, rd->git[worker], &p->oids[i]) < 0)
@@ -466,7 +478,7 @@ struct repo *repo_open(const char *dir, const char *ref, int worktree, int threa
 	r->priv = p;
 	r->worktree = worktree;
 	if (git_repository_open_ext(&p->git, dir ? dir : ".",
-	                            dir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0, NULL) < 0) {
+	                            open_flags(dir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0), NULL) < 0) {
 		git_err(e, dir ? dir : "no git repository here");
 		goto fail;
 	}
