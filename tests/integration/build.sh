@@ -14,6 +14,8 @@ ok "private/build.json names the commit" \
 	grep -q "\"commit\": \"$(git -C "$site" rev-parse HEAD)\"" "$out/private/build.json"
 ok "pages carry the commit in a meta tag" \
 	grep -q "<meta name=\"okienko-commit\" content=\"$(git -C "$site" rev-parse HEAD)\">" "$out/public/index.html"
+ok "pages carry the commit time in a meta tag" \
+	grep -q '<meta name="okienko-commit-time" content="2026-01-15T10:00:00+01:00">' "$out/public/index.html"
 ok "sitemap.xml, robots.txt, feed and 404 exist" \
 	test -s "$out/public/sitemap.xml" -a -s "$out/public/robots.txt" -a -s "$out/public/zmiany.xml" -a -s "$out/public/404.html"
 ok "nothing is left beside the output" sh -c "! ls -d '$out'.new-* 2>/dev/null"
