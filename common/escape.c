@@ -51,7 +51,7 @@ void esc_url(struct buf *out, const char *s, size_t len)
 
 		if (c == '&')
 			buf_puts(out, "&amp;");
-		else if (c == '%' && i + 2 < len + 0 && isxdigit((unsigned char)s[i + 1]) &&
+		else if (c == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) &&
 		         isxdigit((unsigned char)s[i + 2]))
 			buf_putc(out, '%');
 		else if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\'' || c == '<' || c == '>' ||

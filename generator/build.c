@@ -24,7 +24,7 @@ int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 	double t0 = now();
 	struct repo *r = NULL;
 	struct site s;
-	struct buf stage = BUF_INIT;
+	struct buf target = BUF_INIT, stage = BUF_INIT;
 	int ret = -1, loaded = 0;
 	long n;
 
@@ -43,13 +43,14 @@ int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 	if (site_load(&s, r, o->jobs, e) < 0)
 		goto out;
 	if (o->out) {
+		/* the new output is built beside the old: OUT.new-PID */
 		size_t l = strlen(o->out);
 
 		while (l > 1 && o->out[l - 1] == '/')
 			l--;
-		buf_add(&stage, o->out, l);
-		buf_printf(&stage, ".new-%ld", (long)getpid());
-		if (buf_failed(&stage)) {
+		buf_add(&target, o->out, l);
+		buf_printf(&stage, "%s.new-%ld", target.ptr, (long)getpid());
+		if (buf_failed(&target) || buf_failed(&stage)) {
 			err_set(e, "out of memory");
 			goto out;
 		}
@@ -59,24 +60,8 @@ int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 	n = render_site(&s, o->out ? stage.ptr : NULL, e);
 	if (n < 0)
 		goto out;
-	if (o->out) {
-		buf_truncate(&stage, stage.len); /* keep */
-		{
-			char target[4096];
-			size_t l = strlen(o->out);
-
-			while (l > 1 && o->out[l - 1] == '/')
-				l--;
-			if (l >= sizeof target) {
-				err_set(e, "%s: path too long", o->out);
-				goto out;
-			}
-			memcpy(target, o->out, l);
-			target[l] = '\0';
-			if (fs_switch(stage.ptr, target, e) < 0)
-				goto out;
-		}
-	}
+	if (o->out && fs_switch(stage.ptr, target.ptr, e) < 0)
+		goto out;
 	{
 		size_t l = strlen(st->timings);
 		int i;
@@ -101,6 +86,7 @@ out:
 		site_free(&s);
 	repo_close(r);
 	buf_free(&stage);
+	buf_free(&target);
 	st->seconds = now() - t0;
 	return ret;
 }

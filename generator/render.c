@@ -720,8 +720,10 @@ fail:
 	return ret;
 }
 
-static int render_special(struct job *j, const char *layout, const char *rel, const char *title,
-                          struct err *e)
+/* A page that no content file stands for (the 404 page): `url` is where
+ * it is served, `rel` the file written. */
+static int render_special(struct job *j, const char *layout, const char *url, const char *rel,
+                          const char *title, struct err *e)
 {
 	struct site *s = j->s;
 	const struct mst *t = theme_layout(s->theme, layout);
@@ -736,7 +738,7 @@ static int render_special(struct job *j, const char *layout, const char *rel, co
 	memset(&fake, 0, sizeof fake);
 	fake.kind = PK_PAGE;
 	fake.title = title;
-	fake.url = (char *)"/404.html";
+	fake.url = (char *)url;
 	fake.created = fake.lastmod = s->repo->head.time;
 	fake.parent = NULL;
 	frame = page_val(s, &fake);
@@ -1101,7 +1103,8 @@ long render_site(struct site *s, const char *out, struct err *e)
 		return -1;
 	site_phase(s, "pages");
 	if (write_aliases(&j, e) < 0 || write_statics(&j, e) < 0 ||
-	    render_special(&j, "404", "public/404.html", "Nie znaleziono strony", e) < 0 ||
+	    render_special(&j, "404", "/404.html", "public/404.html",
+	                   val_get_str(s->theme->strings, "not_found_title", "404"), e) < 0 ||
 	    write_sitemap(&j, e) < 0 || write_feed(&j, e) < 0 || write_private(&j, e) < 0)
 		return -1;
 	site_phase(s, "other files");
