@@ -32,6 +32,22 @@ static const char usage[] =
     "exit status: 0 success, 1 the build or check failed (the message names\n"
     "file:line:col), 2 wrong usage.\n";
 
+/* Prints an error message with control characters escaped: messages quote
+ * content (link targets, names), which must not drive the terminal. */
+static void print_error(const char *msg)
+{
+	const unsigned char *p;
+
+	fputs("portal: ", stderr);
+	for (p = (const unsigned char *)msg; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -107,7 +123,7 @@ int main(int argc, char **argv)
 	if (check)
 		o.out = NULL;
 	if (build_run(&o, &st, &e) < 0) {
-		fprintf(stderr, "portal: %s\n", e.msg);
+		print_error(e.msg);
 		if (!check && o.out)
 			fprintf(stderr, "portal: build failed; %s was left as it was\n", o.out);
 		return 1;

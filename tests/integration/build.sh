@@ -115,6 +115,11 @@ broken "single question with two answers" 'sed -i "0,/correct = false/s//correct
 expect_fail "a single-choice question with two correct answers fails" 'content/kursy/komunikacja/test\.toml:[0-9]+:[0-9]+: question 1 is "single" but has 2 correct' \
 	"$PORTAL" build --repo "$TMP/b" --out "$out"
 
+broken "control characters" 'printf "+++\ntitle = \"x\"\n+++\n\n[x](nie\033[31mma.md)\n" > content/esc.md'
+expect_fail "control characters in a message are escaped" 'link to a missing page .nie\\x1b\[31mma\.md' \
+	"$PORTAL" build --repo "$TMP/b" --out "$out"
+ok "no raw escape byte reaches the terminal" sh -c "! grep -q \"\$(printf '\\033')\" '$TMP/ef.log'"
+
 broken "unknown shortcode" 'printf "+++\ntitle = \"x\"\n+++\n\nA {{< nieznany >}} B\n" > content/sc.md'
 expect_fail "an unknown shortcode fails with file:line:col" "content/sc\.md:5:3: unknown shortcode 'nieznany'" \
 	"$PORTAL" build --repo "$TMP/b" --out "$out"
