@@ -663,7 +663,17 @@ int site_load(struct site *s, struct repo *r, int jobs, struct err *e)
 		return -1;
 	theme = val_get_str(s->config, "theme", "default");
 	s->unsafe = val_get_bool(s->config, "unsafe_html", 0);
-	s->base_url = val_get_str(s->config, "base_url", "");
+	{
+		/* "https://x.pl/" and "https://x.pl" mean the same: URLs are
+		 * base_url + "/path/", so the base keeps no final slash */
+		struct val *b = val_get(s->config, "base_url");
+
+		if (b && b->type != VAL_STRING)
+			return err_at(e, "site.toml", b->line, b->col, "'base_url' must be a string");
+		while (b && b->u.str.len > 0 && b->u.str.s[b->u.str.len - 1] == '/')
+			b->u.str.s[--b->u.str.len] = '\0';
+		s->base_url = b ? b->u.str.s : "";
+	}
 	if (!val_get_str(s->config, "title", NULL))
 		return err_at(e, "site.toml", 1, 1, "missing 'title'");
 	s->theme = theme_load(r, theme, e);
