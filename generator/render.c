@@ -200,6 +200,8 @@ int render_base(struct site *s, struct err *e)
 		if (v)
 			x |= val_set(site, copy[i], val_dup(v));
 	}
+	if (!val_get_str(site, "language", NULL))
+		x |= val_set_str(site, "language", "pl"); /* <html lang> is never empty */
 	commit = val_new(VAL_TABLE);
 	x |= val_set(site, "commit", commit);
 	if (x < 0 || !commit)
