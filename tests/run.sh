@@ -8,6 +8,7 @@ OBJ=${OBJ:-build/obj}
 export LC_ALL=C.UTF-8 TZ=UTC
 passed=0
 failed=0
+skipped=0
 failures=""
 
 for t in "$OBJ"/tests/test_*; do
@@ -18,6 +19,9 @@ for t in "$OBJ"/tests/test_*; do
 	rc=$?
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	k=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	skipped=$((skipped + k))
+	[ "$k" -ne 0 ] && grep -h 'NOT run' "$log"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	passed=$((passed + p))
 	failed=$((failed + f))
@@ -25,7 +29,7 @@ for t in "$OBJ"/tests/test_*; do
 		cat "$log"
 		failures="$failures $name"
 	fi
-	echo "unit $name: $p passed, $f failed"
+	echo "unit $name: $p passed, $f failed, $k skipped"
 	rm -f "$log"
 done
 
@@ -48,5 +52,5 @@ for s in tests/integration/*.sh; do
 done
 
 [ -n "$failures" ] && echo "failing:$failures"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -157,8 +157,19 @@ static int spec_dir_present(void)
 
 	if (stat(SPEC_DIR, &stbuf) == 0 && S_ISDIR(stbuf.st_mode))
 		return 1;
-	fprintf(stderr, "%s not found\n", SPEC_DIR);
+	fprintf(stderr, "%s not found: the Mustache spec cases were NOT run\n", SPEC_DIR);
 	return 0;
+}
+
+/* Without ../shared beside the repository the spec cases cannot run: a
+ * developer's `make test` skips them and says so; CI (CI=true) fails. */
+static void need_spec(void)
+{
+	if (spec_dir_present())
+		return;
+	if (getenv("CI"))
+		fail_msg("%s not found (CI must have shared/ beside the repository)", SPEC_DIR);
+	skip();
 }
 
 /* Runs one test case; returns 1 if it passed, 0 (after printing why) if
@@ -236,8 +247,7 @@ static void run_spec(const char *file)
 	const struct val *tests;
 	size_t i, pass = 0, n = 0;
 
-	if (!spec_dir_present())
-		fail_msg("%s not found", SPEC_DIR);
+	need_spec();
 	snprintf(path, sizeof path, "%s/%s", SPEC_DIR, file);
 	doc = json_load(path, &e);
 	if (!doc)
@@ -262,8 +272,7 @@ static void run_spec(const char *file)
 static void test_spec_present(void **state)
 {
 	(void)state;
-	if (!spec_dir_present())
-		fail_msg("%s not found", SPEC_DIR);
+	need_spec();
 }
 
 static void test_spec_comments(void **state)
