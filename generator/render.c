@@ -582,6 +582,7 @@ struct job {
 	struct site *s;
 	const char *out; /* NULL: check only */
 	atomic_long written;
+	struct strmap extra; /* URLs that are no page: theme files, aliases, feeds */
 };
 
 static int write_out(struct job *j, const char *rel, const char *data, size_t len, struct err *e)
@@ -599,6 +600,42 @@ static int write_out(struct job *j, const char *rel, const char *data, size_t le
 	if (r == 0)
 		atomic_fetch_add(&j->written, 1);
 	return r;
+}
+
+/* Fails when the page's HTML (the theme's part too: content links were
+ * checked already) links or loads a local URL that the build does not
+ * produce. */
+static int check_local_links(const struct job *j, const struct page *p, const struct buf *html,
+                             struct err *e)
+{
+	static const char *const attrs[] = {" href=\"/", " src=\""};
+	const char *end = html->ptr + html->len;
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		const char *q = html->ptr;
+		size_t al = strlen(attrs[k]);
+
+		while ((q = memmem(q, (size_t)(end - q), attrs[k], al)) != NULL) {
+			const char *u = q + al - (k == 0 ? 1 : 0), *v = u;
+
+			while (v < end && *v != '"' && *v != '#' && *v != '?')
+				v++;
+			q = v;
+			if (v == u || *u != '/' || (v - u >= 2 && u[1] == '/'))
+				continue; /* not a local path (or a relative one) */
+			if (strmap_getn(&j->s->by_url, u, (size_t)(v - u)) ||
+			    strmap_getn(&j->s->statics, u, (size_t)(v - u)) ||
+			    strmap_getn(&j->extra, u, (size_t)(v - u)))
+				continue;
+			return err_at(
+			    e, page_file(p), 0, 0,
+			    "the page (its layout '%s') links to %.*s, which the site does not "
+			    "have",
+			    layout_name(p), (int)(v - u), u);
+		}
+	}
+	return 0;
 }
 
 /* One page from Markdown to file, so that only the pages in flight hold
@@ -636,7 +673,7 @@ static int render_page(size_t i, int worker, void *arg, struct err *e)
 		err_set(e, "out of memory");
 		goto out;
 	}
-	if (check_ids(p, &html, e) < 0)
+	if (check_ids(p, &html, e) < 0 || check_local_links(j, p, &html, e) < 0)
 		goto out;
 	buf_printf(&rel, "public%sindex.html", p->url);
 	ret = write_out(j, rel.ptr, html.ptr, html.len, e);
@@ -1054,6 +1091,34 @@ static int write_private(struct job *j, struct err *e)
 	return r;
 }
 
+/* The local URLs besides pages and content files that pages may link:
+ * the theme's static files, the generated files, the aliases. The keys
+ * borrow strings that live as long as the site. */
+static int known_urls(struct job *j, struct err *e)
+{
+	static const char *const generated[] = {"/sitemap.xml", "/robots.txt", "/zmiany.xml",
+	                                        "/404.html"};
+	struct site *s = j->s;
+	size_t i, k, dl = strlen(s->theme->dir) + strlen("static");
+
+	memset(&j->extra, 0, sizeof j->extra);
+	for (i = 0; i < sizeof generated / sizeof generated[0]; i++)
+		if (strmap_put(&j->extra, generated[i], (void *)generated[i]) < 0)
+			return err_set(e, "out of memory");
+	for (i = 0; i < s->theme->nstatics; i++) /* "themes/x/static/a.css" -> "/a.css" */
+		if (strmap_put(&j->extra, s->theme->statics[i]->path + dl, (void *)s) < 0)
+			return err_set(e, "out of memory");
+	for (i = 0; i < s->npages; i++) {
+		const struct val *al = s->pages[i]->fm ? val_get(s->pages[i]->fm, "aliases") : NULL;
+
+		for (k = 0; al && al->type == VAL_ARRAY && k < al->u.arr.n; k++)
+			if (al->u.arr.items[k]->type == VAL_STRING &&
+			    strmap_put(&j->extra, al->u.arr.items[k]->u.str.s, (void *)s) < 0)
+				return err_set(e, "out of memory");
+	}
+	return 0;
+}
+
 static int cmp_url(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -1097,10 +1162,19 @@ long render_site(struct site *s, const char *out, struct err *e)
 	j.s = s;
 	j.out = out;
 	atomic_init(&j.written, 0);
-	if (out && make_dirs(s, out, e) < 0)
+	if (known_urls(&j, e) < 0) {
+		strmap_free(&j.extra);
 		return -1;
-	if (par_run(s->npages, s->jobs, render_page, &j, e) < 0)
+	}
+	if (out && make_dirs(s, out, e) < 0) {
+		strmap_free(&j.extra);
 		return -1;
+	}
+	if (par_run(s->npages, s->jobs, render_page, &j, e) < 0) {
+		strmap_free(&j.extra);
+		return -1;
+	}
+	strmap_free(&j.extra);
 	if (site_check_anchors(s, e) < 0)
 		return -1;
 	site_phase(s, "pages");

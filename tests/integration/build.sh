@@ -72,6 +72,12 @@ broken "missing partial" 'printf "{{>nie-ma-czesci}}\n" > themes/default/layouts
 expect_fail "a missing partial fails with template file:line" 'themes/default/layouts/extra\.mustache:1: partial .nie-ma-czesci. not found' \
 	"$PORTAL" build --repo "$TMP/b" --out "$out"
 
+broken "theme links a missing page" 'printf "<a href=\"/nie-ma-takiej/\">x</a>\n" >> themes/default/partials/page-meta.mustache'
+expect_fail "a layout linking a missing local page fails naming page and layout" \
+	"content/[^:]+\.md: the page \(its layout '[a-z-]+'\) links to /nie-ma-takiej/, which the site does not have" \
+	"$PORTAL" build --repo "$TMP/b" --out "$out"
+same_output "theme links a missing page"
+
 broken "invalid utf-8" 'printf "+++\ntitle = \"x\"\n+++\n\nzażółć\n\nb\377d\n" > content/utf.md'
 expect_fail "invalid UTF-8 fails with file:line:col" 'content/utf\.md:7:2: invalid UTF-8' \
 	"$PORTAL" build --repo "$TMP/b" --out "$out"
