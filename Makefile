@@ -45,7 +45,9 @@ deps:
 deps-test:
 	@sh scripts/deps.sh test
 
-$(OBJ)/%.o: %.c
+# every compile needs the -dev packages: deps runs first (order-only, so it
+# never forces a rebuild; it only checks, and installs what is missing)
+$(OBJ)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
