@@ -558,7 +558,8 @@ static int check_ids(const struct page *p, const struct buf *html, struct err *e
 		n++;
 		q = close;
 	}
-	qsort(ids, n, sizeof *ids, cmp_str);
+	if (n > 1)
+		qsort(ids, n, sizeof *ids, cmp_str);
 	for (i = 1; i < n && ret == 0; i++)
 		if (strcmp(ids[i - 1], ids[i]) == 0) {
 			size_t k;
