@@ -236,14 +236,9 @@ static int sc_param(struct link_ctx *lc, const struct md_sc *sc, struct buf *out
 	if (link) {
 		open_id(out, "a", id);
 		buf_printf(out, " href=\"%s:", link);
-		if (strcmp(link, "tel") == 0) {
-			size_t i;
-
-			buf_puts(out, "+48");
-			for (i = 0; i < text.len; i++)
-				if (text.ptr[i] >= '0' && text.ptr[i] <= '9')
-					buf_putc(out, text.ptr[i]);
-		} else
+		if (strcmp(link, "tel") == 0)
+			render_tel(out, text.ptr, text.len);
+		else
 			esc_url(out, text.ptr, text.len);
 		buf_puts(out, "\">");
 		esc_html(out, text.ptr, text.len);

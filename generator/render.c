@@ -48,13 +48,14 @@ static struct val *link_val(const struct page *p)
 	return v;
 }
 
-static int tel_digits(struct buf *b, const char *phone)
+void render_tel(struct buf *b, const char *phone, size_t len)
 {
+	size_t i;
+
 	buf_puts(b, "+48");
-	for (; *phone; phone++)
-		if (*phone >= '0' && *phone <= '9')
-			buf_putc(b, *phone);
-	return buf_failed(b) ? -1 : 0;
+	for (i = 0; i < len; i++)
+		if (phone[i] >= '0' && phone[i] <= '9')
+			buf_putc(b, phone[i]);
 }
 
 struct val *office_val(const struct site *s, const struct page *p)
@@ -82,7 +83,8 @@ struct val *office_val(const struct site *s, const struct page *p)
 	r |= val_set_bool(v, "is_filia", strcmp(kind, "filia") == 0);
 	r |= val_set_bool(v, "is_administrator", strcmp(kind, "administrator") == 0);
 	if (phone) {
-		r |= tel_digits(&b, phone);
+		render_tel(&b, phone, strlen(phone));
+		r |= buf_failed(&b) ? -1 : 0;
 		r |= val_set_str(v, "tel", b.ptr);
 	}
 	/* schema.org JSON-LD, escaped for a <script> element */
@@ -416,10 +418,13 @@ static int add_history(const struct site *s, struct val *pv, const struct page *
 	return r || !list || !of ? -1 : 0;
 }
 
+/* By enum page_kind: the page's kind in templates (page.kind, is_KIND)
+ * and the layout it uses unless its front matter names another. */
+static const char *const kind_names[] = {"home",   "section", "page",   "course",
+                                         "lesson", "test",    "office", "history"};
+
 static struct val *page_val(const struct site *s, const struct page *p)
 {
-	static const char *const kinds[] = {"home",   "section", "page",   "course",
-	                                    "lesson", "test",    "office", "history"};
 	struct val *frame = val_new(VAL_TABLE), *pv = val_new(VAL_TABLE), *bc, *menu, *m;
 	const struct page *a;
 	struct buf b = BUF_INIT;
@@ -438,8 +443,8 @@ static struct val *page_val(const struct site *s, const struct page *p)
 	buf_puts(&b, p->url);
 	r |= buf_failed(&b) ? -1 : val_set_str(pv, "permalink", b.ptr);
 	buf_free(&b);
-	r |= val_set_str(pv, "kind", kinds[p->kind]);
-	buf_printf(&b, "is_%s", kinds[p->kind]);
+	r |= val_set_str(pv, "kind", kind_names[p->kind]);
+	buf_printf(&b, "is_%s", kind_names[p->kind]);
 	r |= val_set_bool(pv, b.ptr, 1);
 	buf_free(&b);
 	if (p->doc.html.len)
@@ -522,10 +527,7 @@ static struct val *page_val(const struct site *s, const struct page *p)
 
 static const char *layout_name(const struct page *p)
 {
-	static const char *const names[] = {"home",   "section", "page",   "course",
-	                                    "lesson", "test",    "office", "history"};
-
-	return p->layout ? p->layout : names[p->kind];
+	return p->layout ? p->layout : kind_names[p->kind];
 }
 
 static const char *page_file(const struct page *p)

@@ -15,6 +15,9 @@ int render_base(struct site *s, struct err *e);
 /* The template context of an office page's [office] table, with derived
  * fields (tel link, kind flags, url). NULL on allocation failure. */
 struct val *office_val(const struct site *s, const struct page *p);
+/* Appends the tel: URL body of a Polish phone number ("68 456 56 50" ->
+ * "+48684565650"). */
+void render_tel(struct buf *b, const char *phone, size_t len);
 /*
  * Renders every page and writes the site below `out` (public/ and
  * private/), which must be a new empty folder. With out == NULL the pages
