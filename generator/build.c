@@ -25,7 +25,7 @@ int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 	struct repo *r = NULL;
 	struct site s;
 	struct buf target = BUF_INIT, stage = BUF_INIT;
-	int ret = -1, loaded = 0;
+	int ret = -1;
 	long n;
 
 	memset(st, 0, sizeof *st);
@@ -34,7 +34,6 @@ int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 	if (!r)
 		goto out;
 	memcpy(st->commit, r->head.id, sizeof st->commit);
-	loaded = 1;
 	{
 		double t1 = now();
 
@@ -82,8 +81,7 @@ out:
 
 		fs_rmtree(stage.ptr, &ignore);
 	}
-	if (loaded)
-		site_free(&s);
+	site_free(&s); /* safe on the zeroed site too */
 	repo_close(r);
 	buf_free(&stage);
 	buf_free(&target);
