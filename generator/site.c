@@ -343,6 +343,8 @@ static int parse_one(size_t i, int worker, void *arg, struct err *e)
 	}
 	if (md_split(f->data, f->len, f->path, &fm, &fmlen, &body, &bodylen, &p->body_line, e) < 0)
 		return -1;
+	p->body_off = (size_t)(body - f->data);
+	p->body_len = bodylen;
 	if (!fm)
 		return err_at(e, f->path, 1, 1,
 		              "missing front matter: start the file with '+++', "
@@ -600,14 +602,9 @@ int site_markdown(struct site *s, struct page *p, struct err *e)
 {
 	struct link_ctx lc = {s, p};
 	struct md_opts o;
-	const char *fm, *body;
-	size_t fmlen, bodylen;
 
 	if (!p->src || p->kind == PK_TEST)
 		return 0;
-	if (md_split(p->src->data, p->src->len, p->src->path, &fm, &fmlen, &body, &bodylen,
-	             &p->body_line, e) < 0)
-		return -1;
 	memset(&o, 0, sizeof o);
 	o.file = p->src->path;
 	o.line_offset = p->body_line;
@@ -617,7 +614,8 @@ int site_markdown(struct site *s, struct page *p, struct err *e)
 	o.link_ctx = &lc;
 	o.shortcode = shortcode_render;
 	o.sc_ctx = &lc;
-	return md_render(body, bodylen, &o, &p->doc, e);
+	/* parse_one split the file already */
+	return md_render(p->src->data + p->body_off, p->body_len, &o, &p->doc, e);
 }
 
 int site_check_anchors(struct site *s, struct err *e)
@@ -634,8 +632,17 @@ int site_check_anchors(struct site *s, struct err *e)
 
 			for (k = 0; k < t->doc.nheadings && !found; k++)
 				found = strcmp(t->doc.headings[k].id, a->anchor) == 0;
-			if (!found && t->kind == PK_TEST)
-				found = strncmp(a->anchor, "q", 1) == 0;
+			if (!found && t->kind == PK_TEST) {
+				/* a test's anchors are its questions, #q1 .. #qN */
+				const struct val *qs = val_get(t->fm, "questions");
+				char *end = NULL;
+				unsigned long q = a->anchor[0] == 'q' && a->anchor[1] >= '1' &&
+				                          a->anchor[1] <= '9'
+				                      ? strtoul(a->anchor + 1, &end, 10)
+				                      : 0;
+
+				found = q >= 1 && *end == '\0' && q <= qs->u.arr.n;
+			}
 			if (!found)
 				return err_at(e, p->src->path, a->line, a->col,
 				              "link to a missing anchor '#%s' in %s", a->anchor,
@@ -669,7 +676,8 @@ int site_load(struct site *s, struct repo *r, int jobs, struct err *e)
 		struct val *b = val_get(s->config, "base_url");
 
 		if (b && b->type != VAL_STRING)
-			return err_at(e, "site.toml", b->line, b->col, "'base_url' must be a string");
+			return err_at(e, "site.toml", b->line, b->col,
+			              "'base_url' must be a string");
 		while (b && b->u.str.len > 0 && b->u.str.s[b->u.str.len - 1] == '/')
 			b->u.str.s[--b->u.str.len] = '\0';
 		s->base_url = b ? b->u.str.s : "";

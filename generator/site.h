@@ -43,7 +43,9 @@ struct page {
 	const char *date;   /* front matter date text, or NULL */
 	long long weight;
 	int draft, toc, history, notice;
-	int body_line; /* line of the body's first line in the file */
+	int body_line;   /* line of the body's first line in the file */
+	size_t body_off; /* where the body starts in src->data, and its length */
+	size_t body_len;
 	struct page *parent;
 	struct page **children; /* sorted */
 	size_t nchildren;

@@ -63,6 +63,11 @@ expect_fail "a missing anchor fails with file:line" 'content/kotwica\.md:5:[0-9]
 	"$PORTAL" build --repo "$TMP/b" --out "$out"
 same_output "broken anchor"
 
+broken "test anchors" 'printf "+++\ntitle = \"x\"\n+++\n\n[pytanie 2](kursy/komunikacja/test.toml#q2)\n\n[pytanie 99](kursy/komunikacja/test.toml#q99)\n" > content/pytania.md'
+expect_fail "a link to a question the test does not have fails; #q2 does not" \
+	'content/pytania\.md:7:[0-9]+: link to a missing anchor .#q99.' \
+	"$PORTAL" build --repo "$TMP/b" --out "$out"
+
 broken "missing template" 'printf "+++\ntitle = \"x\"\nlayout = \"nie-ma\"\n+++\ntekst\n" > content/szablon.md'
 expect_fail "a missing layout fails naming the file and template" 'content/szablon\.md: layout .nie-ma. not found \(themes/default/layouts/nie-ma\.mustache\)' \
 	"$PORTAL" build --repo "$TMP/b" --out "$out"
