@@ -152,10 +152,9 @@ static int read_blob(size_t i, int worker, void *arg, struct err *e)
 	char *data;
 
 	if (!rd->git[worker] &&
-	    git_repository_open_ext(&rd->git[worker], rd->gitdir,
-	                            open_flags(GIT_REPOSITORY_OPEN_NO_SEARCH |
-	                                       GIT_REPOSITORY_OPEN_BARE),
-	                            NULL) < 0)
+	    git_repository_open_ext(
+	        &rd->git[worker], rd->gitdir,
+	        open_flags(GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE), NULL) < 0)
 		return git_err(e, rd->gitdir);
 	if (git_blob_lookup(&blob, rd->git[worker], &p->oids[i]) < 0)
 		return git_err(e, f->path);
@@ -195,6 +194,35 @@ static int read_all_blobs(struct repo *r, int threads, struct err *e)
 	return ret;
 }
 
+/* Reads one work-tree file at `full` as the snapshot's `rel`, with the
+ * blob id git would give it. 0 or -1 with w->e. */
+static int read_disk_file(struct walk *w, const char *full, const char *rel)
+{
+	size_t len;
+	char *data = fs_read(full, REPO_MAX_FILE, &len, w->e);
+	struct rfile *f;
+	char **no;
+	git_oid oid;
+
+	if (!data)
+		return -1;
+	no = realloc(w->p->owned, (w->p->nowned + 1) * sizeof *no);
+	if (!no) {
+		free(data);
+		return err_set(w->e, "out of memory");
+	}
+	w->p->owned = no;
+	no[w->p->nowned++] = data;
+	f = add_file(w, rel);
+	if (!f)
+		return -1;
+	f->data = data;
+	f->len = len;
+	if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) == 0)
+		git_oid_tostr(f->oid, sizeof f->oid, &oid);
+	return 0;
+}
+
 /* Reads a work-tree folder recursively (for --worktree previews). */
 static int read_dir(struct walk *w, const char *top, const char *rel)
 {
@@ -222,32 +250,8 @@ static int read_dir(struct walk *w, const char *top, const char *rel)
 			r = 0;
 		else if (S_ISDIR(st.st_mode))
 			r = read_dir(w, top, sub.ptr);
-		else if (S_ISREG(st.st_mode)) {
-			size_t len;
-			char *data = fs_read(fp.ptr, REPO_MAX_FILE, &len, w->e);
-			struct rfile *f;
-			char **no;
-
-			if (!data)
-				r = -1;
-			else if (!(no = realloc(w->p->owned, (w->p->nowned + 1) * sizeof *no))) {
-				free(data);
-				r = err_set(w->e, "out of memory");
-			} else {
-				w->p->owned = no;
-				no[w->p->nowned++] = data;
-				f = add_file(w, sub.ptr);
-				if (!f)
-					r = -1;
-				else {
-					f->data = data;
-					f->len = len;
-					git_oid oid;
-					if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) == 0)
-						git_oid_tostr(f->oid, sizeof f->oid, &oid);
-				}
-			}
-		}
+		else if (S_ISREG(st.st_mode))
+			r = read_disk_file(w, fp.ptr, sub.ptr);
 		buf_free(&sub);
 		buf_free(&fp);
 		if (r < 0)
@@ -478,7 +482,8 @@ struct repo *repo_open(const char *dir, const char *ref, int worktree, int threa
 	r->priv = p;
 	r->worktree = worktree;
 	if (git_repository_open_ext(&p->git, dir ? dir : ".",
-	                            open_flags(dir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0), NULL) < 0) {
+	                            open_flags(dir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0),
+	                            NULL) < 0) {
 		git_err(e, dir ? dir : "no git repository here");
 		goto fail;
 	}
@@ -521,27 +526,10 @@ struct repo *repo_open(const char *dir, const char *ref, int worktree, int threa
 				goto fail;
 			}
 			buf_puts(&top, "/site.toml");
-			if (stat(top.ptr, &st) == 0) {
-				size_t len;
-				char *data = fs_read(top.ptr, REPO_MAX_FILE, &len, e);
-				struct rfile *f;
-				char **no;
-
-				if (!data ||
-				    !(no = realloc(p->owned, (p->nowned + 1) * sizeof *no))) {
-					free(data);
-					buf_free(&top);
-					goto fail;
-				}
-				p->owned = no;
-				no[p->nowned++] = data;
-				f = add_file(&w, "site.toml");
-				if (!f) {
-					buf_free(&top);
-					goto fail;
-				}
-				f->data = data;
-				f->len = len;
+			if (stat(top.ptr, &st) == 0 &&
+			    read_disk_file(&w, top.ptr, "site.toml") < 0) {
+				buf_free(&top);
+				goto fail;
 			}
 			buf_free(&top);
 		}
