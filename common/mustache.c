@@ -146,7 +146,10 @@ static void *grow1(void *p, size_t n, size_t *cap, size_t size)
 
 static int oom(struct cc *cc)
 {
-	return err_at(cc->e, cc->name, 0, 0, "out of memory");
+	err_at(cc->e, cc->name, 0, 0, "out of memory");
+	if (cc->e)
+		cc->e->kind = ERR_NOMEM;
+	return -1;
 }
 
 static int is_space(char c)

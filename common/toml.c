@@ -164,7 +164,10 @@ fail(struct parser *P, const char *ptr, const char *fmt, ...)
 
 static int oom(struct parser *P)
 {
-	return err_at(P->e, P->name, 0, 0, "out of memory");
+	err_at(P->e, P->name, 0, 0, "out of memory");
+	if (P->e)
+		P->e->kind = ERR_NOMEM;
+	return -1;
 }
 
 /*

@@ -50,7 +50,7 @@ int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 		buf_add(&target, o->out, l);
 		buf_printf(&stage, "%s.new-%ld", target.ptr, (long)getpid());
 		if (buf_failed(&target) || buf_failed(&stage)) {
-			err_set(e, "out of memory");
+			err_oom(e);
 			goto out;
 		}
 		if (fs_rmtree(stage.ptr, e) < 0 || fs_mkdirs(stage.ptr, e) < 0)

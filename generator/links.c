@@ -48,14 +48,14 @@ static int add_anchor(struct page *from, struct page *target, const char *a, siz
 	struct anchor_ref *v = realloc(from->anchors, (from->nanchors + 1) * sizeof *v);
 
 	if (!v)
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	from->anchors = v;
 	v[from->nanchors].target = target;
 	v[from->nanchors].anchor = strndup(a, n);
 	v[from->nanchors].line = line;
 	v[from->nanchors].col = col;
 	if (!v[from->nanchors].anchor)
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	from->nanchors++;
 	return 0;
 }
@@ -172,13 +172,13 @@ int link_resolve(void *ctx, const char *dest, int is_image, int line, int col, s
 			goto out;
 		buf_puts(out, hash);
 	}
-	ret = buf_failed(out) ? err_set(e, "out of memory") : 0;
+	ret = buf_failed(out) ? err_oom(e) : 0;
 	goto out;
 leaves:
 	err_at(e, file, line, col, "link '%s' leaves the site", dest);
 	goto out;
 oom:
-	err_set(e, "out of memory");
+	err_oom(e);
 out:
 	buf_free(&b);
 	return ret;
@@ -295,7 +295,7 @@ static int office_card(struct link_ctx *lc, const struct page *office, struct bu
 		               lc->site->theme->dir);
 	v = office_val(lc->site, office);
 	if (!v)
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	{
 		const struct val *stack[2] = {lc->site->base, v};
 

@@ -246,7 +246,7 @@ static const char *sc_parse(const char *p, const char *end, struct md_sc *sc, co
 		memcpy(sc->args[sc->nargs].key, key, kl + 1);
 		sc->args[sc->nargs].value = strndup(p + 1, (size_t)(q - p - 1));
 		if (!sc->args[sc->nargs].value)
-			return err_set(e, "out of memory"), NULL;
+			return err_oom(e), NULL;
 		sc->nargs++;
 		p = q + 1;
 	}
@@ -270,7 +270,7 @@ static int sc_extract(const char *text, size_t len, const char *file, int line_o
 			              MD_MAX_SHORTCODES);
 		sc = realloc(l->v, (l->n + 1) * sizeof *sc);
 		if (!sc)
-			return err_set(e, "out of memory");
+			return err_oom(e);
 		l->v = sc;
 		sc = &l->v[l->n++];
 		memset(sc, 0, sizeof *sc);
@@ -293,7 +293,7 @@ static int sc_extract(const char *text, size_t len, const char *file, int line_o
 		p = after;
 	}
 	buf_add(out, p, (size_t)(end - p));
-	return buf_failed(out) ? err_set(e, "out of memory") : 0;
+	return buf_failed(out) ? err_oom(e) : 0;
 }
 
 static void plain_text(cmark_node *n, struct buf *out)
@@ -392,7 +392,7 @@ static int add_heading(struct ctx *c, cmark_node *n)
 		return err_at(c->e, c->o->file, line, 1, "too many headings (limit %d)",
 		              MD_MAX_HEADINGS);
 	if (explicit_id(n, &id) < 0)
-		return err_set(c->e, "out of memory");
+		return err_oom(c->e);
 	plain_text(n, &text);
 	if (id.len == 0) {
 		slugify(&id, text.ptr, text.len);
@@ -423,7 +423,7 @@ static int add_heading(struct ctx *c, cmark_node *n)
 	d->nheadings++;
 	return 0;
 oom:
-	err_set(c->e, "out of memory");
+	err_oom(c->e);
 fail:
 	buf_free(&id);
 	buf_free(&text);
@@ -674,7 +674,7 @@ static int sc_expand(struct ctx *c, const struct sc_list *l)
 	}
 	buf_add(&out, p, (size_t)(end - p));
 	if (buf_failed(&out)) {
-		err_set(c->e, "out of memory");
+		err_oom(c->e);
 		goto out;
 	}
 	buf_free(&c->doc->html);
@@ -765,7 +765,7 @@ int md_render(const char *text, size_t len, const struct md_opts *o, struct md_d
 	}
 	render(&c, root, &hi);
 	if (buf_failed(&doc->html)) {
-		err_set(e, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (scs.n && sc_expand(&c, &scs) < 0)

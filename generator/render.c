@@ -153,7 +153,7 @@ static int menu_items(struct site *s, struct val *base, struct err *e)
 		struct val *out = val_new(VAL_ARRAY);
 
 		if (!out || val_set(base, lists[k], out) < 0)
-			return err_set(e, "out of memory");
+			return err_oom(e);
 		if (!m)
 			continue;
 		if (m->type != VAL_ARRAY)
@@ -167,7 +167,7 @@ static int menu_items(struct site *s, struct val *base, struct err *e)
 			struct val *v = val_new(VAL_TABLE);
 
 			if (!v || val_push(out, v) < 0)
-				return err_set(e, "out of memory");
+				return err_oom(e);
 			if (!title || !pg)
 				return err_at(e, "site.toml", it->line, it->col,
 				              "a [[%s]] entry needs title and page", lists[k]);
@@ -176,7 +176,7 @@ static int menu_items(struct site *s, struct val *base, struct err *e)
 				              "[[%s]] page '%s' is not a page (no content/%s)",
 				              lists[k], pg, pg);
 			if (val_set_str(v, "title", title) | val_set_str(v, "url", p->url))
-				return err_set(e, "out of memory");
+				return err_oom(e);
 		}
 	}
 	return 0;
@@ -193,7 +193,7 @@ int render_base(struct site *s, struct err *e)
 
 	if (!base || !site || val_set(base, "site", site) < 0) {
 		val_free(base);
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	}
 	s->base = base;
 	for (i = 0; i < sizeof copy / sizeof copy[0]; i++) {
@@ -207,7 +207,7 @@ int render_base(struct site *s, struct err *e)
 	commit = val_new(VAL_TABLE);
 	x |= val_set(site, "commit", commit);
 	if (x < 0 || !commit)
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	x |= val_set_str(commit, "id", r->head.id);
 	{
 		char shortid[13];
@@ -235,7 +235,7 @@ int render_base(struct site *s, struct err *e)
 		}
 	}
 	if (x < 0)
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	return menu_items(s, base, e);
 }
 
@@ -597,7 +597,7 @@ static int write_out(struct job *j, const char *rel, const char *data, size_t le
 		return 0;
 	buf_printf(&path, "%s/%s", j->out, rel);
 	if (buf_failed(&path))
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	r = fs_write(path.ptr, data, len, 0, e);
 	buf_free(&path);
 	if (r == 0)
@@ -665,7 +665,7 @@ static int render_page(size_t i, int worker, void *arg, struct err *e)
 		              ln);
 	frame = page_val(s, p);
 	if (!frame)
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	{
 		const struct val *stack[2] = {s->base, frame};
 
@@ -673,7 +673,7 @@ static int render_page(size_t i, int worker, void *arg, struct err *e)
 			goto out;
 	}
 	if (buf_failed(&html)) {
-		err_set(e, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	if (check_ids(p, &html, e) < 0 || check_local_links(j, p, &html, e) < 0)
@@ -751,7 +751,7 @@ static int write_aliases(struct job *j, struct err *e)
 			buf_free(&rel);
 			if (r < 0) {
 				if (!e->msg[0])
-					err_set(e, "out of memory");
+					err_oom(e);
 				goto fail;
 			}
 		}
@@ -785,7 +785,7 @@ static int render_special(struct job *j, const char *layout, const char *url, co
 	fake.parent = NULL;
 	frame = page_val(s, &fake);
 	if (!frame)
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	{
 		const struct val *stack[2] = {s->base, frame};
 
@@ -847,7 +847,7 @@ static int write_sitemap(struct job *j, struct err *e)
 		buf_puts(&b, "</lastmod></url>\n");
 	}
 	buf_puts(&b, "</urlset>\n");
-	r = buf_failed(&b) ? err_set(e, "out of memory")
+	r = buf_failed(&b) ? err_oom(e)
 	                   : write_out(j, "public/sitemap.xml", b.ptr, b.len, e);
 	buf_reset(&b);
 	buf_puts(&b, "User-agent: *\n");
@@ -860,7 +860,7 @@ static int write_sitemap(struct job *j, struct err *e)
 	}
 	buf_printf(&b, "Allow: /\n\nSitemap: %s/sitemap.xml\n", s->base_url);
 	if (r == 0)
-		r = buf_failed(&b) ? err_set(e, "out of memory")
+		r = buf_failed(&b) ? err_oom(e)
 		                   : write_out(j, "public/robots.txt", b.ptr, b.len, e);
 	buf_free(&b);
 	return r;
@@ -891,7 +891,7 @@ static int write_feed(struct job *j, struct err *e)
 
 			if (!d) {
 				free(docs);
-				return err_set(e, "out of memory");
+				return err_oom(e);
 			}
 			docs = d;
 			docs[n++] = s->pages[i];
@@ -935,7 +935,7 @@ static int write_feed(struct job *j, struct err *e)
 	}
 	buf_puts(&b, "</feed>\n");
 	free(docs);
-	r = buf_failed(&b) ? err_set(e, "out of memory")
+	r = buf_failed(&b) ? err_oom(e)
 	                   : write_out(j, "public/zmiany.xml", b.ptr, b.len, e);
 	buf_free(&b);
 	return r;
@@ -994,7 +994,7 @@ static int write_private(struct job *j, struct err *e)
 		buf_reset(&rel);
 		buf_printf(&rel, "private/tests/%.*s.json", (int)(strlen(p->course->url) - 8),
 		           p->course->url + 7);
-		r = buf_failed(&b) ? err_set(e, "out of memory")
+		r = buf_failed(&b) ? err_oom(e)
 		                   : write_out(j, rel.ptr, b.ptr, b.len, e);
 	}
 	/* offices: the registration form's branch choice is checked against these */
@@ -1020,7 +1020,7 @@ static int write_private(struct job *j, struct err *e)
 	}
 	buf_puts(&b, "\n]\n");
 	if (r == 0)
-		r = buf_failed(&b) ? err_set(e, "out of memory")
+		r = buf_failed(&b) ? err_oom(e)
 		                   : write_out(j, "private/offices.json", b.ptr, b.len, e);
 	/* form settings */
 	buf_reset(&b);
@@ -1040,7 +1040,7 @@ static int write_private(struct job *j, struct err *e)
 	}
 	buf_puts(&b, "\n}\n");
 	if (r == 0)
-		r = buf_failed(&b) ? err_set(e, "out of memory")
+		r = buf_failed(&b) ? err_oom(e)
 		                   : write_out(j, "private/forms.json", b.ptr, b.len, e);
 	/* build.json: the commit, and each page's inputs for an incremental
 	 * build to compare (source blob ids; the theme's blob ids) */
@@ -1087,7 +1087,7 @@ static int write_private(struct job *j, struct err *e)
 	}
 	buf_puts(&b, "\n]\n}\n");
 	if (r == 0)
-		r = buf_failed(&b) ? err_set(e, "out of memory")
+		r = buf_failed(&b) ? err_oom(e)
 		                   : write_out(j, "private/build.json", b.ptr, b.len, e);
 	buf_free(&b);
 	buf_free(&rel);
@@ -1107,17 +1107,17 @@ static int known_urls(struct job *j, struct err *e)
 	memset(&j->extra, 0, sizeof j->extra);
 	for (i = 0; i < sizeof generated / sizeof generated[0]; i++)
 		if (strmap_put(&j->extra, generated[i], (void *)generated[i]) < 0)
-			return err_set(e, "out of memory");
+			return err_oom(e);
 	for (i = 0; i < s->theme->nstatics; i++) /* "themes/x/static/a.css" -> "/a.css" */
 		if (strmap_put(&j->extra, s->theme->statics[i]->path + dl, (void *)s) < 0)
-			return err_set(e, "out of memory");
+			return err_oom(e);
 	for (i = 0; i < s->npages; i++) {
 		const struct val *al = s->pages[i]->fm ? val_get(s->pages[i]->fm, "aliases") : NULL;
 
 		for (k = 0; al && al->type == VAL_ARRAY && k < al->u.arr.n; k++)
 			if (al->u.arr.items[k]->type == VAL_STRING &&
 			    strmap_put(&j->extra, al->u.arr.items[k]->u.str.s, (void *)s) < 0)
-				return err_set(e, "out of memory");
+				return err_oom(e);
 	}
 	return 0;
 }
@@ -1138,7 +1138,7 @@ static int make_dirs(struct site *s, const char *out, struct err *e)
 	int r = 0;
 
 	if (!urls)
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	for (i = 0; i < s->npages; i++)
 		urls[n++] = s->pages[i]->url;
 	qsort(urls, n, sizeof *urls, cmp_url);
@@ -1149,7 +1149,7 @@ static int make_dirs(struct site *s, const char *out, struct err *e)
 		buf_reset(&path);
 		buf_printf(&path, "%s/public%s", out, urls[i]);
 		if (buf_failed(&path))
-			r = err_set(e, "out of memory");
+			r = err_oom(e);
 		else if (mkdir(path.ptr, 0755) < 0 && errno != EEXIST)
 			r = fs_mkdirs(path.ptr, e); /* a parent that is no page */
 	}

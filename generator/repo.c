@@ -59,7 +59,7 @@ static struct rfile *add_file(struct walk *w, const char *path)
 
 		f = realloc(r->files, cap * sizeof *f);
 		if (!f) {
-			err_set(w->e, "out of memory");
+			err_oom(w->e);
 			return NULL;
 		}
 		r->files = f;
@@ -69,7 +69,7 @@ static struct rfile *add_file(struct walk *w, const char *path)
 	memset(f, 0, sizeof *f);
 	f->path = strdup(path);
 	if (!f->path) {
-		err_set(w->e, "out of memory");
+		err_oom(w->e);
 		return NULL;
 	}
 	r->nfiles++;
@@ -94,7 +94,7 @@ static int tree_cb(const char *root, const git_tree_entry *ent, void *payload)
 	buf_puts(&path, root);
 	buf_puts(&path, name);
 	if (buf_failed(&path)) {
-		err_set(w->e, "out of memory");
+		err_oom(w->e);
 		return -1;
 	}
 	if (git_tree_entry_filemode(ent) == GIT_FILEMODE_LINK) {
@@ -108,7 +108,7 @@ static int tree_cb(const char *root, const git_tree_entry *ent, void *payload)
 		git_oid *o = realloc(w->p->oids, w->cap * sizeof *o);
 
 		if (!o) {
-			err_set(w->e, "out of memory");
+			err_oom(w->e);
 			goto out;
 		}
 		w->p->oids = o;
@@ -166,7 +166,7 @@ static int read_blob(size_t i, int worker, void *arg, struct err *e)
 	data = malloc(len + 1);
 	if (!data) {
 		git_blob_free(blob);
-		return err_set(e, "out of memory");
+		return err_oom(e);
 	}
 	memcpy(data, git_blob_rawcontent(blob), len);
 	data[len] = '\0';
@@ -209,7 +209,7 @@ static int read_disk_file(struct walk *w, const char *full, const char *rel)
 	no = realloc(w->p->owned, (w->p->nowned + 1) * sizeof *no);
 	if (!no) {
 		free(data);
-		return err_set(w->e, "out of memory");
+		return err_oom(w->e);
 	}
 	w->p->owned = no;
 	no[w->p->nowned++] = data;
@@ -300,7 +300,7 @@ static int record(struct hist *h, struct rfile *f, int added)
 		size_t *n = realloc(f->hist, (f->nhist + 1) * sizeof *n);
 
 		if (!n)
-			return err_set(h->e, "out of memory");
+			return err_oom(h->e);
 		f->hist = n;
 		f->hist[f->nhist++] = h->commit_idx;
 	} else if (f->nhist > 0) {
@@ -392,7 +392,7 @@ static int walk_history(struct repo *r, git_repository *git, const git_oid *head
 	for (i = 0; i < r->nfiles; i++)
 		if (strncmp(r->files[i].path, "content/", 8) == 0) {
 			if (strmap_put(&h.paths, r->files[i].path, &r->files[i]) < 0) {
-				err_set(e, "out of memory");
+				err_oom(e);
 				goto out;
 			}
 			h.unresolved++;
@@ -426,7 +426,7 @@ static int walk_history(struct repo *r, git_repository *git, const git_oid *head
 				struct rcommit *rc = realloc(r->commits, nc * sizeof *rc);
 
 				if (!rc)
-					r2 = err_set(e, "out of memory");
+					r2 = err_oom(e);
 				else {
 					r->commits = rc;
 					cap = nc;
@@ -441,7 +441,7 @@ static int walk_history(struct repo *r, git_repository *git, const git_oid *head
 				r2 = diff_trees(&h, git, t, pt, &path);
 				if (r2 == 0 && h.recorded) {
 					if (fill_commit(&r->commits[r->ncommits], c) < 0)
-						r2 = err_set(e, "out of memory");
+						r2 = err_oom(e);
 					r->ncommits++;
 				}
 			}
@@ -475,7 +475,7 @@ struct repo *repo_open(const char *dir, const char *ref, int worktree, int threa
 	/* git itself does not re-hash every object it reads; nor do we */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if (!r || !p) {
-		err_set(e, "out of memory");
+		err_oom(e);
 		free(p);
 		goto fail;
 	}
@@ -503,7 +503,7 @@ struct repo *repo_open(const char *dir, const char *ref, int worktree, int threa
 		goto fail;
 	}
 	if (fill_commit(&r->head, commit) < 0) {
-		err_set(e, "out of memory");
+		err_oom(e);
 		goto fail;
 	}
 	if (worktree) {

@@ -190,7 +190,7 @@ static int collect(struct site *s, struct err *e)
 	ret = 0;
 	goto out;
 oom:
-	err_set(e, "out of memory");
+	err_oom(e);
 out:
 	buf_free(&url);
 	return ret;
@@ -467,18 +467,18 @@ static int structure(struct site *s, struct err *e)
 		struct page *p = s->pages[i];
 
 		if (strmap_put(&s->by_rel, p->rel, p) < 0)
-			return err_set(e, "out of memory");
+			return err_oom(e);
 		if (strmap_get(&s->by_url, p->url))
 			return err_at(e, p->src->path, 0, 0,
 			              "URL %s is already used by another page", p->url);
 		if (strmap_put(&s->by_url, p->url, p) < 0)
-			return err_set(e, "out of memory");
+			return err_oom(e);
 	}
 	for (i = 0; i < s->npages; i++) {
 		struct page *p = s->pages[i], *parent = find_parent(s, p);
 
 		if (parent && add_child(parent, p) < 0)
-			return err_set(e, "out of memory");
+			return err_oom(e);
 		if ((p->kind == PK_LESSON || p->kind == PK_TEST) && parent &&
 		    parent->kind == PK_COURSE)
 			p->course = parent;
@@ -523,7 +523,7 @@ static int structure(struct site *s, struct err *e)
 			struct page **o = realloc(s->offices, (s->noffices + 1) * sizeof *o);
 
 			if (!o)
-				return err_set(e, "out of memory");
+				return err_oom(e);
 			s->offices = o;
 			o[s->noffices++] = p;
 		}
@@ -592,7 +592,7 @@ static int history_pages(struct site *s, struct err *e)
 	buf_free(&url);
 	return 0;
 oom:
-	err_set(e, "out of memory");
+	err_oom(e);
 fail:
 	buf_free(&url);
 	return -1;

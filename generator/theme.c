@@ -119,7 +119,7 @@ struct theme *theme_load(const struct repo *r, const char *name, struct err *e)
 	buf_free(&dir);
 	return t;
 oom:
-	err_set(e, "out of memory");
+	err_oom(e);
 fail:
 	buf_free(&dir);
 	theme_free(t);
