@@ -23,7 +23,7 @@ enum err_kind {
 
 struct err {
 	char msg[1024];
-	enum err_kind kind; /* last, so that `struct err e = {""}` still reads */
+	enum err_kind kind;
 };
 
 /* Formats into e->msg, sets the kind to ERR_INPUT and returns -1, so

@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 	};
 	struct build_opts o = {NULL, NULL, "build/site", 0, 0};
 	struct build_stats st;
-	struct err e = {""};
+	struct err e = {0};
 	const char *cmd;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int c, check, timings = 0;

@@ -119,7 +119,7 @@ static void test_link_resolve(void **state)
 	struct rfile fa = {0}, fimg = {0};
 	struct link_ctx lc = {&s, &pa};
 	struct buf out = BUF_INIT;
-	struct err e = {""};
+	struct err e = {0};
 	size_t i;
 
 	(void)state;
@@ -231,7 +231,7 @@ static int md(const char *src, struct md_doc *d, struct err *e, struct seen *s, 
 static void test_markdown_headings(void **state)
 {
 	struct md_doc d;
-	struct err e = {""};
+	struct err e = {0};
 	struct seen s = {0};
 
 	(void)state;
@@ -262,7 +262,7 @@ static void test_markdown_headings(void **state)
 static void test_markdown_safety(void **state)
 {
 	struct md_doc d;
-	struct err e = {""};
+	struct err e = {0};
 	struct seen s = {0};
 
 	(void)state;
@@ -287,7 +287,7 @@ static void test_markdown_safety(void **state)
 static void test_markdown_links(void **state)
 {
 	struct md_doc d;
-	struct err e = {""};
+	struct err e = {0};
 	struct seen s = {0};
 
 	(void)state;
@@ -321,7 +321,7 @@ static int sc_hook(void *ctx, const struct md_sc *sc, struct buf *out, struct er
 static void test_markdown_shortcodes(void **state)
 {
 	struct md_doc d;
-	struct err e = {""};
+	struct err e = {0};
 	struct md_opts o;
 	const char *src = "Adres: {{< param \"admin.city\" >}} koniec.\n\n{{< offices >}}\n\n"
 	                  "{{< param \"a\" id=\"x-y\" >}}\n";
@@ -349,7 +349,7 @@ static void test_front_matter_split(void **state)
 	const char *src = "+++\ntitle = \"x\"\n+++\nbody\n", *fm, *body;
 	size_t fl, bl;
 	int line;
-	struct err e = {""};
+	struct err e = {0};
 
 	(void)state;
 	assert_int_equal(md_split(src, strlen(src), "p.md", &fm, &fl, &body, &bl, &line, &e), 0);
@@ -432,7 +432,7 @@ static int history_teardown(void **state)
 
 static void test_history(void **state)
 {
-	struct err e = {""};
+	struct err e = {0};
 	struct repo *r = repo_open(repo_dir, NULL, 0, 2, &e);
 	const struct rfile *p, *q, *rr;
 
@@ -475,7 +475,7 @@ static void test_history(void **state)
 
 static void test_history_merge(void **state)
 {
-	struct err e = {""};
+	struct err e = {0};
 	struct repo *r;
 	const struct rfile *q;
 
@@ -500,7 +500,7 @@ static void test_history_merge(void **state)
 
 static void test_history_shallow(void **state)
 {
-	struct err e = {""};
+	struct err e = {0};
 	struct repo *r;
 	char shallow[300];
 
