@@ -7,7 +7,7 @@
 #   make bench      generator vs Hugo on a 10,000-page corpus (../shared/bench)
 
 CC      ?= cc
-PKGS    := libcmark libgit2
+PKGS    := libcmark libgit2 jansson
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread
 CFLAGS  += -MMD -MP -Icommon -Igenerator

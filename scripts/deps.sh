@@ -5,8 +5,8 @@
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -eu
 what=${1:-build}
-pkgs="gcc make pkg-config git libcmark-dev libgit2-dev python3"
-[ "$what" = test ] && pkgs="$pkgs libcmocka-dev chromium"
+pkgs="gcc make pkg-config git libcmark-dev libgit2-dev libjansson-dev python3"
+[ "$what" = test ] && pkgs="$pkgs libcmocka-dev chromium default-jre-headless"
 # node and npm: the browser tests' tools come from npm; a node already on
 # the machine (18 or newer) is used as it is
 if [ "$what" = test ] && ! command -v npm >/dev/null 2>&1; then
@@ -40,8 +40,9 @@ if [ "$what" = test ] && ! locale -a 2>/dev/null | grep -qi '^pl_PL\.utf-\?8$'; 
 	fi
 fi
 # the browser tests' npm packages (axe-core, playwright-core; no browser
-# download: they drive Debian's /usr/bin/chromium), pinned by the lock file
-if [ "$what" = test ] && [ ! -d tests/a11y/node_modules/axe-core ]; then
+# download: they drive Debian's /usr/bin/chromium) and the Nu HTML Checker
+# (vnu-jar, run with Debian's Java), pinned by the lock file
+if [ "$what" = test ] && { [ ! -d tests/a11y/node_modules/axe-core ] || [ ! -d tests/a11y/node_modules/vnu-jar ]; }; then
 	echo "deps: npm ci in tests/a11y"
 	(cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -4,6 +4,7 @@
  * the tests run) plus the project's own cases: error positions, escaping,
  * number formatting, falsey values, render limits, partial references.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,7 +60,7 @@ static void tset_free(struct tset *s)
 /* Compiles `src` under `name` into the set; fails the test on error. */
 static struct mst *tset_add(struct tset *s, const char *name, const char *src)
 {
-	struct err e = {{0}};
+	struct err e = {0};
 	struct mst *t = mst_compile(src, strlen(src), name, &e);
 
 	if (!t)
@@ -130,7 +131,7 @@ static char *render_json(const char *src, const char *json, const char *const *p
 static void check_render(const char *src, const char *json, const char *const *partials,
                          const char *want)
 {
-	struct err e = {{0}};
+	struct err e = {0};
 	char *got = render_json(src, json, partials, &e);
 
 	if (!got)
@@ -184,7 +185,7 @@ static int run_case(const char *file, const struct val *tc)
 	struct mst_env env = {tset_lookup, &ps};
 	struct mst *t = NULL;
 	struct buf out = BUF_INIT;
-	struct err e = {{0}};
+	struct err e = {0};
 	const struct val *stack[1];
 	int ok = 0;
 	size_t i;
@@ -242,14 +243,14 @@ out:
 static void run_spec(const char *file)
 {
 	char path[512];
-	struct err e = {{0}};
+	struct err e = {0};
 	struct val *doc;
 	const struct val *tests;
 	size_t i, pass = 0, n = 0;
 
 	need_spec();
 	snprintf(path, sizeof path, "%s/%s", SPEC_DIR, file);
-	doc = json_load(path, &e);
+	doc = json_read_file(path, &e);
 	if (!doc)
 		fail_msg("%s", e.msg);
 	tests = val_get(doc, "tests");
@@ -327,7 +328,7 @@ static void test_spec_dynamic_names(void **state)
 
 static void expect_compile_error(const char *src, const char *want)
 {
-	struct err e = {{0}};
+	struct err e = {0};
 	struct mst *t = mst_compile(src, strlen(src), "layouts/page.mustache", &e);
 
 	if (t) {
@@ -384,6 +385,28 @@ static void test_escaping(void **state)
 	check_render("{{s}}", "{\"s\": \"zażółć gęślą jaźń\"}", NULL, "zażółć gęślą jaźń");
 }
 
+/* Infinity has no JSON form (2e308 is refused as too large), so its
+ * context is built directly. */
+static void check_inf(void)
+{
+	struct err e = {0};
+	struct val *data = val_new(VAL_TABLE);
+	struct buf out = BUF_INIT;
+	const struct val *stack[1];
+	struct mst *t = mst_compile("{{c}} {{d}}", 11, "t", &e);
+
+	assert_non_null(t);
+	assert_non_null(data);
+	assert_int_equal(val_append(data, "c", 1, val_float(HUGE_VAL)), 0);
+	assert_int_equal(val_append(data, "d", 1, val_float(-HUGE_VAL)), 0);
+	stack[0] = data;
+	assert_int_equal(mst_render(t, stack, 1, NULL, &out, &e), 0);
+	assert_string_equal(out.ptr, "inf -inf");
+	buf_free(&out);
+	mst_free(t);
+	val_free(data);
+}
+
 static void test_numbers(void **state)
 {
 	(void)state;
@@ -391,8 +414,9 @@ static void test_numbers(void **state)
 	             "{\"a\": 1.210, \"b\": 0.1, \"c\": 1.0, \"d\": 1e21, \"e\": -2.5, "
 	             "\"f\": 0.30000000000000004, \"g\": 123456789012345678, \"h\": -0.0}",
 	             NULL, "1.21 0.1 1 1e+21 -2.5 0.30000000000000004 123456789012345678 -0");
-	check_render("{{a}} {{b}} {{c}}", "{\"a\": 3.141592653589793, \"b\": 1e-7, \"c\": 2e308}",
-	             NULL, "3.141592653589793 1e-07 inf");
+	check_render("{{a}} {{b}}", "{\"a\": 3.141592653589793, \"b\": 1e-7}", NULL,
+	             "3.141592653589793 1e-07");
+	check_inf();
 	check_render("{{t}} {{f}} {{n}} {{l}} {{o}}",
 	             "{\"t\": true, \"f\": false, \"n\": null, \"l\": [1], \"o\": {\"a\": 1}}",
 	             NULL, "true false   ");
@@ -413,7 +437,7 @@ static void test_falsey(void **state)
 
 static void test_context_stack(void **state)
 {
-	struct err e = {{0}};
+	struct err e = {0};
 	const char *js1 = "{\"a\": \"A\", \"b\": \"outer\", \"c\": {\"d\": \"D\"}}";
 	const char *js2 = "{\"b\": \"inner\", \"c\": {}}";
 	struct val *outer = json_parse(js1, strlen(js1), "outer", &e);
@@ -472,7 +496,7 @@ static void test_render_depth(void **state)
 	static const char *const dyn[] = {"node", "{{#n}}{{>*kind}}{{/n}}", NULL};
 	const char *deep_parts[] = {"deep", NULL, NULL};
 	char deep[1024];
-	struct err e = {{0}};
+	struct err e = {0};
 	size_t i, n = 0;
 	char *got;
 
@@ -528,7 +552,7 @@ static void test_each_ref(void **state)
 	                  "{{>*dynamic}} {{<*dyn}}{{/*dyn}}\n"
 	                  "{{=<% %>=}}\n"
 	                  "<%>footer%>\n";
-	struct err e = {{0}};
+	struct err e = {0};
 	struct mst *t = mst_compile(src, strlen(src), "page", &e);
 	struct refs r = {{0}, 0, 0, 0};
 
@@ -567,7 +591,7 @@ static void test_random_templates(void **state)
 	struct tset ps = {0};
 	struct mst_env env = {tset_lookup, &ps};
 	struct val *data;
-	struct err e = {{0}};
+	struct err e = {0};
 	const struct val *stack[1];
 	unsigned long seed = 12345;
 	char src[512];
