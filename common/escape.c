@@ -64,50 +64,6 @@ void esc_url(struct buf *out, const char *s, size_t len)
 	}
 }
 
-void esc_json(struct buf *out, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '"':
-			buf_puts(out, "\\\"");
-			break;
-		case '\\':
-			buf_puts(out, "\\\\");
-			break;
-		case '\n':
-			buf_puts(out, "\\n");
-			break;
-		case '\r':
-			buf_puts(out, "\\r");
-			break;
-		case '\t':
-			buf_puts(out, "\\t");
-			break;
-		case '<':
-			buf_puts(out, "\\u003c");
-			break;
-		case '>':
-			buf_puts(out, "\\u003e");
-			break;
-		case '&':
-			buf_puts(out, "\\u0026");
-			break;
-		default:
-			if (c < 0x20) {
-				buf_puts(out, "\\u00");
-				buf_putc(out, hex[c >> 4]);
-				buf_putc(out, hex[c & 15]);
-			} else
-				buf_putc(out, (char)c);
-		}
-	}
-}
-
 int url_is_safe(const char *url)
 {
 	static const char *const ok[] = {"http:", "https:", "mailto:", "tel:"};

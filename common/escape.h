@@ -13,9 +13,6 @@ void esc_html(struct buf *out, const char *s, size_t len);
  * allowed in URLs (space, controls, non-ASCII, quotes, < >) and HTML-escapes
  * '&'. Existing %XX sequences are kept. */
 void esc_url(struct buf *out, const char *s, size_t len);
-/* A JSON string body (no quotes added); also escapes < > & so the result is
- * safe inside <script type="application/ld+json">. */
-void esc_json(struct buf *out, const char *s, size_t len);
 /* XML text and attributes (sitemap, Atom): the same five characters */
 void esc_xml(struct buf *out, const char *s, size_t len);
 /* 1 if the URL's scheme is one a page may link to: http, https, mailto,

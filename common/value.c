@@ -249,27 +249,47 @@ int val_set_bool(struct val *tab, const char *key, int b)
 	return val_set(tab, key, val_bool(b));
 }
 
-struct val *val_getn(const struct val *tab, const char *key, size_t klen)
+/* The index of `key` in table `tab`, or -1. */
+static long find_key(const struct val *tab, const char *key, size_t klen)
 {
 	size_t i;
 
 	if (!tab || tab->type != VAL_TABLE)
-		return NULL;
+		return -1;
 	for (i = 0; i < tab->u.tab.n; i++) {
 		const struct val_kv *kv = &tab->u.tab.kv[i];
 
 		if (kv->klen == klen && memcmp(kv->key, key, klen) == 0)
-			return kv->v;
+			return (long)i;
 	}
-	return NULL;
+	return -1;
 }
 
-struct val *val_get(const struct val *tab, const char *key)
+const struct val *val_getn(const struct val *tab, const char *key, size_t klen)
+{
+	long i = find_key(tab, key, klen);
+
+	return i < 0 ? NULL : tab->u.tab.kv[i].v;
+}
+
+const struct val *val_get(const struct val *tab, const char *key)
 {
 	return val_getn(tab, key, strlen(key));
 }
 
-struct val *val_path(const struct val *root, const char *path)
+struct val *val_getn_mut(struct val *tab, const char *key, size_t klen)
+{
+	long i = find_key(tab, key, klen);
+
+	return i < 0 ? NULL : tab->u.tab.kv[i].v;
+}
+
+struct val *val_get_mut(struct val *tab, const char *key)
+{
+	return val_getn_mut(tab, key, strlen(key));
+}
+
+const struct val *val_path(const struct val *root, const char *path)
 {
 	const struct val *v = root;
 	const char *dot;

@@ -93,11 +93,15 @@ int val_set_str(struct val *tab, const char *key, const char *s);
 int val_set_int(struct val *tab, const char *key, long long i);
 int val_set_bool(struct val *tab, const char *key, int b);
 
-/* Lookup in a table: the child or NULL (also NULL when tab is no table). */
-struct val *val_getn(const struct val *tab, const char *key, size_t klen);
-struct val *val_get(const struct val *tab, const char *key);
+/* Lookup in a table: the child or NULL (also NULL when tab is no table).
+ * The child stays owned by the table; a const tree gives const children. */
+const struct val *val_getn(const struct val *tab, const char *key, size_t klen);
+const struct val *val_get(const struct val *tab, const char *key);
+/* The same for a tree the caller may change (still owned by the table). */
+struct val *val_getn_mut(struct val *tab, const char *key, size_t klen);
+struct val *val_get_mut(struct val *tab, const char *key);
 /* Follows a dotted path "a.b.c" through tables. */
-struct val *val_path(const struct val *root, const char *path);
+const struct val *val_path(const struct val *root, const char *path);
 /* Typed getters with a default for missing or mistyped values. */
 const char *val_get_str(const struct val *tab, const char *key, const char *def);
 long long val_get_int(const struct val *tab, const char *key, long long def);

@@ -1,6 +1,7 @@
 #include "build.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "render.h"
 #include "repo.h"
@@ -8,20 +9,12 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 {
-	double t0 = now();
+	double t0 = clock_mono();
+	struct phases ph;
 	struct repo *r = NULL;
 	struct site s;
 	struct buf target = BUF_INIT, stage = BUF_INIT;
@@ -34,12 +27,10 @@ int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 	if (!r)
 		goto out;
 	memcpy(st->commit, r->head.id, sizeof st->commit);
-	{
-		double t1 = now();
-
-		snprintf(st->timings, sizeof st->timings, "git %.3f s", t1 - t0);
-	}
-	if (site_load(&s, r, o->jobs, e) < 0)
+	phases_start(&ph);
+	ph.start = t0;
+	phases_mark(&ph, "git");
+	if (site_load(&s, r, o->jobs, &ph, e) < 0)
 		goto out;
 	if (o->out) {
 		/* the new output is built beside the old: OUT.new-PID */
@@ -56,19 +47,19 @@ int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 		if (fs_rmtree(stage.ptr, e) < 0 || fs_mkdirs(stage.ptr, e) < 0)
 			goto out;
 	}
-	n = render_site(&s, o->out ? stage.ptr : NULL, e);
+	n = render_site(&s, o->out ? stage.ptr : NULL, &ph, e);
 	if (n < 0)
 		goto out;
 	if (o->out && fs_switch(stage.ptr, target.ptr, e) < 0)
 		goto out;
 	{
-		size_t l = strlen(st->timings);
+		size_t l = 0;
 		int i;
 
-		site_phase(&s, o->out ? "switch" : "done");
-		for (i = 0; i < s.nphases && l < sizeof st->timings; i++) {
-			snprintf(st->timings + l, sizeof st->timings - l, ", %s %.3f s",
-			         s.phase_name[i], s.phase_sec[i]);
+		phases_mark(&ph, o->out ? "switch" : "done");
+		for (i = 0; i < ph.n && l < sizeof st->timings; i++) {
+			snprintf(st->timings + l, sizeof st->timings - l, "%s%s %.3f s",
+			         i ? ", " : "", ph.name[i], ph.sec[i]);
 			l = strlen(st->timings);
 		}
 	}
@@ -85,6 +76,6 @@ out:
 	repo_close(r);
 	buf_free(&stage);
 	buf_free(&target);
-	st->seconds = now() - t0;
+	st->seconds = clock_mono() - t0;
 	return ret;
 }

@@ -1,7 +1,8 @@
 #include "links.h"
 
+#include "clock.h"
+#include "context.h"
 #include "escape.h"
-#include "render.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -69,40 +70,26 @@ static int has_scheme(const char *s)
 	return *p == ':' && p > s;
 }
 
-/* A URL on this site: a page ("/a/b/", also without the final '/') or a
- * published file. Sets *page when it is a page. */
-static int site_has(struct site *s, const char *u, size_t n, struct page **page)
+/* Writes the URL for output `o` found at `url` (n bytes): a page's (or an
+ * alias's page's) canonical URL, so "/a/b" needs no redirect to "/a/b/";
+ * a file's URL as it is. Sets *page to the page, if any. */
+static void put_target(struct buf *out, const struct output *o, const char *url, size_t n,
+                       struct page **page)
 {
-	struct page *p = strmap_getn(&s->by_url, u, n);
-
-	*page = NULL;
-	if (p) {
-		*page = p;
-		return 1;
-	}
-	if (strmap_getn(&s->statics, u, n))
-		return 1;
-	if (n > 0 && u[n - 1] != '/') {
-		struct buf b = BUF_INIT;
-
-		buf_add(&b, u, n);
-		buf_putc(&b, '/');
-		p = strmap_getn(&s->by_url, b.ptr, b.len);
-		buf_free(&b);
-		if (p) {
-			*page = p;
-			return 1;
-		}
-	}
-	return 0;
+	*page = o->page;
+	if (o->page)
+		buf_puts(out, o->page->url);
+	else
+		buf_add(out, url, n);
 }
 
 int link_resolve(void *ctx, const char *dest, int is_image, int line, int col, struct buf *out,
                  struct err *e)
 {
 	struct link_ctx *lc = ctx;
-	struct site *s = lc->site;
+	const struct site *s = lc->site;
 	struct page *p = lc->page, *target = NULL;
+	const struct output *o;
 	const char *file = p->src->path, *hash, *q;
 	size_t pathlen, dl = strlen(dest);
 	struct buf b = BUF_INIT;
@@ -111,7 +98,7 @@ int link_resolve(void *ctx, const char *dest, int is_image, int line, int col, s
 	if (dl == 0)
 		return err_at(e, file, line, col, "empty link");
 	if (dest[0] == '#')
-		return add_anchor(p, p, dest + 1, dl - 1, line, col, e);
+		return lc->lenient ? 0 : add_anchor(p, p, dest + 1, dl - 1, line, col, e);
 	if (has_scheme(dest) || (dest[0] == '/' && dest[1] == '/')) {
 		if (is_image)
 			return err_at(e, file, line, col,
@@ -123,28 +110,43 @@ int link_resolve(void *ctx, const char *dest, int is_image, int line, int col, s
 	hash = strchr(dest, '#');
 	q = strchr(dest, '?');
 	pathlen = (size_t)((q && (!hash || q < hash)) ? q - dest : hash ? hash - dest : (long)dl);
-	if (dest[0] != '/' && pathlen > 3 &&
-	    (memcmp(dest + pathlen - 3, ".md", 3) == 0 ||
-	     (pathlen > 5 && memcmp(dest + pathlen - 5, ".toml", 5) == 0))) {
-		/* a content file, relative to this file's folder */
+	if (dest[0] != '/' && pathlen > 0 && dest[pathlen - 1] != '/') {
+		/* a file, relative to this Markdown file's folder in content/,
+		 * as the editor's git host shows it: a page's .md (or a test's
+		 * .toml), or a file published as it is */
 		const char *slash = strrchr(p->rel, '/');
 		size_t base = slash ? (size_t)(slash - p->rel) : 0;
 
+		buf_putc(&b, '/');
 		if (path_join(&b, p->rel, base, dest, pathlen) < 0) {
 			err_at(e, file, line, col, "link '%s' leaves content/", dest);
 			goto out;
 		}
 		if (buf_failed(&b))
 			goto oom;
-		target = strmap_get(&s->by_rel, b.ptr);
-		if (!target) {
-			err_at(e, file, line, col, "link to a missing page '%s' (no content/%s)",
-			       dest, b.ptr);
-			goto out;
+		if ((pathlen > 3 && memcmp(dest + pathlen - 3, ".md", 3) == 0) ||
+		    (pathlen > 5 && memcmp(dest + pathlen - 5, ".toml", 5) == 0)) {
+			target = strmap_get(&s->by_rel, b.ptr + 1);
+			if (!target) {
+				err_at(e, file, line, col,
+				       "link to a missing page '%s' (no content%s)", dest, b.ptr);
+				goto out;
+			}
+			buf_puts(out, target->url);
+		} else {
+			o = site_find_url(s, b.ptr, b.len);
+			if (!o || (o->kind != OUT_CONTENT_STATIC && o->kind != OUT_THEME_STATIC)) {
+				err_at(e, file, line, col,
+				       "link to a missing file '%s' (no content%s; a link to a "
+				       "page's address ends in '/')",
+				       dest, b.ptr);
+				goto out;
+			}
+			buf_add(out, b.ptr, b.len);
 		}
-		buf_puts(out, target->url);
 	} else {
-		/* a URL: relative to this page's URL, or root-relative */
+		/* an address: root-relative, or relative to this page's URL as
+		 * a browser reads it ("../inna-strona/") */
 		buf_putc(&b, '/');
 		if (dest[0] == '/') {
 			if (path_join(&b, "", 0, dest + 1, pathlen - 1) < 0)
@@ -155,19 +157,16 @@ int link_resolve(void *ctx, const char *dest, int is_image, int line, int col, s
 			buf_putc(&b, '/');
 		if (buf_failed(&b))
 			goto oom;
-		if (!site_has(s, b.ptr, b.len, &target)) {
+		o = site_find_url(s, b.ptr, b.len);
+		if (!o) {
 			err_at(e, file, line, col, "link to a missing page or file '%s' (%s)", dest,
 			       b.ptr);
 			goto out;
 		}
-		/* a page's own URL, so "/a/b" needs no redirect to "/a/b/" */
-		if (target)
-			buf_puts(out, target->url);
-		else
-			buf_add(out, b.ptr, b.len);
+		put_target(out, o, b.ptr, b.len, &target);
 	}
 	if (hash) {
-		if (target && hash[1] &&
+		if (target && hash[1] && !lc->lenient &&
 		    add_anchor(p, target, hash + 1, strlen(hash + 1), line, col, e) < 0)
 			goto out;
 		buf_puts(out, hash);
@@ -237,7 +236,7 @@ static int sc_param(struct link_ctx *lc, const struct md_sc *sc, struct buf *out
 		open_id(out, "a", id);
 		buf_printf(out, " href=\"%s:", link);
 		if (strcmp(link, "tel") == 0)
-			render_tel(out, text.ptr, text.len);
+			ctx_tel(out, text.ptr, text.len);
 		else
 			esc_url(out, text.ptr, text.len);
 		buf_puts(out, "\">");
@@ -266,9 +265,9 @@ static int sc_date(struct link_ctx *lc, const struct md_sc *sc, struct buf *out,
 		return err_at(e, p->src->path, sc->line, sc->col,
 		              "date: which? \"created\", \"lastmod\" or YYYY-MM-DD");
 	if (strcmp(which, "created") == 0)
-		site_date(&d, p->created, p->created_off);
+		fmt_date(&d, p->created, p->created_off);
 	else if (strcmp(which, "lastmod") == 0)
-		site_date(&d, p->lastmod, p->lastmod_off);
+		fmt_date(&d, p->lastmod, p->lastmod_off);
 	else if (strlen(which) == 10 && which[4] == '-' && which[7] == '-' &&
 	         strspn(which, "0123456789-") == 10)
 		buf_puts(&d, which);
@@ -293,11 +292,11 @@ static int office_card(struct link_ctx *lc, const struct page *office, struct bu
 		               "%spartials/office-card.mustache: missing (needed by the office "
 		               "shortcodes)",
 		               lc->site->theme->dir);
-	v = office_val(lc->site, office);
+	v = ctx_office(lc->site, office);
 	if (!v)
 		return err_oom(e);
 	{
-		const struct val *stack[2] = {lc->site->base, v};
+		const struct val *stack[2] = {lc->base, v};
 
 		ret = mst_render(t, stack, 2, &lc->site->theme->env, out, e);
 	}
@@ -347,4 +346,58 @@ int shortcode_render(void *ctx, const struct md_sc *sc, struct buf *out, struct 
 		return 0;
 	}
 	return err_at(e, file, sc->line, sc->col, "unknown shortcode '%s'", sc->name);
+}
+
+int links_markdown(const struct site *s, const struct val *base, struct page *p, struct err *e)
+{
+	struct link_ctx lc = {s, p, base, 0};
+	struct md_opts o;
+
+	if (!p->src || p->kind == PK_TEST)
+		return 0;
+	memset(&o, 0, sizeof o);
+	o.file = p->src->path;
+	o.line_offset = p->body_line;
+	o.unsafe = s->unsafe;
+	o.utf8_checked = 1; /* the model's parse checked it */
+	o.link = link_resolve;
+	o.link_ctx = &lc;
+	o.shortcode = shortcode_render;
+	o.sc_ctx = &lc;
+	/* the model split the file already */
+	return md_render(p->src->data + p->body_off, p->body_len, &o, &p->doc, e);
+}
+
+int links_check_anchors(const struct site *s, struct err *e)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < s->npages; i++) {
+		const struct page *p = s->pages[i];
+
+		for (j = 0; j < p->nanchors; j++) {
+			const struct anchor_ref *a = &p->anchors[j];
+			const struct page *t = a->target;
+			int found = 0;
+
+			for (k = 0; k < t->doc.nheadings && !found; k++)
+				found = strcmp(t->doc.headings[k].id, a->anchor) == 0;
+			if (!found && t->kind == PK_TEST) {
+				/* a test's anchors are its questions, #q1 .. #qN */
+				const struct val *qs = val_get(t->fm, "questions");
+				char *end = NULL;
+				unsigned long q = a->anchor[0] == 'q' && a->anchor[1] >= '1' &&
+				                          a->anchor[1] <= '9'
+				                      ? strtoul(a->anchor + 1, &end, 10)
+				                      : 0;
+
+				found = q >= 1 && *end == '\0' && q <= qs->u.arr.n;
+			}
+			if (!found)
+				return err_at(e, p->src->path, a->line, a->col,
+				              "link to a missing anchor '#%s' in %s", a->anchor,
+				              t->src ? t->src->path : t->url);
+		}
+	}
+	return 0;
 }

@@ -1,29 +1,22 @@
 /*
- * render.h - turns the site model into files: page contexts for the
- * templates, layouts, aliases, sitemap, feed, robots.txt, 404 and the
- * private data the daemon reads.
+ * render.h - turns the site model into files: every page through its
+ * layout, the aliases, static files, sitemap, feed, robots.txt, 404, and
+ * the private data the daemon reads (answer keys, offices, forms, the
+ * theme and the site frame it renders pages with).
  */
 #ifndef OKIENKO_RENDER_H
 #define OKIENKO_RENDER_H
 
+#include "clock.h"
 #include "site.h"
 
-/* Builds s->base, the bottom context frame shared by every page: site
- * (config, forms, params, commit), t (UI strings), offices, notice,
- * footer. 0 or -1 with e. */
-int render_base(struct site *s, struct err *e);
-/* The template context of an office page's [office] table, with derived
- * fields (tel link, kind flags, url). NULL on allocation failure. */
-struct val *office_val(const struct site *s, const struct page *p);
-/* Appends the tel: URL body of a Polish phone number ("68 456 56 50" ->
- * "+48684565650"). */
-void render_tel(struct buf *b, const char *phone, size_t len);
 /*
  * Renders every page and writes the site below `out` (public/ and
  * private/), which must be a new empty folder. With out == NULL the pages
- * are rendered and checked but nothing is written (portal check). Returns
- * the number of files written, or -1 with e set.
+ * are rendered and checked but nothing is written (portal check). Phases
+ * are timed into `ph` (may be NULL). Returns the number of files written,
+ * or -1 with e set.
  */
-long render_site(struct site *s, const char *out, struct err *e);
+long render_site(struct site *s, const char *out, struct phases *ph, struct err *e);
 
 #endif

@@ -6,6 +6,7 @@
 #include "strmap.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,6 @@ struct priv {
 	git_repository *git;
 	git_oid *oids; /* blob of each file, by index, while reading */
 	size_t noids;
-	char **owned; /* work-tree file contents */
-	size_t nowned;
-	int threads;
 };
 
 static int git_err(struct err *e, const char *what)
@@ -201,21 +199,15 @@ static int read_disk_file(struct walk *w, const char *full, const char *rel)
 	size_t len;
 	char *data = fs_read(full, REPO_MAX_FILE, &len, w->e);
 	struct rfile *f;
-	char **no;
 	git_oid oid;
 
 	if (!data)
 		return -1;
-	no = realloc(w->p->owned, (w->p->nowned + 1) * sizeof *no);
-	if (!no) {
-		free(data);
-		return err_oom(w->e);
-	}
-	w->p->owned = no;
-	no[w->p->nowned++] = data;
 	f = add_file(w, rel);
-	if (!f)
+	if (!f) {
+		free(data);
 		return -1;
+	}
 	f->data = data;
 	f->len = len;
 	if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) == 0)
@@ -223,44 +215,52 @@ static int read_disk_file(struct walk *w, const char *full, const char *rel)
 	return 0;
 }
 
-/* Reads a work-tree folder recursively (for --worktree previews). */
+static int cmp_dirent(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Reads a work-tree folder recursively (for --worktree previews), in name
+ * order, refusing what a commit build refuses: a symbolic link is an error
+ * here as there, and hidden files are read so that the same name check
+ * rejects them. A missing folder is an empty one. */
 static int read_dir(struct walk *w, const char *top, const char *rel)
 {
 	struct buf full = BUF_INIT;
-	DIR *d;
-	struct dirent *de;
-	int ret = -1;
+	struct dirent **names = NULL;
+	int i, n, ret = 0;
 
 	buf_printf(&full, "%s/%s", top, rel);
-	d = opendir(full.ptr);
-	if (!d) {
-		ret = 0; /* a missing folder is an empty one */
-		goto out;
-	}
-	while ((de = readdir(d)) != NULL) {
+	if (buf_failed(&full))
+		return err_oom(w->e);
+	n = scandir(full.ptr, &names, NULL, cmp_dirent);
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
 		struct buf sub = BUF_INIT, fp = BUF_INIT;
 		struct stat st;
-		int r = 0;
 
-		if (de->d_name[0] == '.')
-			continue;
-		buf_printf(&sub, "%s/%s", rel, de->d_name);
-		buf_printf(&fp, "%s/%s", top, sub.ptr);
-		if (lstat(fp.ptr, &st) < 0)
-			r = 0;
-		else if (S_ISDIR(st.st_mode))
-			r = read_dir(w, top, sub.ptr);
-		else if (S_ISREG(st.st_mode))
-			r = read_disk_file(w, fp.ptr, sub.ptr);
-		buf_free(&sub);
-		buf_free(&fp);
-		if (r < 0)
-			goto out;
+		if (ret == 0 && strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+			buf_printf(&sub, "%s/%s", rel, name);
+			buf_printf(&fp, "%s/%s", top, sub.ptr);
+			if (buf_failed(&sub) || buf_failed(&fp))
+				ret = err_oom(w->e);
+			else if (lstat(fp.ptr, &st) < 0)
+				ret =
+				    err_kind_set(w->e, ERR_IO, "%s: %s", sub.ptr, strerror(errno));
+			else if (S_ISLNK(st.st_mode))
+				ret = err_set(w->e, "%s: symbolic links are not content", sub.ptr);
+			else if (S_ISDIR(st.st_mode))
+				ret = read_dir(w, top, sub.ptr);
+			else if (S_ISREG(st.st_mode))
+				ret = read_disk_file(w, fp.ptr, sub.ptr);
+			else
+				ret = err_set(w->e, "%s: not a regular file", sub.ptr);
+			buf_free(&sub);
+			buf_free(&fp);
+		}
+		free(names[i]);
 	}
-	ret = 0;
-out:
-	if (d)
-		closedir(d);
+	free(names);
 	buf_free(&full);
 	return ret;
 }
@@ -292,20 +292,25 @@ struct hist {
 	struct err *e;
 };
 
-static int record(struct hist *h, struct rfile *f, int added)
+/* Notes that the commit being walked changed f to blob `oid`. */
+static int record(struct hist *h, struct rfile *f, const git_oid *oid, int added)
 {
+	struct rhist *e;
+
 	if (f->created_found)
 		return 0; /* an older file of the same path, deleted since */
 	if (f->nhist < REPO_MAX_HISTORY) {
-		size_t *n = realloc(f->hist, (f->nhist + 1) * sizeof *n);
+		struct rhist *n = realloc(f->hist, (f->nhist + 1) * sizeof *n);
 
 		if (!n)
 			return err_oom(h->e);
 		f->hist = n;
-		f->hist[f->nhist++] = h->commit_idx;
-	} else if (f->nhist > 0) {
-		f->hist[f->nhist - 1] = h->commit_idx; /* keep the oldest last */
+		e = &f->hist[f->nhist++];
+	} else {
+		e = &f->hist[f->nhist - 1]; /* keep the oldest last */
 	}
+	e->commit = h->commit_idx;
+	git_oid_tostr(e->oid, sizeof e->oid, oid);
 	h->recorded = 1;
 	if (added) {
 		f->created_found = 1;
@@ -350,8 +355,8 @@ static int diff_trees(struct hist *h, git_repository *git, git_tree *t, git_tree
 			struct rfile *f = strmap_getn(&h->paths, path->ptr, path->len);
 
 			if (f)
-				ret =
-				    record(h, f, !pe || git_tree_entry_type(pe) != GIT_OBJECT_BLOB);
+				ret = record(h, f, git_tree_entry_id(te),
+				             !pe || git_tree_entry_type(pe) != GIT_OBJECT_BLOB);
 		}
 	}
 	buf_truncate(path, base);
@@ -575,8 +580,7 @@ void repo_close(struct repo *r)
 	for (i = 0; i < r->nfiles; i++) {
 		free(r->files[i].path);
 		free(r->files[i].hist);
-		if (!r->worktree)
-			free((char *)r->files[i].data);
+		free(r->files[i].data);
 	}
 	free(r->files);
 	for (i = 0; i < r->ncommits; i++) {
@@ -587,9 +591,6 @@ void repo_close(struct repo *r)
 	free(r->head.author);
 	free(r->head.summary);
 	if (p) {
-		for (i = 0; i < p->nowned; i++)
-			free(p->owned[i]);
-		free(p->owned);
 		free(p->oids);
 		git_repository_free(p->git);
 		free(p);
@@ -610,11 +611,41 @@ const struct rfile *repo_file(const struct repo *r, const char *path)
 
 void repo_drop_data(struct repo *r, const struct rfile *f)
 {
-	struct rfile *w = (struct rfile *)f; /* the repo owns its files */
+	/* the repo owns its files: reach f through r->files, not a cast */
+	struct rfile *w = &r->files[f - r->files];
 
-	if (r->worktree || !w->data)
-		return;
-	free((char *)w->data);
+	free(w->data);
 	w->data = NULL;
 	w->len = 0;
+}
+
+char *repo_read_blob(struct repo *r, const char *oid, size_t *len, struct err *e)
+{
+	struct priv *p = r->priv;
+	git_oid id;
+	git_blob *blob = NULL;
+	char *data;
+	size_t n;
+
+	if (git_oid_fromstr(&id, oid) < 0 || git_blob_lookup(&blob, p->git, &id) < 0) {
+		git_err(e, oid);
+		return NULL;
+	}
+	n = (size_t)git_blob_rawsize(blob);
+	if (n > REPO_MAX_FILE) {
+		git_blob_free(blob);
+		err_set(e, "blob %s: too large (limit %u bytes)", oid, REPO_MAX_FILE);
+		return NULL;
+	}
+	data = malloc(n + 1);
+	if (!data) {
+		git_blob_free(blob);
+		err_oom(e);
+		return NULL;
+	}
+	memcpy(data, git_blob_rawcontent(blob), n);
+	data[n] = '\0';
+	git_blob_free(blob);
+	*len = n;
+	return data;
 }

@@ -12,7 +12,7 @@
 
 #define REPO_MAX_FILE (8u << 20) /* bytes of one file read */
 #define REPO_MAX_FILES 200000
-#define REPO_MAX_HISTORY 200 /* commits kept per file, newest first */
+#define REPO_MAX_HISTORY 200 /* commits kept per file: the newest 199 and the oldest */
 
 struct rcommit {
 	char id[41];
@@ -22,12 +22,19 @@ struct rcommit {
 	char *summary;  /* first line of the message, owned */
 };
 
+/* One commit that changed a file: what the file was after it. */
+struct rhist {
+	size_t commit; /* index into repo->commits */
+	char oid[41];  /* the file's blob in that commit (repo_read_blob reads it) */
+};
+
 struct rfile {
-	char *path;       /* "content/kursy/x/_index.md", owned */
-	const char *data; /* contents, len bytes, NUL-terminated (owned by the repo) */
+	char *path; /* "content/kursy/x/_index.md", owned by the repo */
+	char *data; /* contents, len bytes, NUL-terminated; owned by the repo, which
+	               frees it in repo_close or repo_drop_data (NULL after that) */
 	size_t len;
-	char oid[41]; /* blob id: what an incremental build compares */
-	size_t *hist; /* indexes into repo->commits, newest first (owned) */
+	char oid[41];       /* blob id: what an incremental build compares */
+	struct rhist *hist; /* the commits that changed it, newest first (owned) */
 	size_t nhist;
 	int created_found; /* the walk reached the commit that added it */
 };
@@ -52,9 +59,13 @@ struct repo {
  */
 struct repo *repo_open(const char *dir, const char *ref, int worktree, int threads, struct err *e);
 void repo_close(struct repo *r);
-/* Frees a file's contents once nobody needs them (f->data becomes NULL);
- * thread-safe for different files. Work-tree contents are kept. */
+/* Frees the contents of file `f` (one of r->files) once nobody needs
+ * them: f->data becomes NULL. Thread-safe for different files. */
 void repo_drop_data(struct repo *r, const struct rfile *f);
+/* Reads blob `oid` (an rhist's) from the repository: malloc'd contents,
+ * NUL-terminated (the caller frees), length in *len; NULL with e (also for
+ * a blob over REPO_MAX_FILE). Call from one thread at a time. */
+char *repo_read_blob(struct repo *r, const char *oid, size_t *len, struct err *e);
 /* The file at `path`, or NULL. */
 const struct rfile *repo_file(const struct repo *r, const char *path);
 

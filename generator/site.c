@@ -1,60 +1,19 @@
 #include "site.h"
 
-#include "links.h"
+#include "clock.h"
 #include "parallel.h"
-#include "render.h"
 #include "toml.h"
 #include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define CONTENT "content/"
 #define CONTENT_LEN 8
 #define MAX_QUESTIONS 200
 #define MAX_ANSWERS 8
-
-void site_date(struct buf *out, long long t, int offset)
-{
-	time_t tt = (time_t)(t + (long long)offset * 60);
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	buf_printf(out, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
-void site_datetime(struct buf *out, long long t, int offset)
-{
-	time_t tt = (time_t)(t + (long long)offset * 60);
-	struct tm tm;
-	int a = offset < 0 ? -offset : offset;
-
-	gmtime_r(&tt, &tm);
-	buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900,
-	           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	           offset < 0 ? '-' : '+', a / 60, a % 60);
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void site_phase(struct site *s, const char *name)
-{
-	double now = mono();
-
-	if (s->nphases < 12) {
-		s->phase_name[s->nphases] = name;
-		s->phase_sec[s->nphases++] = now - s->phase_start;
-	}
-	s->phase_start = now;
-}
+#define OFFICES "urzedy/"
 
 /* ---- pages -------------------------------------------------------------- */
 
@@ -133,6 +92,20 @@ static int is_course_dir(const char *rel)
 	return p && !strchr(p + 1, '/');
 }
 
+/* 1 if the content file `rel` is a page's source (Markdown, or a course's
+ * test.toml), 0 if it is published as it is. */
+static int is_page_source(const char *rel)
+{
+	size_t l = strlen(rel);
+	const char *base = strrchr(rel, '/');
+
+	base = base ? base + 1 : rel;
+	return (l > 3 && strcmp(rel + l - 3, ".md") == 0) ||
+	       (strcmp(base, "test.toml") == 0 && is_course_dir(rel));
+}
+
+/* Sorts the snapshot's content files into pages and files published as
+ * they are (left for list_outputs). */
 static int collect(struct site *s, struct err *e)
 {
 	struct repo *r = s->repo;
@@ -169,13 +142,7 @@ static int collect(struct site *s, struct err *e)
 		} else if (strcmp(base, "test.toml") == 0 && is_course_dir(rel)) {
 			kind = PK_TEST;
 		} else {
-			/* anything else is a file published as it is */
-			buf_putc(&url, '/');
-			buf_puts(&url, rel);
-			if (buf_failed(&url) ||
-			    strmap_put(&s->statics, f->path + CONTENT_LEN - 1, (void *)f) < 0)
-				goto oom;
-			continue;
+			continue; /* a file published as it is */
 		}
 		rel_to_url(&url, rel);
 		if (buf_failed(&url) || !(p = new_page(s, kind, f, rel, url.ptr)))
@@ -357,8 +324,11 @@ static int parse_one(size_t i, int worker, void *arg, struct err *e)
 	    str_field(p, "layout", &p->layout, 0, e) < 0 ||
 	    bool_field(p, "draft", &p->draft, e) < 0 || bool_field(p, "toc", &p->toc, e) < 0 ||
 	    bool_field(p, "history", &p->history, e) < 0 ||
-	    bool_field(p, "notice", &p->notice, e) < 0)
+	    bool_field(p, "notice", &p->notice, e) < 0 ||
+	    bool_field(p, "versions", &p->versions, e) < 0)
 		return -1;
+	/* a document whose changes are announced keeps its past versions readable */
+	p->versions |= p->notice;
 	v = val_get(p->fm, "weight");
 	if (v && v->type != VAL_INT)
 		return err_at(e, f->path, v->line, v->col, "'weight' must be a whole number");
@@ -368,9 +338,17 @@ static int parse_one(size_t i, int worker, void *arg, struct err *e)
 		return err_at(e, f->path, v->line, v->col,
 		              "'date' must be a TOML date, like 2026-11-22 (no quotes)");
 	p->date = v ? v->u.str.s : NULL;
-	if (val_get(p->fm, "office")) {
-		if (p->kind != PK_PAGE)
-			return err_at(e, f->path, 1, 1, "an office must be a page, not a section");
+	if ((v = val_get(p->fm, "office")) != NULL) {
+		/* an office's slug (its file name) is how forms and the office
+		 * shortcode name it: offices live in content/urzedy/, one file each */
+		const char *slug = p->rel + strlen(OFFICES);
+
+		if (p->kind != PK_PAGE || strncmp(p->rel, OFFICES, strlen(OFFICES)) != 0 ||
+		    strchr(slug, '/'))
+			return err_at(e, f->path, v->line ? v->line : 1, v->line ? v->col : 1,
+			              "an office page must be a file directly in content/%s "
+			              "(content/%sSLUG.md)",
+			              OFFICES, OFFICES);
 		p->kind = PK_OFFICE;
 		if (check_office(p, e) < 0)
 			return -1;
@@ -468,11 +446,6 @@ static int structure(struct site *s, struct err *e)
 
 		if (strmap_put(&s->by_rel, p->rel, p) < 0)
 			return err_oom(e);
-		if (strmap_get(&s->by_url, p->url))
-			return err_at(e, p->src->path, 0, 0,
-			              "URL %s is already used by another page", p->url);
-		if (strmap_put(&s->by_url, p->url, p) < 0)
-			return err_oom(e);
 	}
 	for (i = 0; i < s->npages; i++) {
 		struct page *p = s->pages[i], *parent = find_parent(s, p);
@@ -547,120 +520,323 @@ static void dates(struct site *s)
 			p->created_off = p->lastmod_off = r->head.offset;
 			continue;
 		}
-		p->lastmod = r->commits[f->hist[0]].time;
-		p->lastmod_off = r->commits[f->hist[0]].offset;
-		p->created = r->commits[f->hist[f->nhist - 1]].time;
-		p->created_off = r->commits[f->hist[f->nhist - 1]].offset;
+		p->lastmod = r->commits[f->hist[0].commit].time;
+		p->lastmod_off = r->commits[f->hist[0].commit].offset;
+		p->created = r->commits[f->hist[f->nhist - 1].commit].time;
+		p->created_off = r->commits[f->hist[f->nhist - 1].commit].offset;
 	}
 }
 
+/* A page generated for document `of`, at of->url + `suffix`. */
+static struct page *derived(struct site *s, enum page_kind kind, struct page *of,
+                            const char *suffix)
+{
+	struct buf url = BUF_INIT;
+	struct page *h = NULL;
+
+	buf_puts(&url, of->url);
+	buf_puts(&url, suffix);
+	if (!buf_failed(&url))
+		h = new_page(s, kind, NULL, NULL, url.ptr);
+	buf_free(&url);
+	if (!h)
+		return NULL;
+	h->of = of;
+	h->title = of->title;
+	h->parent = of->parent;
+	h->created = of->created;
+	h->created_off = of->created_off;
+	h->lastmod = of->lastmod;
+	h->lastmod_off = of->lastmod_off;
+	return h;
+}
+
+/* The folder name of version `i` of f: the commit's date and short id
+ * ("wersje/2026-11-22-abc1234/"), stable for as long as history is. */
+static void version_suffix(struct buf *b, const struct repo *r, const struct rfile *f, size_t i)
+{
+	const struct rcommit *c = &r->commits[f->hist[i].commit];
+
+	buf_puts(b, "wersje/");
+	fmt_date(b, c->time, c->offset);
+	buf_printf(b, "-%.7s/", c->id);
+}
+
+/* Every committed version of a document, newest first, each with the
+ * comparison with the one before it (the oldest has none). */
+static int version_pages(struct site *s, struct page *p, struct err *e)
+{
+	const struct rfile *f = p->src;
+	struct buf suffix = BUF_INIT;
+	size_t i;
+
+	if (!f->nhist)
+		return 0;
+	p->version_pages = calloc(f->nhist, sizeof *p->version_pages);
+	if (!p->version_pages)
+		return err_oom(e);
+	p->nversions = f->nhist;
+	for (i = 0; i < f->nhist; i++) {
+		const struct rcommit *c = &s->repo->commits[f->hist[i].commit];
+		struct page *v;
+
+		buf_reset(&suffix);
+		version_suffix(&suffix, s->repo, f, i);
+		if (buf_failed(&suffix) || !(v = derived(s, PK_VERSION, p, suffix.ptr)))
+			goto oom;
+		v->ver = i;
+		v->lastmod = c->time;
+		v->lastmod_off = c->offset;
+		p->version_pages[i] = v;
+		if (i + 1 < f->nhist) {
+			buf_puts(&suffix, "zmiany/");
+			if (buf_failed(&suffix) ||
+			    !(v->compare = derived(s, PK_COMPARE, p, suffix.ptr)))
+				goto oom;
+			v->compare->ver = i;
+			v->compare->lastmod = c->time;
+			v->compare->lastmod_off = c->offset;
+		}
+	}
+	buf_free(&suffix);
+	return 0;
+oom:
+	buf_free(&suffix);
+	return err_oom(e);
+}
+
+/* Change histories and versions of the documents that keep them, and the
+ * document whose recent change every page announces. */
 static int history_pages(struct site *s, struct err *e)
 {
 	size_t i, n = s->npages;
-	struct buf url = BUF_INIT;
 	long long days = val_get_int(s->config, "change_notice_days", 30);
 
 	for (i = 0; i < n; i++) {
-		struct page *p = s->pages[i], *h;
+		struct page *p = s->pages[i];
 
 		if (p->notice && s->repo->head.time - p->lastmod <= days * 86400 &&
 		    (!s->notice || p->lastmod > s->notice->lastmod))
 			s->notice = p;
-		if (!p->history && !p->notice)
+		if (!p->history && !p->versions)
 			continue;
-		buf_reset(&url);
-		buf_puts(&url, p->url);
-		buf_puts(&url, "historia/");
-		if (buf_failed(&url) || !(h = new_page(s, PK_HISTORY, NULL, NULL, url.ptr)))
-			goto oom;
-		if (strmap_get(&s->by_url, h->url)) {
-			err_at(e, p->src->path, 0, 0, "URL %s of its change history is taken",
-			       h->url);
-			goto fail;
-		}
-		if (strmap_put(&s->by_url, h->url, h) < 0)
-			goto oom;
-		h->of = p;
-		h->title = p->title;
-		h->parent = p->parent;
-		h->created = p->created;
-		h->created_off = p->created_off;
-		h->lastmod = p->lastmod;
-		h->lastmod_off = p->lastmod_off;
-		p->history_page = h;
+		if (!(p->history_page = derived(s, PK_HISTORY, p, "historia/")))
+			return err_oom(e);
+		if (p->versions && version_pages(s, p, e) < 0)
+			return -1;
 	}
-	buf_free(&url);
 	return 0;
-oom:
-	err_oom(e);
-fail:
-	buf_free(&url);
-	return -1;
 }
 
-int site_markdown(struct site *s, struct page *p, struct err *e)
-{
-	struct link_ctx lc = {s, p};
-	struct md_opts o;
+/* ---- outputs ------------------------------------------------------------ */
 
-	if (!p->src || p->kind == PK_TEST)
+/* Records that `source` writes public/`path` (`plen` bytes), failing when
+ * something else writes it already: the message names both. */
+static int add_output(struct site *s, const char *path, size_t plen, enum out_kind kind,
+                      const char *source, int line, int col, struct page *page,
+                      const struct rfile *file, struct err *e)
+{
+	struct output *o;
+	const struct output *old = strmap_getn(&s->by_path, path, plen);
+
+	if (old) {
+		if (old->line)
+			return err_at(e, source, line, col,
+			              "public%.*s would be written twice: here and by %s:%d:%d",
+			              (int)plen, path, old->source, old->line, old->col);
+		return err_at(e, source, line, col,
+		              "public%.*s would be written twice: here and by %s", (int)plen, path,
+		              old->source);
+	}
+	o = &s->outputs[s->noutputs];
+	memset(o, 0, sizeof *o);
+	o->path = strndup(path, plen);
+	if (!o->path)
+		return err_oom(e);
+	s->noutputs++;
+	o->kind = kind;
+	o->source = source;
+	o->line = line;
+	o->col = col;
+	o->page = page;
+	o->file = file;
+	return strmap_putn(&s->by_path, o->path, plen, o) < 0 ? err_oom(e) : 0;
+}
+
+/* The file a page writes: its URL + "index.html". */
+static int add_page_output(struct site *s, struct page *p, struct buf *b, struct err *e)
+{
+	buf_reset(b);
+	buf_puts(b, p->url);
+	buf_puts(b, "index.html");
+	if (buf_failed(b))
+		return err_oom(e);
+	return add_output(s, b->ptr, b->len, OUT_PAGE, p->src ? p->src->path : p->of->src->path, 0,
+	                  0, p, NULL, e);
+}
+
+/* Old URLs (front matter `aliases`) become redirect pages: "/stary" and
+ * "/stary/" both write public/stary/index.html. */
+static int add_aliases(struct site *s, struct page *p, struct buf *b, struct err *e)
+{
+	const struct val *al = p->fm ? val_get(p->fm, "aliases") : NULL;
+	size_t k;
+
+	if (!al)
 		return 0;
-	memset(&o, 0, sizeof o);
-	o.file = p->src->path;
-	o.line_offset = p->body_line;
-	o.unsafe = s->unsafe;
-	o.utf8_checked = 1; /* parse_one did */
-	o.link = link_resolve;
-	o.link_ctx = &lc;
-	o.shortcode = shortcode_render;
-	o.sc_ctx = &lc;
-	/* parse_one split the file already */
-	return md_render(p->src->data + p->body_off, p->body_len, &o, &p->doc, e);
-}
+	if (al->type != VAL_ARRAY)
+		return err_at(e, p->src->path, al->line, al->col,
+		              "'aliases' must be an array of \"/old/url/\" strings");
+	for (k = 0; k < al->u.arr.n; k++) {
+		const struct val *a = al->u.arr.items[k];
 
-int site_check_anchors(struct site *s, struct err *e)
-{
-	size_t i, j, k;
-
-	for (i = 0; i < s->npages; i++) {
-		struct page *p = s->pages[i];
-
-		for (j = 0; j < p->nanchors; j++) {
-			const struct anchor_ref *a = &p->anchors[j];
-			const struct page *t = a->target;
-			int found = 0;
-
-			for (k = 0; k < t->doc.nheadings && !found; k++)
-				found = strcmp(t->doc.headings[k].id, a->anchor) == 0;
-			if (!found && t->kind == PK_TEST) {
-				/* a test's anchors are its questions, #q1 .. #qN */
-				const struct val *qs = val_get(t->fm, "questions");
-				char *end = NULL;
-				unsigned long q = a->anchor[0] == 'q' && a->anchor[1] >= '1' &&
-				                          a->anchor[1] <= '9'
-				                      ? strtoul(a->anchor + 1, &end, 10)
-				                      : 0;
-
-				found = q >= 1 && *end == '\0' && q <= qs->u.arr.n;
-			}
-			if (!found)
-				return err_at(e, p->src->path, a->line, a->col,
-				              "link to a missing anchor '#%s' in %s", a->anchor,
-				              t->src ? t->src->path : t->url);
-		}
+		if (a->type != VAL_STRING || a->u.str.s[0] != '/' || strstr(a->u.str.s, "..") ||
+		    strstr(a->u.str.s, "//") || strpbrk(a->u.str.s, "?#\"<>\\ ") ||
+		    strlen(a->u.str.s) != a->u.str.len)
+			return err_at(e, p->src->path, a->line, a->col,
+			              "alias must be a path like \"/stary/adres/\" (no '..', '?', "
+			              "'#')");
+		buf_reset(b);
+		buf_puts(b, a->u.str.s);
+		if (b->ptr[b->len - 1] != '/')
+			buf_putc(b, '/');
+		buf_puts(b, "index.html");
+		if (buf_failed(b))
+			return err_oom(e);
+		if (add_output(s, b->ptr, b->len, OUT_ALIAS, p->src->path, a->line, a->col, p, NULL,
+		               e) < 0)
+			return -1;
 	}
 	return 0;
 }
 
-int site_load(struct site *s, struct repo *r, int jobs, struct err *e)
+/* Fills s->outputs with every file the build writes below public/, in a
+ * fixed order (so the same commit always reports the same clash). */
+static int list_outputs(struct site *s, struct err *e)
+{
+	static const char *const generated[][2] = {
+	    {"/sitemap.xml", "the sitemap"},
+	    {"/robots.txt", "robots.txt"},
+	    {"/zmiany.xml", "the feed of document changes"},
+	    {"/404.html", "the 404 page"},
+	};
+	const struct repo *r = s->repo;
+	struct buf b = BUF_INIT;
+	size_t i, cap, dl = strlen(s->theme->dir) + strlen("static");
+	int ret = -1;
+
+	cap = s->npages + s->ntheme_statics + r->nfiles + 4;
+	for (i = 0; i < s->npages; i++) {
+		const struct val *al = s->pages[i]->fm ? val_get(s->pages[i]->fm, "aliases") : NULL;
+
+		cap += al && al->type == VAL_ARRAY ? al->u.arr.n : 0;
+	}
+	s->outputs = calloc(cap, sizeof *s->outputs);
+	if (!s->outputs)
+		return err_oom(e);
+	for (i = 0; i < s->npages; i++)
+		if (add_page_output(s, s->pages[i], &b, e) < 0)
+			goto out;
+	for (i = 0; i < s->npages; i++)
+		if (add_aliases(s, s->pages[i], &b, e) < 0)
+			goto out;
+	for (i = 0; i < s->ntheme_statics; i++) {
+		const struct rfile *f = s->theme_statics[i]; /* "themes/x/static/a.css" */
+
+		if (add_output(s, f->path + dl, strlen(f->path + dl), OUT_THEME_STATIC, f->path, 0,
+		               0, NULL, f, e) < 0)
+			goto out;
+	}
+	for (i = 0; i < r->nfiles; i++) {
+		const struct rfile *f = &r->files[i];
+
+		if (strncmp(f->path, CONTENT, CONTENT_LEN) != 0 ||
+		    is_page_source(f->path + CONTENT_LEN))
+			continue;
+		if (add_output(s, f->path + CONTENT_LEN - 1, strlen(f->path + CONTENT_LEN - 1),
+		               OUT_CONTENT_STATIC, f->path, 0, 0, NULL, f, e) < 0)
+			goto out;
+	}
+	for (i = 0; i < sizeof generated / sizeof generated[0]; i++)
+		if (add_output(s, generated[i][0], strlen(generated[i][0]), OUT_GENERATED,
+		               generated[i][1], 0, 0, NULL, NULL, e) < 0)
+			goto out;
+	ret = 0;
+out:
+	buf_free(&b);
+	return ret;
+}
+
+const struct output *site_find_url(const struct site *s, const char *url, size_t len)
+{
+	struct buf b = BUF_INIT;
+	const struct output *o = NULL;
+
+	if (len == 0 || url[0] != '/')
+		return NULL;
+	if (url[len - 1] != '/')
+		o = strmap_getn(&s->by_path, url, len);
+	if (!o) {
+		buf_add(&b, url, len);
+		if (url[len - 1] != '/')
+			buf_putc(&b, '/');
+		buf_puts(&b, "index.html");
+		if (!buf_failed(&b))
+			o = strmap_getn(&s->by_path, b.ptr, b.len);
+		buf_free(&b);
+	}
+	return o;
+}
+
+/* The theme named in site.toml, from the snapshot's themes/NAME/. */
+static int load_theme(struct site *s, struct err *e)
+{
+	const char *name = val_get_str(s->config, "theme", "default");
+	const struct repo *r = s->repo;
+	struct theme_file *files = malloc((r->nfiles + 1) * sizeof *files);
+	struct buf dir = BUF_INIT, st = BUF_INIT;
+	size_t i, n = 0;
+	int ret = -1;
+
+	buf_printf(&dir, "themes/%s/", name);
+	buf_printf(&st, "themes/%s/static/", name);
+	s->theme_statics = malloc((r->nfiles + 1) * sizeof *s->theme_statics);
+	if (!files || !s->theme_statics || buf_failed(&dir) || buf_failed(&st)) {
+		err_oom(e);
+		goto out;
+	}
+	if (strchr(name, '/') || name[0] == '.' || !name[0]) {
+		err_at(e, "site.toml", 0, 0, "theme '%s' is not a folder name in themes/", name);
+		goto out;
+	}
+	for (i = 0; i < r->nfiles; i++) {
+		const struct rfile *f = &r->files[i];
+
+		if (strncmp(f->path, st.ptr, st.len) == 0) {
+			s->theme_statics[s->ntheme_statics++] = f;
+		} else if (strncmp(f->path, dir.ptr, dir.len) == 0) {
+			files[n].path = f->path;
+			files[n].data = f->data;
+			files[n++].len = f->len;
+		}
+	}
+	s->theme = theme_load(dir.ptr, files, n, e);
+	ret = s->theme ? 0 : -1;
+out:
+	free(files);
+	buf_free(&dir);
+	buf_free(&st);
+	return ret;
+}
+
+int site_load(struct site *s, struct repo *r, int jobs, struct phases *ph, struct err *e)
 {
 	const struct rfile *cfg = repo_file(r, "site.toml");
-	const char *theme;
+	const struct val *b;
 
 	memset(s, 0, sizeof *s);
 	s->repo = r;
 	s->jobs = jobs;
-	s->phase_start = mono();
 	if (!cfg)
 		return err_set(e, "site.toml: not found in the commit");
 	if (utf8_check(cfg->data, cfg->len) < cfg->len)
@@ -668,37 +844,37 @@ int site_load(struct site *s, struct repo *r, int jobs, struct err *e)
 	s->config = toml_parse(cfg->data, cfg->len, "site.toml", 0, e);
 	if (!s->config)
 		return -1;
-	theme = val_get_str(s->config, "theme", "default");
 	s->unsafe = val_get_bool(s->config, "unsafe_html", 0);
+	/* "https://x.pl/" and "https://x.pl" mean the same: URLs are
+	 * base_url + "/path/", so the base keeps no final slash */
+	b = val_get(s->config, "base_url");
+	if (b && b->type != VAL_STRING)
+		return err_at(e, "site.toml", b->line, b->col, "'base_url' must be a string");
+	s->base_url = strdup(b ? b->u.str.s : "");
+	if (!s->base_url)
+		return err_oom(e);
 	{
-		/* "https://x.pl/" and "https://x.pl" mean the same: URLs are
-		 * base_url + "/path/", so the base keeps no final slash */
-		struct val *b = val_get(s->config, "base_url");
+		size_t l = strlen(s->base_url);
 
-		if (b && b->type != VAL_STRING)
-			return err_at(e, "site.toml", b->line, b->col,
-			              "'base_url' must be a string");
-		while (b && b->u.str.len > 0 && b->u.str.s[b->u.str.len - 1] == '/')
-			b->u.str.s[--b->u.str.len] = '\0';
-		s->base_url = b ? b->u.str.s : "";
+		while (l > 0 && s->base_url[l - 1] == '/')
+			s->base_url[--l] = '\0';
 	}
 	if (!val_get_str(s->config, "title", NULL))
 		return err_at(e, "site.toml", 1, 1, "missing 'title'");
-	s->theme = theme_load(r, theme, e);
-	if (!s->theme)
+	if (load_theme(s, e) < 0)
 		return -1;
-	site_phase(s, "config and theme");
+	phases_mark(ph, "config and theme");
 	if (collect(s, e) < 0)
 		return -1;
 	if (par_run(s->npages, jobs, parse_one, s, e) < 0)
 		return -1;
-	site_phase(s, "front matter");
+	phases_mark(ph, "front matter");
 	if (structure(s, e) < 0)
 		return -1;
 	dates(s);
-	if (history_pages(s, e) < 0 || render_base(s, e) < 0)
+	if (history_pages(s, e) < 0 || list_outputs(s, e) < 0)
 		return -1;
-	site_phase(s, "site model");
+	phases_mark(ph, "site model");
 	return 0;
 }
 
@@ -713,19 +889,24 @@ void site_free(struct site *s)
 		free(p->rel);
 		free(p->url);
 		free(p->children);
+		free(p->version_pages);
+		free(p->vsrc);
 		md_doc_free(&p->doc);
 		for (j = 0; j < p->nanchors; j++)
 			free(p->anchors[j].anchor);
 		free(p->anchors);
 		free(p);
 	}
+	for (i = 0; i < s->noutputs; i++)
+		free(s->outputs[i].path);
+	free(s->outputs);
 	free(s->pages);
 	free(s->offices);
+	free(s->theme_statics);
 	strmap_free(&s->by_rel);
-	strmap_free(&s->by_url);
-	strmap_free(&s->statics);
+	strmap_free(&s->by_path);
 	theme_free(s->theme);
-	val_free(s->base);
 	val_free(s->config);
+	free(s->base_url);
 	memset(s, 0, sizeof *s);
 }

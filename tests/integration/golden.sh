@@ -1,7 +1,8 @@
 #!/bin/sh
 # Golden tests: each tests/golden/CASE/input/ becomes a git repository
 # (fixed author and dates, so commit ids are fixed too), is built, and the
-# output must equal tests/golden/CASE/expected/ byte for byte.
+# output must equal tests/golden/CASE/expected/ byte for byte. A case with
+# a commits.sh makes its own commits (sourced, with $repo and $dir set).
 # UPDATE=1 rewrites expected/ from the current output (review the diff!).
 . tests/lib.sh
 
@@ -10,12 +11,17 @@ for dir in tests/golden/*/; do
 	repo="$TMP/$case_name"
 	cp -r "$dir/input" "$repo"
 	git -C "$repo" init -q
-	# two commits, so that history and dates are exercised
-	mv "$repo/content/dzial/b.md" "$TMP/b.md" 2>/dev/null
-	commit_all "$repo" "first version" 2025-06-01T12:00:00+02:00
-	[ -f "$TMP/b.md" ] && mv "$TMP/b.md" "$repo/content/dzial/b.md"
-	[ -f "$repo/content/dzial/strona.md" ] && printf '\nDopisek.\n' >>"$repo/content/dzial/strona.md"
-	commit_all "$repo" "second version" 2025-07-01T12:00:00+02:00
+	if [ -f "$dir/commits.sh" ]; then
+		# the case makes its own history
+		. "$dir/commits.sh"
+	else
+		# two commits, so that history and dates are exercised
+		mv "$repo/content/dzial/b.md" "$TMP/b.md" 2>/dev/null
+		commit_all "$repo" "first version" 2025-06-01T12:00:00+02:00
+		[ -f "$TMP/b.md" ] && mv "$TMP/b.md" "$repo/content/dzial/b.md"
+		[ -f "$repo/content/dzial/strona.md" ] && printf '\nDopisek.\n' >>"$repo/content/dzial/strona.md"
+		commit_all "$repo" "second version" 2025-07-01T12:00:00+02:00
+	fi
 	out="$TMP/$case_name-out"
 	ok "golden $case_name: builds" "$PORTAL" build --repo "$repo" --out "$out" --jobs 2
 	if [ "${UPDATE:-}" = 1 ]; then

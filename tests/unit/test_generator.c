@@ -60,9 +60,6 @@ static void test_escape(void **state)
 	buf_reset(&b);
 	esc_url(&b, "/a b/ż?x=1&y=\"2\"%41", strlen("/a b/ż?x=1&y=\"2\"%41"));
 	assert_string_equal(b.ptr, "/a%20b/%C5%BC?x=1&amp;y=%222%22%41");
-	buf_reset(&b);
-	esc_json(&b, "\"</script>\n\x01", strlen("\"</script>\n\x01"));
-	assert_string_equal(b.ptr, "\\\"\\u003c/script\\u003e\\n\\u0001");
 	assert_true(url_is_safe("https://x.pl/"));
 	assert_true(url_is_safe("mailto:a@b.pl"));
 	assert_true(url_is_safe("../a/b/"));
@@ -111,19 +108,31 @@ static void test_path_join(void **state)
 	buf_free(&b);
 }
 
+/* Registers an output of the hand-made site below (the model's table). */
+static void put_output(struct site *s, struct output *o, const char *path, enum out_kind kind,
+                       struct page *p)
+{
+	o->path = (char *)path; /* the test's string literals; never freed */
+	o->kind = kind;
+	o->page = p;
+	assert_int_equal(strmap_put(&s->by_path, path, o), 0);
+}
+
 /* link_resolve against a small hand-made site */
 static void test_link_resolve(void **state)
 {
 	struct site s;
 	struct page pa = {0}, pb = {0}, pc = {0};
-	struct rfile fa = {0}, fimg = {0};
-	struct link_ctx lc = {&s, &pa};
+	struct rfile fa = {0};
+	struct output outs[5];
+	struct link_ctx lc = {&s, &pa, NULL, 0};
 	struct buf out = BUF_INIT;
 	struct err e = {0};
 	size_t i;
 
 	(void)state;
 	memset(&s, 0, sizeof s);
+	memset(outs, 0, sizeof outs);
 	fa.path = "content/a/c.md";
 	pa.src = &fa;
 	pa.rel = "a/c.md";
@@ -132,13 +141,31 @@ static void test_link_resolve(void **state)
 	pb.url = "/a/b/";
 	pc.rel = "kursy/x/_index.md";
 	pc.url = "/kursy/x/";
-	fimg.path = "content/a/obraz.png";
-	assert_int_equal(
-	    strmap_put(&s.by_rel, pa.rel, &pa) | strmap_put(&s.by_rel, pb.rel, &pb) |
-	        strmap_put(&s.by_rel, pc.rel, &pc) | strmap_put(&s.by_url, pa.url, &pa) |
-	        strmap_put(&s.by_url, pb.url, &pb) | strmap_put(&s.by_url, pc.url, &pc) |
-	        strmap_put(&s.statics, "/a/obraz.png", &fimg),
-	    0);
+	assert_int_equal(strmap_put(&s.by_rel, pa.rel, &pa) | strmap_put(&s.by_rel, pb.rel, &pb) |
+	                     strmap_put(&s.by_rel, pc.rel, &pc),
+	                 0);
+	put_output(&s, &outs[0], "/a/c/index.html", OUT_PAGE, &pa);
+	put_output(&s, &outs[1], "/a/b/index.html", OUT_PAGE, &pb);
+	put_output(&s, &outs[2], "/kursy/x/index.html", OUT_PAGE, &pc);
+	put_output(&s, &outs[3], "/a/obraz.png", OUT_CONTENT_STATIC, NULL);
+	put_output(&s, &outs[4], "/logo.png", OUT_THEME_STATIC, NULL);
+	/* a file beside the Markdown file, as the editor's git host shows it
+	 * (content/a/c.md's page is /a/c/, yet obraz.png is content/a/obraz.png) */
+	assert_int_equal(link_resolve(&lc, "obraz.png", 1, 3, 5, &out, &e), 0);
+	assert_string_equal(out.ptr, "/a/obraz.png");
+	buf_reset(&out);
+	assert_int_equal(link_resolve(&lc, "./obraz.png", 1, 3, 5, &out, &e), 0);
+	assert_string_equal(out.ptr, "/a/obraz.png");
+	buf_reset(&out);
+	/* ...so one folder up is content/, where there is no such file */
+	assert_int_equal(link_resolve(&lc, "../obraz.png", 1, 3, 5, &out, &e), -1);
+	assert_string_equal(e.msg, "content/a/c.md:3:5: link to a missing file '../obraz.png' (no "
+	                           "content/obraz.png; a link to a page's address ends in '/')");
+	buf_reset(&out);
+	/* the theme's static files are the site's too */
+	assert_int_equal(link_resolve(&lc, "/logo.png", 1, 3, 5, &out, &e), 0);
+	assert_string_equal(out.ptr, "/logo.png");
+	buf_reset(&out);
 	/* a content file, with an anchor queued for the later check */
 	assert_int_equal(link_resolve(&lc, "../kursy/x/_index.md#cel", 0, 3, 5, &out, &e), 0);
 	assert_string_equal(out.ptr, "/kursy/x/#cel");
@@ -155,9 +182,6 @@ static void test_link_resolve(void **state)
 	buf_reset(&out);
 	assert_int_equal(link_resolve(&lc, "/a/b", 0, 3, 5, &out, &e), 0);
 	assert_string_equal(out.ptr, "/a/b/");
-	buf_reset(&out);
-	assert_int_equal(link_resolve(&lc, "../obraz.png", 1, 3, 5, &out, &e), 0);
-	assert_string_equal(out.ptr, "/a/obraz.png");
 	buf_reset(&out);
 	/* other hosts: links stay, images are refused */
 	assert_int_equal(link_resolve(&lc, "https://example.org/x", 0, 3, 5, &out, &e), 0);
@@ -182,8 +206,7 @@ static void test_link_resolve(void **state)
 		free(pa.anchors[i].anchor);
 	free(pa.anchors);
 	strmap_free(&s.by_rel);
-	strmap_free(&s.by_url);
-	strmap_free(&s.statics);
+	strmap_free(&s.by_path);
 	buf_free(&out);
 }
 
@@ -451,16 +474,16 @@ static void test_history(void **state)
 	/* the commit outside content/ is no page's change */
 	assert_int_equal(r->ncommits, 3);
 	assert_int_equal(p->nhist, 2);
-	assert_string_equal(r->commits[p->hist[0]].summary, "change p, add r");
-	assert_string_equal(r->commits[p->hist[1]].summary, "first");
-	assert_int_equal(r->commits[p->hist[0]].offset, 120);
-	assert_string_equal(r->commits[p->hist[0]].author, "Redaktor");
+	assert_string_equal(r->commits[p->hist[0].commit].summary, "change p, add r");
+	assert_string_equal(r->commits[p->hist[1].commit].summary, "first");
+	assert_int_equal(r->commits[p->hist[0].commit].offset, 120);
+	assert_string_equal(r->commits[p->hist[0].commit].author, "Redaktor");
 	assert_int_equal(q->nhist, 2);
-	assert_string_equal(r->commits[q->hist[0]].summary, "change q");
+	assert_string_equal(r->commits[q->hist[0].commit].summary, "change q");
 	assert_int_equal(rr->nhist, 1);
 	assert_true(rr->created_found);
 	assert_true(p->created_found);
-	assert_int_equal(r->commits[q->hist[1]].time, 1767258000); /* 2026-01-01T09:00Z */
+	assert_int_equal(r->commits[q->hist[1].commit].time, 1767258000); /* 2026-01-01T09:00Z */
 	assert_string_equal(r->head.summary, "change p, add r");
 	repo_close(r);
 
@@ -493,8 +516,8 @@ static void test_history_merge(void **state)
 	q = repo_file(r, "content/q.md");
 	assert_memory_equal(q->data, "side", 4);
 	assert_int_equal(q->nhist, 3);
-	assert_string_equal(r->commits[q->hist[0]].summary, "merge side");
-	assert_string_equal(r->commits[q->hist[1]].summary, "change q");
+	assert_string_equal(r->commits[q->hist[0].commit].summary, "merge side");
+	assert_string_equal(r->commits[q->hist[1].commit].summary, "change q");
 	repo_close(r);
 }
 

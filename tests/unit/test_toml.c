@@ -85,9 +85,9 @@ static void bad(const char *doc, const char *where, const char *phrase)
 }
 
 /* Follows a dotted path of plain key parts. */
-static struct val *at(const struct val *root, const char *path)
+static const struct val *at(const struct val *root, const char *path)
 {
-	struct val *v = val_path(root, path);
+	const struct val *v = val_path(root, path);
 
 	if (!v)
 		fail_msg("no value at '%s'", path);
@@ -96,7 +96,7 @@ static struct val *at(const struct val *root, const char *path)
 
 static void str_is(const struct val *root, const char *path, const char *s, size_t len)
 {
-	struct val *v = at(root, path);
+	const struct val *v = at(root, path);
 
 	assert_int_equal(v->type, VAL_STRING);
 	assert_int_equal(v->u.str.len, len);
@@ -108,7 +108,7 @@ static void str_is(const struct val *root, const char *path, const char *s, size
 
 static void int_is(const struct val *root, const char *path, long long i)
 {
-	struct val *v = at(root, path);
+	const struct val *v = at(root, path);
 
 	assert_int_equal(v->type, VAL_INT);
 	if (v->u.i != i)
@@ -117,7 +117,7 @@ static void int_is(const struct val *root, const char *path, long long i)
 
 static void float_is(const struct val *root, const char *path, double f)
 {
-	struct val *v = at(root, path);
+	const struct val *v = at(root, path);
 
 	assert_int_equal(v->type, VAL_FLOAT);
 	if (!(v->u.f == f) || signbit(v->u.f) != signbit(f))
@@ -126,7 +126,7 @@ static void float_is(const struct val *root, const char *path, double f)
 
 static void dt_is(const struct val *root, const char *path, enum val_dt dt, const char *s)
 {
-	struct val *v = at(root, path);
+	const struct val *v = at(root, path);
 
 	assert_int_equal(v->type, VAL_DATETIME);
 	assert_int_equal(v->dt, dt);
@@ -140,7 +140,7 @@ static void pos_is(const struct val *v, int line, int col)
 		fail_msg("value at %d:%d, wanted %d:%d", v->line, v->col, line, col);
 }
 
-static struct val *item(const struct val *arr, size_t i)
+static const struct val *item(const struct val *arr, size_t i)
 {
 	assert_int_equal(arr->type, VAL_ARRAY);
 	assert_true(i < arr->u.arr.n);
@@ -181,7 +181,7 @@ static void test_empty_and_comments(void **state)
 static void test_keys(void **state)
 {
 	struct val *v;
-	struct val *t;
+	const struct val *t;
 
 	(void)state;
 	v = ok("bare_key-1 = 1\n"
@@ -522,7 +522,8 @@ static void test_datetimes(void **state)
 
 static void test_arrays(void **state)
 {
-	struct val *v, *a;
+	struct val *v;
+	const struct val *a;
 
 	(void)state;
 	v = ok("integers = [ 1, 2, 3 ]\n"
@@ -569,7 +570,8 @@ static void test_arrays(void **state)
 
 static void test_inline_tables(void **state)
 {
-	struct val *v, *t;
+	struct val *v;
+	const struct val *t;
 
 	(void)state;
 	v = ok("name = { first = \"Tom\", last = \"Preston-Werner\" }\n"
@@ -599,7 +601,8 @@ static void test_inline_tables(void **state)
 
 static void test_tables(void **state)
 {
-	struct val *v, *t;
+	struct val *v;
+	const struct val *t;
 
 	(void)state;
 	v = ok("top = 0\n"
@@ -642,7 +645,8 @@ static void test_tables(void **state)
 
 static void test_arrays_of_tables(void **state)
 {
-	struct val *v, *a, *el;
+	struct val *v;
+	const struct val *a, *el;
 
 	(void)state;
 	v = ok("[[products]]\nname = \"Hammer\"\nsku = 738594937\n\n"
@@ -724,7 +728,8 @@ static void test_dotted_keys(void **state)
 
 static void test_positions(void **state)
 {
-	struct val *v, *a;
+	struct val *v;
+	const struct val *a;
 
 	(void)state;
 	v = ok("title = \"x\"\n"         /* 1 */
@@ -824,7 +829,8 @@ static void test_length_bound(void **state)
 static void test_depth_limit(void **state)
 {
 	struct buf b = BUF_INIT;
-	struct val *v, *a;
+	struct val *v;
+	const struct val *a;
 	int i;
 
 	(void)state;

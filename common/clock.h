@@ -1,0 +1,35 @@
+/*
+ * clock.h - time as the build sees it: one monotonic clock for timings,
+ * the phases of a run, and commit times written as text.
+ */
+#ifndef OKIENKO_CLOCK_H
+#define OKIENKO_CLOCK_H
+
+#include "buf.h"
+
+#define PHASES_MAX 16
+
+/* Seconds on the monotonic clock (for durations only). */
+double clock_mono(void);
+
+/* Wall-clock seconds per phase of a run, for --timings. */
+struct phases {
+	const char *name[PHASES_MAX]; /* borrowed: string literals */
+	double sec[PHASES_MAX];
+	int n;
+	double start; /* when the current phase began */
+};
+
+/* Starts timing: the first phase begins now. */
+void phases_start(struct phases *ph);
+/* Ends the current phase under `name` and begins the next one. Past
+ * PHASES_MAX phases the time is added to the last one. NULL ph is fine. */
+void phases_mark(struct phases *ph, const char *name);
+
+/* Appends a commit time (seconds since the epoch, its zone `offset` in
+ * minutes east of UTC) as YYYY-MM-DD in that zone. */
+void fmt_date(struct buf *out, long long t, int offset);
+/* ...and as RFC 3339: 2026-11-22T18:20:00+01:00. */
+void fmt_datetime(struct buf *out, long long t, int offset);
+
+#endif
