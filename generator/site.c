@@ -734,6 +734,12 @@ static int list_outputs(struct site *s, struct err *e)
 	s->outputs = calloc(cap, sizeof *s->outputs);
 	if (!s->outputs)
 		return err_oom(e);
+	/* what the build always writes first, so a clash names the content
+	 * or theme file that takes its place */
+	for (i = 0; i < sizeof generated / sizeof generated[0]; i++)
+		if (add_output(s, generated[i][0], strlen(generated[i][0]), OUT_GENERATED,
+		               generated[i][1], 0, 0, NULL, NULL, e) < 0)
+			goto out;
 	for (i = 0; i < s->npages; i++)
 		if (add_page_output(s, s->pages[i], &b, e) < 0)
 			goto out;
@@ -757,10 +763,6 @@ static int list_outputs(struct site *s, struct err *e)
 		               OUT_CONTENT_STATIC, f->path, 0, 0, NULL, f, e) < 0)
 			goto out;
 	}
-	for (i = 0; i < sizeof generated / sizeof generated[0]; i++)
-		if (add_output(s, generated[i][0], strlen(generated[i][0]), OUT_GENERATED,
-		               generated[i][1], 0, 0, NULL, NULL, e) < 0)
-			goto out;
 	ret = 0;
 out:
 	buf_free(&b);

@@ -17,15 +17,25 @@ broken() {
 	(cd "$TMP/b" && sh -c "$*")
 	commit_all "$TMP/b" "review: $name" 2026-01-16T10:00:00+01:00
 }
-office='[office]\nkind = \"filia\"\nname = \"Filia\"\nstreet = \"ul. A 1\"\npostal_code = \"00-001\"\ncity = \"X\"\n'
-
 # offices live in content/urzedy/ (a page elsewhere with [office] read past
 # its path's end and gave an office without a slug)
-broken "office outside urzedy" "printf '+++\ntitle = \"ab\"\n$office+++\ntekst\n' > content/ab.md"
+cat >"$TMP/office.md" <<'EOT'
++++
+title = "ab"
+[office]
+kind = "filia"
+name = "Filia"
+street = "ul. A 1"
+postal_code = "00-001"
+city = "X"
++++
+tekst
+EOT
+broken "office outside urzedy" "cp '$TMP/office.md' content/ab.md"
 expect_fail "an office outside content/urzedy/ fails with file:line" \
 	'content/ab\.md:3:1: an office page must be a file directly in content/urzedy/' \
 	"$PORTAL" build --repo "$TMP/b" --out "$TMP/o1"
-broken "office below urzedy" "mkdir -p content/urzedy/x && printf '+++\ntitle = \"ab\"\n$office+++\ntekst\n' > content/urzedy/x/ab.md"
+broken "office below urzedy" "mkdir -p content/urzedy/x && cp '$TMP/office.md' content/urzedy/x/ab.md"
 expect_fail "an office in a subfolder of content/urzedy/ fails" \
 	'content/urzedy/x/ab\.md:3:1: an office page must be a file directly' \
 	"$PORTAL" build --repo "$TMP/b" --out "$TMP/o1"
@@ -72,14 +82,14 @@ expect_fail "a duplicate id after 5000 others fails" "content/idy\.md: duplicate
 	"$PORTAL" build --repo "$TMP/b" --out "$TMP/o1"
 
 # a preview refuses what a commit build refuses, with the same message
-broken "nothing" 'true'
+rm -rf "$TMP/b" && git clone -q "$site" "$TMP/b"
 printf '+++\ntitle = "x"\n+++\ntekst\n' >"$TMP/b/content/.ukryty.md"
 expect_fail "--worktree refuses a hidden file" 'content/\.ukryty\.md: bad file name' \
 	"$PORTAL" build --repo "$TMP/b" --worktree --out "$TMP/o1"
 git -C "$TMP/b" add -A && git -C "$TMP/b" commit -qm hidden
 expect_fail "...as the commit build does" 'content/\.ukryty\.md: bad file name' \
 	"$PORTAL" build --repo "$TMP/b" --out "$TMP/o1"
-broken "nothing" 'true'
+rm -rf "$TMP/b" && git clone -q "$site" "$TMP/b"
 ln -s regulamin.md "$TMP/b/content/dowiazanie.md"
 expect_fail "--worktree refuses a symbolic link" 'content/dowiazanie\.md: symbolic links are not content' \
 	"$PORTAL" build --repo "$TMP/b" --worktree --out "$TMP/o1"
