@@ -24,7 +24,8 @@ int fs_mkdirs(const char *path, struct err *e)
 			continue;
 		tmp[i] = '\0';
 		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return err_set(e, "%s: cannot create folder: %s", tmp, strerror(errno));
+			return err_kind_set(e, ERR_IO, "%s: cannot create folder: %s", tmp,
+			                    strerror(errno));
 		tmp[i] = path[i];
 	}
 	return 0;
@@ -46,6 +47,17 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* Creates the file: `path` itself, or with `atomic` a fresh temporary name
+ * from the template in `tmp` (filled anew each call: mkstemp leaves its
+ * template changed when it fails). An fd, or -1 with errno. */
+static int create(const char *path, char *tmp, size_t tmpsize, int atomic)
+{
+	if (!atomic)
+		return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	snprintf(tmp, tmpsize, "%s.tmp-XXXXXX", path);
+	return mkostemp(tmp, O_CLOEXEC);
+}
+
 int fs_write(const char *path, const void *data, size_t len, int atomic, struct err *e)
 {
 	char tmp[PATH_MAX];
@@ -58,10 +70,7 @@ int fs_write(const char *path, const void *data, size_t len, int atomic, struct 
 			return err_set(e, "%s: path too long", path);
 		dst = tmp;
 	}
-	if (atomic)
-		fd = mkstemp(tmp);
-	else
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = create(path, tmp, sizeof tmp, atomic);
 	if (fd < 0 && errno == ENOENT && slash) {
 		char dir[PATH_MAX];
 		size_t dl = (size_t)(slash - path);
@@ -72,11 +81,10 @@ int fs_write(const char *path, const void *data, size_t len, int atomic, struct 
 		dir[dl] = '\0';
 		if (fs_mkdirs(dir, e) < 0)
 			return -1;
-		fd = atomic ? mkstemp(tmp)
-		            : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = create(path, tmp, sizeof tmp, atomic);
 	}
 	if (fd < 0)
-		return err_set(e, "%s: cannot create: %s", dst, strerror(errno));
+		return err_kind_set(e, ERR_IO, "%s: cannot create: %s", dst, strerror(errno));
 	if (atomic && fchmod(fd, 0644) < 0)
 		goto fail;
 	if (write_all(fd, data, len) < 0)
@@ -93,7 +101,7 @@ int fs_write(const char *path, const void *data, size_t len, int atomic, struct 
 	ret = 0;
 	return ret;
 fail:
-	err_set(e, "%s: cannot write: %s", path, strerror(errno));
+	err_kind_set(e, ERR_IO, "%s: cannot write: %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	if (atomic)
@@ -108,11 +116,11 @@ char *fs_read(const char *path, size_t max, size_t *len, struct err *e)
 	long sz;
 
 	if (!f) {
-		err_set(e, "%s: cannot open: %s", path, strerror(errno));
+		err_kind_set(e, ERR_IO, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fseek(f, 0, SEEK_END) < 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0) {
-		err_set(e, "%s: cannot read: %s", path, strerror(errno));
+		err_kind_set(e, ERR_IO, "%s: cannot read: %s", path, strerror(errno));
 		goto out;
 	}
 	if ((unsigned long)sz > max) {
@@ -121,11 +129,11 @@ char *fs_read(const char *path, size_t max, size_t *len, struct err *e)
 	}
 	p = malloc((size_t)sz + 1);
 	if (!p) {
-		err_set(e, "%s: out of memory", path);
+		err_kind_set(e, ERR_NOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	if (fread(p, 1, (size_t)sz, f) != (size_t)sz) {
-		err_set(e, "%s: cannot read: %s", path, strerror(errno));
+		err_kind_set(e, ERR_IO, "%s: cannot read: %s", path, strerror(errno));
 		free(p);
 		p = NULL;
 		goto out;
@@ -151,9 +159,10 @@ int fs_rmtree(const char *path, struct err *e)
 	struct stat st;
 
 	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : err_set(e, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? 0
+		                       : err_kind_set(e, ERR_IO, "%s: %s", path, strerror(errno));
 	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) != 0)
-		return err_set(e, "%s: cannot remove: %s", path, strerror(errno));
+		return err_kind_set(e, ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -163,13 +172,14 @@ int fs_switch(const char *fresh, const char *target, struct err *e)
 
 	if (lstat(target, &st) < 0) {
 		if (errno != ENOENT)
-			return err_set(e, "%s: %s", target, strerror(errno));
+			return err_kind_set(e, ERR_IO, "%s: %s", target, strerror(errno));
 		if (rename(fresh, target) < 0)
-			return err_set(e, "cannot move %s to %s: %s", fresh, target,
-			               strerror(errno));
+			return err_kind_set(e, ERR_IO, "cannot move %s to %s: %s", fresh, target,
+			                    strerror(errno));
 		return 0;
 	}
 	if (renameat2(AT_FDCWD, fresh, AT_FDCWD, target, RENAME_EXCHANGE) < 0)
-		return err_set(e, "cannot switch %s and %s: %s", fresh, target, strerror(errno));
+		return err_kind_set(e, ERR_IO, "cannot switch %s and %s: %s", fresh, target,
+		                    strerror(errno));
 	return fs_rmtree(fresh, e);
 }
