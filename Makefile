@@ -7,10 +7,14 @@
 #   make bench      generator vs Hugo on a 10,000-page corpus (../shared/bench)
 
 CC      ?= cc
-PKGS    := libcmark libgit2 jansson
+# Each program and common/ get their own dependencies' flags: common/ is
+# compiled without libgit2's or cmark's (tests/integration/layering.sh
+# checks which file includes which library).
+COMMON_PKGS := jansson
+GEN_PKGS    := libcmark libgit2
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread
-CFLAGS  += -MMD -MP -Icommon -Igenerator
+CFLAGS  += -MMD -MP -Icommon
 LDLIBS  += -pthread
 
 ifeq ($(SANITIZE),1)
@@ -21,8 +25,13 @@ else
 OBJ     := build/obj
 endif
 
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+COMMON_CFLAGS = $(shell pkg-config --cflags $(COMMON_PKGS) 2>/dev/null)
+COMMON_LIBS   = $(shell pkg-config --libs $(COMMON_PKGS) 2>/dev/null)
+GEN_CFLAGS    = -Igenerator $(shell pkg-config --cflags $(GEN_PKGS) 2>/dev/null)
+GEN_LIBS      = $(shell pkg-config --libs $(GEN_PKGS) 2>/dev/null)
+# tests and fuzz harnesses link everything
+PKG_CFLAGS = $(GEN_CFLAGS) $(COMMON_CFLAGS)
+PKG_LIBS   = $(GEN_LIBS) $(COMMON_LIBS)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 COMMON_SRC := $(wildcard common/*.c)
@@ -47,6 +56,14 @@ deps-test:
 
 # every compile needs the -dev packages: deps runs first (order-only, so it
 # never forces a rebuild; it only checks, and installs what is missing)
+$(OBJ)/common/%.o: common/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(COMMON_CFLAGS) -c $< -o $@
+
+$(OBJ)/generator/%.o: generator/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GEN_CFLAGS) -c $< -o $@
+
 $(OBJ)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@

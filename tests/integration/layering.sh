@@ -1,0 +1,15 @@
+#!/bin/sh
+# Each third-party library is spoken to by one file, and common/ (shared by
+# both programs) needs none of the generator's: the includes say so.
+. tests/lib.sh
+
+only() { # HEADER FILE: FILE is the one C file that includes HEADER
+	found=$(grep -l "#include <$1" common/*.[ch] generator/*.[ch] formd/*.[ch] 2>/dev/null | tr '\n' ' ')
+	ok "$1 is included by $2 only (found: $found)" test "$found" = "$2 "
+}
+only git2.h generator/repo.c
+only cmark.h generator/markdown.c
+only jansson.h common/json.c
+ok "common/ includes nothing from generator/" sh -c "! grep -l '#include \"\\(site\\|repo\\|markdown\\|links\\|render\\|context\\|versions\\|build\\|compare\\)\\.h\"' common/*.[ch]"
+ok "site.c (the model) does not include the renderer" sh -c "! grep -q '#include \"\\(render\\|context\\|links\\)\\.h\"' generator/site.c"
+ok "common/ compiles without the generator's include path" sh -c "for f in common/*.c; do cc -std=c11 -D_DEFAULT_SOURCE -fsyntax-only -Icommon \$(pkg-config --cflags jansson) \"\$f\" || exit 1; done"
