@@ -235,6 +235,10 @@ struct val *ctx_base(const struct site *s, struct err *e)
 			x |= set_date(n, "changed", s->notice->lastmod, s->notice->lastmod_off);
 			if (s->notice->history_page)
 				x |= val_set_str(n, "history_url", s->notice->history_page->url);
+			/* "what changed" is best answered by the comparison itself */
+			if (s->notice->nversions && s->notice->version_pages[0]->compare)
+				x |= val_set_str(n, "compare_url",
+				                 s->notice->version_pages[0]->compare->url);
 		}
 	}
 	if (x < 0)

@@ -56,3 +56,18 @@ demo_site() {
 	git -C "$1" init -q
 	commit_all "$1" "demo site" 2026-01-15T10:00:00+01:00
 }
+
+# demo_second_commit DIR: a second commit in a demo_site repository: a
+# sentence of the privacy policy and of the terms changed, an old address
+# for the terms; so change notices, histories with two entries, archived
+# versions with a comparison and a redirect page exist. Each edit must
+# change its file, or a test would quietly check one commit only.
+demo_second_commit() {
+	sed -i 's/niniejsza Polityka prywatności\.$/niniejsza Polityka prywatności i plików cookies wraz z jej zmianami./' \
+		"$1/content/polityka-prywatnosci.md" &&
+		sed -i -e 's/otrzymanie certyfikatu, jest bezpłatne\.$/otrzymanie certyfikatu, jest bezpłatne i nie wymaga podpisania umowy./' \
+			-e 's/^history = true$/history = true\naliases = ["\/zasady-korzystania\/"]/' \
+			"$1/content/regulamin.md" &&
+		[ "$(git -C "$1" status --porcelain | wc -l)" -eq 2 ] &&
+		commit_all "$1" "Polityka i regulamin: zmiany" 2026-03-02T09:30:00+01:00
+}

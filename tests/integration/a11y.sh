@@ -10,7 +10,11 @@ if [ ! -d tests/a11y/node_modules/axe-core ] || [ ! -x /usr/bin/chromium ] || ! 
 fi
 site="$TMP/site"
 demo_site "$site"
+ok "a second commit changes the policy and the terms" demo_second_commit "$site"
 ok "the demo portal builds" "$PORTAL" build --repo "$site" --out "$TMP/out"
+# the archived version of the policy and the comparison with it
+old_version=$(ls "$TMP/out/public/polityka-prywatnosci/wersje/" | sort | head -1)
+new_version=$(ls "$TMP/out/public/polityka-prywatnosci/wersje/" | sort | tail -1)
 port=$((20000 + $$ % 20000))
 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$TMP/out/public" >/dev/null 2>&1 &
 server=$!
@@ -24,7 +28,8 @@ done
 pages="/ /kursy/ /kursy/komunikacja/ /kursy/komunikacja/lekcja-1/ /kursy/komunikacja/test/
 /kursy/kompetencje-cyfrowe/lekcja-4/ /konto/rejestracja/ /konto/logowanie/ /kontakt/ /ochrona-danych/wniosek/
 /polityka-prywatnosci/ /polityka-prywatnosci/historia/ /instrukcja-realizacji-praw/ /deklaracja-dostepnosci/
-/regulamin/ /urzedy/ /urzedy/zielona-gora/ /urzedy/wup-krakow/ /404.html"
+/regulamin/ /urzedy/ /urzedy/zielona-gora/ /urzedy/wup-krakow/ /404.html
+/polityka-prywatnosci/wersje/$old_version/ /polityka-prywatnosci/wersje/$new_version/zmiany/"
 # shellcheck disable=SC2086
 timeout 600 node tests/a11y/check.mjs "http://127.0.0.1:$port" $pages >"$TMP/a11y.log" 2>&1
 grep -E '^(pass|fail) ' "$TMP/a11y.log" >>"$COUNTS"
