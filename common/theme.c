@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct mst *lookup(void *ctx, const char *name, size_t len)
 {
@@ -219,11 +220,13 @@ struct theme *theme_load_dir(const char *dir, struct err *e)
 	    read_templates(&d, b.ptr, "partials/", e) < 0)
 		goto out;
 	buf_puts(&b, "strings.toml");
-	if (buf_failed(&b) || add_file(&d, b.ptr, TOML_MAX_SIZE, e) < 0) {
-		if (buf_failed(&b))
-			err_oom(e);
+	if (buf_failed(&b)) {
+		err_oom(e);
 		goto out;
 	}
+	/* a theme without strings has none to copy */
+	if (access(b.ptr, F_OK) == 0 && add_file(&d, b.ptr, TOML_MAX_SIZE, e) < 0)
+		goto out;
 	buf_truncate(&b, b.len - strlen("strings.toml"));
 	t = theme_load(b.ptr, d.f, d.n, e);
 out:

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "parallel.h"
+#include "theme.h"
 #include "value.h"
 
 #include <dirent.h>
@@ -712,6 +713,76 @@ static void test_val_append(void **state)
 	val_free(t);
 }
 
+/* ---- theme.c ------------------------------------------------------------ */
+
+/* theme_load_dir: what formd does with OUT/private/theme/ */
+static void test_theme_load_dir(void **state)
+{
+	char dir[] = "/tmp/okienko-theme-XXXXXX";
+	struct buf p = BUF_INIT, out = BUF_INIT;
+	struct err e = {0};
+	struct theme *t;
+	struct val *frame = val_new(VAL_TABLE);
+	const struct val *stack[2];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	buf_printf(&p, "%s/layouts/page.mustache", dir);
+	assert_int_equal(fs_write(p.ptr, "<h1>{{t.hello}}</h1>{{>stopka}}", 31, 1, &e), 0);
+	buf_reset(&p);
+	buf_printf(&p, "%s/partials/stopka.mustache", dir);
+	assert_int_equal(fs_write(p.ptr, "<p>{{page.title}}</p>", 21, 1, &e), 0);
+	buf_reset(&p);
+	buf_printf(&p, "%s/strings.toml", dir);
+	assert_int_equal(fs_write(p.ptr, "hello = \"Dzień dobry\"\n", 23, 1, &e), 0);
+	t = theme_load_dir(dir, &e);
+	assert_non_null(t);
+	assert_non_null(theme_layout(t, "page"));
+	assert_null(theme_layout(t, "stopka"));
+	assert_non_null(theme_partial(t, "stopka"));
+	assert_int_equal(val_set_str(frame, "title", "Ż & <b>"), 0);
+	{
+		struct val *pf = val_new(VAL_TABLE), *tf = val_new(VAL_TABLE);
+
+		assert_int_equal(val_set(pf, "page", frame), 0);
+		assert_int_equal(val_set(tf, "t", val_dup(t->strings)), 0);
+		stack[0] = tf;
+		stack[1] = pf;
+		assert_int_equal(mst_render(theme_layout(t, "page"), stack, 2, &t->env, &out, &e),
+		                 0);
+		assert_string_equal(out.ptr, "<h1>Dzień dobry</h1><p>Ż &amp; &lt;b&gt;</p>");
+		val_free(pf);
+		val_free(tf);
+	}
+	theme_free(t);
+	/* without strings.toml the strings are an empty table; a partial
+	 * that is missing fails naming the template and line */
+	buf_reset(&p);
+	buf_printf(&p, "%s/strings.toml", dir);
+	assert_int_equal(unlink(p.ptr), 0);
+	buf_reset(&p);
+	buf_printf(&p, "%s/layouts/inna.mustache", dir);
+	assert_int_equal(fs_write(p.ptr, "x\n{{>brak}}", 11, 1, &e), 0);
+	assert_null(theme_load_dir(dir, &e));
+	assert_int_equal(e.kind, ERR_INPUT);
+	assert_non_null(strstr(e.msg, "/layouts/inna.mustache:2: partial 'brak' not found"));
+	assert_int_equal(unlink(p.ptr), 0);
+	t = theme_load_dir(dir, &e);
+	assert_non_null(t);
+	assert_int_equal(t->strings->type, VAL_TABLE);
+	assert_int_equal(t->strings->u.tab.n, 0);
+	theme_free(t);
+	/* a folder without layouts is no theme */
+	buf_reset(&p);
+	buf_printf(&p, "%s/layouts", dir);
+	assert_int_equal(fs_rmtree(p.ptr, &e), 0);
+	assert_null(theme_load_dir(dir, &e));
+	assert_non_null(strstr(e.msg, "has no layouts"));
+	assert_int_equal(fs_rmtree(dir, &e), 0);
+	buf_free(&p);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -733,6 +804,7 @@ int main(void)
 	    cmocka_unit_test(test_val_path),
 	    cmocka_unit_test(test_val_typed_getters),
 	    cmocka_unit_test(test_val_append),
+	    cmocka_unit_test(test_theme_load_dir),
 	};
 
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
