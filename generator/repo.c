@@ -554,7 +554,8 @@ struct repo *repo_open(const char *dir, const char *ref, int worktree, int threa
 		p->oids = NULL;
 	}
 	/* reading happened in tree order, which is close to path order */
-	qsort(r->files, r->nfiles, sizeof *r->files, cmp_file);
+	if (r->nfiles > 1)
+		qsort(r->files, r->nfiles, sizeof *r->files, cmp_file);
 	if (walk_history(r, p->git, git_commit_id(commit), e) < 0)
 		goto fail;
 	git_tree_free(tree);

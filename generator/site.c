@@ -501,7 +501,8 @@ static int structure(struct site *s, struct err *e)
 			o[s->noffices++] = p;
 		}
 	}
-	qsort(s->offices, s->noffices, sizeof *s->offices, cmp_pages);
+	if (s->noffices > 1) /* qsort must not be given NULL, even for no items */
+		qsort(s->offices, s->noffices, sizeof *s->offices, cmp_pages);
 	return 0;
 }
 
