@@ -95,6 +95,7 @@ int versions_render(const struct site *s, const struct val *base, struct page *p
 	struct buf a = BUF_INIT, b = BUF_INIT;
 	struct vblocks ba = {NULL, NULL, 0, 0}, bb = {NULL, NULL, 0, 0};
 	struct cmp_labels labels;
+	struct cmp_stats st;
 	int ret = -1;
 
 	if (p->kind == PK_VERSION)
@@ -104,9 +105,23 @@ int versions_render(const struct site *s, const struct val *base, struct page *p
 	    render_version(s, base, v, &b, e) < 0 || versions_blocks(a.ptr, a.len, &ba, e) < 0 ||
 	    versions_blocks(b.ptr, b.len, &bb, e) < 0)
 		goto out;
+	buf_reset(&b); /* the blocks hold copies: b now takes the comparison */
 	labels.deleted = val_get_str(s->theme->strings, "compare_deleted", "usunięto: ");
 	labels.inserted = val_get_str(s->theme->strings, "compare_inserted", "dodano: ");
-	ret = cmp_render(ba.v, ba.n, bb.v, bb.n, &labels, &p->doc.html, NULL, e);
+	ret = cmp_render(ba.v, ba.n, bb.v, bb.n, &labels, &b, &st, e);
+	if (ret == 0 && st.added + st.removed + st.changed == 0) {
+		/* a commit that changed only the front matter, say */
+		const char *none = val_get_str(s->theme->strings, "compare_none",
+		                               "Treść dokumentu nie zmieniła się w tej wersji.");
+
+		buf_puts(&p->doc.html, "<p class=\"cmp-none\"><strong>");
+		esc_html(&p->doc.html, none, strlen(none));
+		buf_puts(&p->doc.html, "</strong></p>\n");
+	}
+	if (ret == 0)
+		buf_add(&p->doc.html, b.ptr, b.len);
+	if (ret == 0 && buf_failed(&p->doc.html))
+		ret = err_oom(e);
 out:
 	versions_blocks_free(&ba);
 	versions_blocks_free(&bb);

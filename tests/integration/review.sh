@@ -121,6 +121,12 @@ ok "versions say noindex" grep -q 'name="robots" content="noindex"' "$TMP/o3/pub
 ok "private/documents.json lists the versions by commit" \
 	grep -q "\"commit\": \"$(git -C "$site" rev-parse HEAD)\"" "$TMP/o3/private/documents.json"
 
+(cd "$site" && sed -i 's/^weight = 15$/weight = 16/' content/regulamin.md &&
+	commit_all . "regulamin: tylko kolejność" 2026-02-02T10:00:00+01:00)
+ok "a change of the front matter only builds" "$PORTAL" build --repo "$site" --out "$TMP/o4"
+ok "...and its comparison says the text did not change" \
+	sh -c "grep -l 'cmp-none' '$TMP'/o4/public/regulamin/wersje/*/zmiany/index.html | grep -q ."
+
 # what formd reads: the theme and the frames
 ok "private/theme/ holds the layouts" test -s "$out/private/theme/layouts/form-register.mustache"
 ok "private/theme/ holds the strings" test -s "$out/private/theme/strings.toml"
