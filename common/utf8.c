@@ -86,3 +86,12 @@ void utf8_linecol(const char *s, size_t off, int *line, int *col)
 	*line = l;
 	*col = c;
 }
+
+size_t utf8_count(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}

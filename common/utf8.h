@@ -14,6 +14,9 @@ size_t utf8_check(const char *s, size_t len);
  * bytes (1-4), or 0 if the sequence is invalid or truncated. */
 int utf8_decode(const char *s, size_t len, unsigned *cp);
 /* 1-based line and column (in code points) of byte offset `off`. */
+/* The number of code points in valid UTF-8 text (continuation bytes are
+ * not counted). */
+size_t utf8_count(const char *s, size_t len);
 void utf8_linecol(const char *s, size_t off, int *line, int *col);
 
 #endif

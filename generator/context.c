@@ -1,5 +1,6 @@
 #include "context.h"
 
+#include "accounts.h"
 #include "clock.h"
 #include "json.h"
 
@@ -205,6 +206,8 @@ struct val *ctx_base(const struct site *s, struct err *e)
 		if (v)
 			x |= val_set(site, copy[i], val_dup(v));
 	}
+	/* rules the forms' hints state and formd enforces */
+	x |= val_set_int(site, "password_min", PASSWORD_MIN);
 	if (!val_get_str(site, "language", NULL))
 		x |= val_set_str(site, "language", "pl"); /* <html lang> is never empty */
 	commit = val_new(VAL_TABLE);
