@@ -12,6 +12,7 @@ CC      ?= cc
 # checks which file includes which library).
 COMMON_PKGS := jansson
 GEN_PKGS    := libcmark libgit2
+FORMD_PKGS  := libmicrohttpd sqlite3 libsodium
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread
 CFLAGS  += -MMD -MP -Icommon
@@ -29,24 +30,28 @@ COMMON_CFLAGS = $(shell pkg-config --cflags $(COMMON_PKGS) 2>/dev/null)
 COMMON_LIBS   = $(shell pkg-config --libs $(COMMON_PKGS) 2>/dev/null)
 GEN_CFLAGS    = -Igenerator $(shell pkg-config --cflags $(GEN_PKGS) 2>/dev/null)
 GEN_LIBS      = $(shell pkg-config --libs $(GEN_PKGS) 2>/dev/null)
+FORMD_CFLAGS  = -Iformd $(shell pkg-config --cflags $(FORMD_PKGS) 2>/dev/null)
+FORMD_LIBS    = $(shell pkg-config --libs $(FORMD_PKGS) 2>/dev/null)
 # tests and fuzz harnesses link everything
-PKG_CFLAGS = $(GEN_CFLAGS) $(COMMON_CFLAGS)
-PKG_LIBS   = $(GEN_LIBS) $(COMMON_LIBS)
+PKG_CFLAGS = $(GEN_CFLAGS) $(FORMD_CFLAGS) $(COMMON_CFLAGS)
+PKG_LIBS   = $(GEN_LIBS) $(FORMD_LIBS) $(COMMON_LIBS)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 COMMON_SRC := $(wildcard common/*.c)
 GEN_SRC    := $(filter-out generator/main.c,$(wildcard generator/*.c))
+FORMD_SRC  := $(filter-out formd/main.c,$(wildcard formd/*.c))
 TEST_SRC   := $(wildcard tests/unit/test_*.c)
 TEST_HELP  := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(OBJ)/%.o)
 GEN_OBJ    := $(GEN_SRC:%.c=$(OBJ)/%.o)
+FORMD_OBJ  := $(FORMD_SRC:%.c=$(OBJ)/%.o)
 HELP_OBJ   := $(TEST_HELP:%.c=$(OBJ)/%.o)
 TEST_BIN   := $(TEST_SRC:tests/unit/%.c=$(OBJ)/tests/%)
 
 .PHONY: all deps deps-test run test unit check-format format bench clean FORCE
 
-all: bin/portal
+all: bin/portal bin/formd
 
 deps:
 	@sh scripts/deps.sh build
@@ -64,6 +69,10 @@ $(OBJ)/generator/%.o: generator/%.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(GEN_CFLAGS) -c $< -o $@
 
+$(OBJ)/formd/%.o: formd/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FORMD_CFLAGS) $(COMMON_CFLAGS) -c $< -o $@
+
 $(OBJ)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
@@ -76,26 +85,35 @@ $(OBJ)/libgen.a: $(GEN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^ $(if $(GEN_OBJ),,$(OBJ)/common/err.o)
 
+$(OBJ)/libformd.a: $(FORMD_OBJ)
+	@rm -f $@
+	ar rcs $@ $^ $(if $(FORMD_OBJ),,$(OBJ)/common/err.o)
+
 # Relinked on every make so that switching SANITIZE never leaves a stale binary.
 bin/portal: $(OBJ)/generator/main.o $(OBJ)/libgen.a $(OBJ)/libcommon.a FORCE
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $(OBJ)/generator/main.o $(OBJ)/libgen.a $(OBJ)/libcommon.a $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJ)/generator/main.o $(OBJ)/libgen.a $(OBJ)/libcommon.a $(GEN_LIBS) $(COMMON_LIBS) $(LDLIBS)
 
-$(OBJ)/tests/%: tests/unit/%.c $(HELP_OBJ) $(OBJ)/libgen.a $(OBJ)/libcommon.a
+# formd links common/ and nothing of the generator
+bin/formd: $(OBJ)/formd/main.o $(OBJ)/libformd.a $(OBJ)/libcommon.a FORCE
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(OBJ)/formd/main.o $(OBJ)/libformd.a $(OBJ)/libcommon.a $(FORMD_LIBS) $(COMMON_LIBS) $(LDLIBS)
+
+$(OBJ)/tests/%: tests/unit/%.c $(HELP_OBJ) $(OBJ)/libgen.a $(OBJ)/libformd.a $(OBJ)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(HELP_OBJ) $(OBJ)/libgen.a $(OBJ)/libcommon.a $(PKG_LIBS) $(CMOCKA_LIBS) -lm $(LDLIBS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(HELP_OBJ) $(OBJ)/libgen.a $(OBJ)/libformd.a $(OBJ)/libcommon.a $(PKG_LIBS) $(CMOCKA_LIBS) -lm $(LDLIBS)
 
 # fuzz harnesses, run without libFuzzer by tests/fuzz/driver.c (make test)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(OBJ)/fuzz/%)
 
-$(OBJ)/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c $(OBJ)/libgen.a $(OBJ)/libcommon.a
+$(OBJ)/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c $(OBJ)/libgen.a $(OBJ)/libformd.a $(OBJ)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/driver.c $(OBJ)/libgen.a $(OBJ)/libcommon.a $(PKG_LIBS) -lm $(LDLIBS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/driver.c $(OBJ)/libgen.a $(OBJ)/libformd.a $(OBJ)/libcommon.a $(PKG_LIBS) -lm $(LDLIBS)
 
 unit: $(TEST_BIN)
 
-test: deps-test bin/portal $(TEST_BIN) $(FUZZ_BIN)
+test: deps-test bin/portal bin/formd $(TEST_BIN) $(FUZZ_BIN)
 	@OBJ=$(OBJ) sh tests/run.sh
 
 run: deps bin/portal
@@ -105,10 +123,10 @@ bench: deps bin/portal
 	@sh scripts/bench.sh
 
 check-format:
-	@clang-format --dry-run --Werror common/*.[ch] generator/*.[ch] tests/unit/*.[ch]
+	@clang-format --dry-run --Werror common/*.[ch] generator/*.[ch] formd/*.[ch] tests/unit/*.[ch]
 
 format:
-	clang-format -i common/*.[ch] generator/*.[ch] tests/unit/*.[ch]
+	clang-format -i common/*.[ch] generator/*.[ch] formd/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf build bin

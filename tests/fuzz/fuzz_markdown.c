@@ -18,8 +18,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int link_ok(void *ctx, const char *dest, int is_image, int line, int col,
-                   struct buf *out, struct err *e)
+static int link_ok(void *ctx, const char *dest, int is_image, int line, int col, struct buf *out,
+                   struct err *e)
 {
 	(void)ctx;
 	(void)is_image;

@@ -11,3 +11,4 @@ find themes -name '*.mustache' | while read -r f; do cp "$f" "$TMP/mst/$(echo "$
 ok "fuzz: the TOML reader survives its corpus and $n mutations" "$OBJ/fuzz/fuzz_toml" "$n" tests/toml/valid tests/toml/invalid
 ok "fuzz: the Mustache engine survives the theme and $n mutations" "$OBJ/fuzz/fuzz_mustache" "$n" "$TMP/mst"
 ok "fuzz: pages (front matter + Markdown) survive the content and $n mutations" "$OBJ/fuzz/fuzz_markdown" "$n" "$TMP/md"
+ok "fuzz: form bodies survive their corpus and $n mutations" "$OBJ/fuzz/fuzz_forms" "$n" tests/fuzz/forms

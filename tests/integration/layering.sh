@@ -10,6 +10,11 @@ only() { # HEADER FILE: FILE is the one C file that includes HEADER
 only git2.h generator/repo.c
 only cmark.h generator/markdown.c
 only jansson.h common/json.c
+only microhttpd.h formd/http.c
+only sqlite3.h formd/store.c
+only sodium.h formd/auth.c
+ok "formd includes nothing of the generator" sh -c "! grep -l '#include \"\\(site\\|repo\\|markdown\\|links\\|render\\|context\\|versions\\|build\\|compare\\)\\.h\"' formd/*.[ch]"
+ok "bin/formd links no libgit2 or cmark" sh -c "! ldd bin/formd | grep -q 'libgit2\\|libcmark'"
 ok "common/ includes nothing from generator/" sh -c "! grep -l '#include \"\\(site\\|repo\\|markdown\\|links\\|render\\|context\\|versions\\|build\\|compare\\)\\.h\"' common/*.[ch]"
 ok "site.c (the model) does not include the renderer" sh -c "! grep -q '#include \"\\(render\\|context\\|links\\)\\.h\"' generator/site.c"
 ok "common/ compiles without the generator's include path" sh -c "for f in common/*.c; do cc -std=c11 -D_DEFAULT_SOURCE -fsyntax-only -Icommon \$(pkg-config --cflags jansson) \"\$f\" || exit 1; done"

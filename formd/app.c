@@ -1,0 +1,863 @@
+#include "app.h"
+
+#include "forms.h"
+#include "utf8.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A loaded site, shared by the requests that use it: a reload puts a new
+ * one in place and the old one goes when its last request ends. */
+struct site_ref {
+	struct sitedata *sd;
+	atomic_int refs;
+};
+
+struct app {
+	char *site_dir;
+	pthread_mutex_t lock; /* guards `cur` */
+	struct site_ref *cur;
+	struct store *st;
+	struct auth_pool *pool;
+	struct limits *lim;
+	struct app_settings set;
+};
+
+static struct site_ref *site_get(struct app *a)
+{
+	struct site_ref *r;
+
+	pthread_mutex_lock(&a->lock);
+	r = a->cur;
+	atomic_fetch_add(&r->refs, 1);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+static void site_put(struct site_ref *r)
+{
+	if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
+		sitedata_free(r->sd);
+		free(r);
+	}
+}
+
+static struct site_ref *site_new(const char *dir, struct err *e)
+{
+	struct site_ref *r = calloc(1, sizeof *r);
+
+	if (!r) {
+		err_oom(e);
+		return NULL;
+	}
+	r->sd = sitedata_load(dir, e);
+	if (!r->sd) {
+		free(r);
+		return NULL;
+	}
+	atomic_init(&r->refs, 1); /* the app's own reference */
+	return r;
+}
+
+struct app *app_new(const char *site_dir, struct store *st, struct auth_pool *pool,
+                    const struct app_settings *set, struct err *e)
+{
+	struct app *a = calloc(1, sizeof *a);
+
+	if (!a || !(a->site_dir = strdup(site_dir)) || !(a->lim = limits_new())) {
+		if (a) {
+			free(a->site_dir);
+			free(a);
+		}
+		err_oom(e);
+		return NULL;
+	}
+	a->cur = site_new(site_dir, e);
+	if (!a->cur) {
+		limits_free(a->lim);
+		free(a->site_dir);
+		free(a);
+		return NULL;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	a->st = st;
+	a->pool = pool;
+	a->set = *set;
+	return a;
+}
+
+int app_reload(struct app *a, struct err *e)
+{
+	struct site_ref *fresh = site_new(a->site_dir, e), *old;
+
+	if (!fresh)
+		return -1;
+	pthread_mutex_lock(&a->lock);
+	old = a->cur;
+	a->cur = fresh;
+	pthread_mutex_unlock(&a->lock);
+	site_put(old);
+	return 0;
+}
+
+void app_free(struct app *a)
+{
+	if (!a)
+		return;
+	site_put(a->cur);
+	limits_free(a->lim);
+	pthread_mutex_destroy(&a->lock);
+	free(a->site_dir);
+	free(a);
+}
+
+int app_submit(void *app, void (*run)(void *token), void *token)
+{
+	struct app *a = app;
+
+	return auth_pool_submit(a->pool, run, NULL, token);
+}
+
+/* ---- answers -------------------------------------------------------------- */
+
+static void plain(struct response *res, int status, const char *text)
+{
+	res->status = status;
+	res->content_type = "text/plain; charset=utf-8";
+	buf_reset(&res->body);
+	buf_puts(&res->body, text);
+	buf_putc(&res->body, '\n');
+}
+
+/* 503 for a failure of ours: nothing was stored. */
+static void unavailable(struct response *res, const struct err *e)
+{
+	fprintf(stderr, "formd: %s: %s\n", err_kind_name(e->kind), e->msg);
+	plain(res, 503,
+	      "Nie udało się zapisać danych. Nic nie zostało zapisane. Spróbuj ponownie "
+	      "za kilka minut.");
+	res->retry_after = 30;
+}
+
+static void see_other(struct response *res, const char *where)
+{
+	res->status = 303;
+	snprintf(res->location, sizeof res->location, "%s", where);
+	buf_reset(&res->body);
+}
+
+static long long now_s(void)
+{
+	return (long long)time(NULL);
+}
+
+/* ---- who is asking --------------------------------------------------------- */
+
+struct who {
+	long long user_id; /* 0: nobody logged in */
+	struct user u;
+	char digest[AUTH_DIGEST_TEXT];
+};
+
+/* The person behind the session cookie, if any. -1 on a store failure. */
+static int whoami(struct app *a, const struct request *req, struct who *w, struct err *e)
+{
+	int r;
+
+	memset(w, 0, sizeof *w);
+	if (!req->cookie || strlen(req->cookie) != AUTH_TOKEN_TEXT - 1)
+		return 0;
+	auth_digest(req->cookie, strlen(req->cookie), w->digest);
+	r = store_session_user(a->st, w->digest, now_s(), SESSION_IDLE, SESSION_ABSOLUTE,
+	                       &w->user_id, e);
+	if (r != 0) {
+		w->user_id = 0;
+		return r < 0 ? -1 : 0;
+	}
+	r = store_user_by_id(a->st, w->user_id, &w->u, e);
+	if (r != 0)
+		w->user_id = 0;
+	return r < 0 ? -1 : 0;
+}
+
+/* The frame on top of a page formd renders: the person (for the account
+ * links), the form, the offices with the chosen one selected. Takes
+ * ownership of `form` (NULL: none). NULL when out of memory. */
+static struct val *top_frame(const struct sitedata *sd, const struct who *w, struct val *form,
+                             const char *office)
+{
+	struct val *top = val_new(VAL_TABLE), *offices;
+	size_t i;
+	int r = 0;
+
+	if (!top) {
+		val_free(form);
+		return NULL;
+	}
+	if (form)
+		r |= val_set(top, "form", form);
+	offices = val_dup(val_get(sd->base, "offices"));
+	r |= val_set(top, "offices", offices);
+	for (i = 0; offices && office && offices->type == VAL_ARRAY && i < offices->u.arr.n; i++)
+		if (strcmp(val_get_str(offices->u.arr.items[i], "slug", ""), office) == 0)
+			r |= val_set_bool(offices->u.arr.items[i], "selected", 1);
+	if (w && w->user_id) {
+		struct val *acc = val_new(VAL_TABLE);
+
+		r |= val_set(top, "account", acc);
+		r |= val_set_str(acc, "first_name", w->u.first_name);
+		r |= val_set_str(acc, "logout", val_get_str(sd->forms, "logout", "/konto/wyloguj"));
+	}
+	if (r < 0) {
+		val_free(top);
+		return NULL;
+	}
+	return top;
+}
+
+/* Answers with the form page at `url` again: status 422, the errors, the
+ * values (never a password). */
+static void form_again(const struct sitedata *sd, const struct who *w, const char *url,
+                       const struct form *f, const char *summary, struct response *res)
+{
+	struct val *top = top_frame(sd, w, form_frame(f, summary), form_get(f, "office"));
+	struct err e = {0};
+
+	buf_reset(&res->body);
+	res->no_store = 1;
+	if (!top || page_render_url(sd, url, top, &res->body, &e) < 0) {
+		if (!top)
+			err_oom(&e);
+		unavailable(res, &e);
+	} else {
+		res->status = 422;
+	}
+	val_free(top);
+}
+
+/* A page of formd's own with a message (thank-you pages). */
+static void message_page(const struct sitedata *sd, const struct who *w, const char *url,
+                         const char *title, const char *text, const char *link,
+                         const char *link_text, struct response *res)
+{
+	struct val *top = top_frame(sd, w, NULL, NULL), *m = val_new(VAL_TABLE);
+	struct err e = {0};
+
+	buf_reset(&res->body);
+	res->no_store = 1;
+	if (!top || !m || val_set(top, "message", m) < 0 || val_set_str(m, "text", text) < 0 ||
+	    (link && (val_set_str(m, "link", link) | val_set_str(m, "link_text", link_text)) < 0)) {
+		if (top && !val_get(top, "message"))
+			val_free(m);
+		val_free(top);
+		err_oom(&e);
+		unavailable(res, &e);
+		return;
+	}
+	if (page_render(sd, "message", url, title, top, &res->body, &e) < 0)
+		unavailable(res, &e);
+	else
+		res->status = 200;
+	val_free(top);
+}
+
+/* The form page a form's path belongs to: the page whose frame's form
+ * action is that path, found by the layout. */
+static const char *form_page(const struct sitedata *sd, const char *layout)
+{
+	size_t i;
+
+	for (i = 0; sd->pages->type == VAL_TABLE && i < sd->pages->u.tab.n; i++)
+		if (strcmp(val_get_str(sd->pages->u.tab.kv[i].v, "layout", ""), layout) == 0)
+			return sd->pages->u.tab.kv[i].key;
+	return NULL;
+}
+
+/* ---- checks every POST passes ---------------------------------------------- */
+
+/* The origin of the site's own pages: base_url's scheme and host, or the
+ * Host the request came to (local runs). */
+static int same_origin(const struct sitedata *sd, const struct request *req)
+{
+	const char *base = val_get_str(val_get(sd->base, "site"), "base_url", "");
+	const char *o = req->origin;
+	size_t bl = strlen(base);
+
+	if (req->fetch_site && strcmp(req->fetch_site, "cross-site") == 0)
+		return 0;
+	if (!o || strcmp(o, "null") == 0)
+		return !o; /* an opaque origin ("null") is no origin of ours */
+	while (bl && base[bl - 1] == '/')
+		bl--;
+	if (bl && strlen(o) == bl && strncmp(o, base, bl) == 0)
+		return 1;
+	if (req->host) {
+		const char *sep = strstr(o, "://");
+
+		if (sep && strcmp(sep + 3, req->host) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int is_form_body(const char *ct)
+{
+	static const char want[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof want - 1;
+
+	return ct && strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+}
+
+/* ---- the forms ------------------------------------------------------------- */
+
+static const char *const statuses[] = {"bezrobotna", "poszukujaca", NULL};
+
+static const struct field contact_fields[] = {
+    {"name", F_LINE, 1, 200, NULL},     {"email", F_EMAIL, 1, 254, NULL},
+    {"office", F_CHOICE, 0, 64, NULL},  {"subject", F_LINE, 1, 200, NULL},
+    {"message", F_TEXT, 1, 5000, NULL}, {"strona", F_HONEYPOT, 0, 200, NULL},
+};
+
+static const struct field register_fields[] = {
+    {"first_name", F_LINE, 1, 100, NULL},    {"last_name", F_LINE, 1, 100, NULL},
+    {"email", F_EMAIL, 1, 254, NULL},        {"status", F_CHOICE, 1, 32, statuses},
+    {"office", F_CHOICE, 1, 64, NULL},       {"password", F_PASSWORD, 1, 200, NULL},
+    {"password2", F_PASSWORD, 1, 200, NULL}, {"terms", F_CHECKBOX, 1, 0, NULL},
+    {"privacy", F_CHECKBOX, 1, 0, NULL},
+};
+
+static const struct field login_fields[] = {
+    {"email", F_EMAIL, 1, 254, NULL},
+    {"password", F_PASSWORD, 1, 200, NULL},
+    {"next", F_LINE, 0, 300, NULL},
+};
+
+#define NF(t) (sizeof(t) / sizeof(t)[0])
+/* A number as a string literal, for static messages (form_fail keeps the
+ * pointer) */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* An office a person may choose: one of the offices, not the
+ * administrator. */
+static int office_ok(const struct sitedata *sd, const char *slug)
+{
+	const struct val *o = sitedata_office(sd, slug);
+
+	return o && strcmp(val_get_str(o, "kind", ""), "administrator") != 0;
+}
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src);
+}
+
+static void contact(struct app *a, struct site_ref *ref, const struct who *w,
+                    const struct request *req, struct response *res)
+{
+	const struct sitedata *sd = ref->sd;
+	const char *page = form_page(sd, "form-contact");
+	struct pairs p;
+	struct form f;
+	struct contact c;
+	struct err e = {0};
+	char key[LIMITS_KEY], thanks[300], actor[32];
+	int wait;
+
+	memset(&p, 0, sizeof p);
+	if (form_parse(req->body, req->body_len, &p, &e) < 0) {
+		pairs_free(&p);
+		if (e.kind == ERR_NOMEM) {
+			unavailable(res, &e);
+			return;
+		}
+		{
+			plain(res, 400,
+			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+			return;
+		}
+	}
+	form_check(&f, contact_fields, NF(contact_fields), &p);
+	if (*form_get(&f, "office") && !office_ok(sd, form_get(&f, "office")))
+		form_fail(&f, "office", "Wybierz urząd z listy.");
+	if (f.spam)
+		form_fail(&f, "message",
+		          "Nie udało się wysłać wiadomości. Zostaw puste pole "
+		          "„Nie wypełniaj”.");
+	if (f.nerrors) {
+		form_again(sd, w, page, &f, NULL, res);
+		pairs_free(&p);
+		return;
+	}
+	snprintf(key, sizeof key, "contact:%s", req->client);
+	wait = limits_hit(a->lim, key, a->set.contact_rate, 600, now_s());
+	if (wait) {
+		res->retry_after = wait;
+		pairs_free(&p);
+		{
+			plain(res, 429,
+			      "Wysłano stąd zbyt wiele wiadomości. Spróbuj ponownie później.");
+			return;
+		}
+	}
+	memset(&c, 0, sizeof c);
+	copy(c.name, sizeof c.name, form_get(&f, "name"));
+	copy(c.email, sizeof c.email, form_get(&f, "email"));
+	copy(c.office, sizeof c.office, form_get(&f, "office"));
+	copy(c.subject, sizeof c.subject, form_get(&f, "subject"));
+	c.message = (char *)form_get(&f, "message"); /* read only by the store */
+	snprintf(actor, sizeof actor, w->user_id ? "user:%lld" : "web", w->user_id);
+	if (store_contact_add(a->st, actor, &c, &e) < 0) {
+		pairs_free(&p);
+		{
+			unavailable(res, &e);
+			return;
+		}
+	}
+	pairs_free(&p);
+	snprintf(thanks, sizeof thanks, "%s/dziekujemy", req->path);
+	see_other(res, thanks);
+}
+
+/* The registration, after the checks: hashing on the pool, then storing. */
+struct reg_job {
+	struct app *a;
+	struct site_ref *ref;
+	struct who w;
+	struct pairs p;
+	struct form f;
+	char page[256];
+	char client[64];
+};
+
+static void set_session_cookie(struct app *a, struct response *res, const char *token)
+{
+	snprintf(res->set_cookie, sizeof res->set_cookie,
+	         "sesja=%s; Path=/; HttpOnly; SameSite=Lax%s", token, a->set.dev ? "" : "; Secure");
+}
+
+/* Starts a session for `user_id`: the cookie on `res`. 0 or -1 with e. */
+static int start_session(struct app *a, long long user_id, struct response *res, struct err *e)
+{
+	char token[AUTH_TOKEN_TEXT], digest[AUTH_DIGEST_TEXT];
+
+	auth_token(token);
+	auth_digest(token, strlen(token), digest);
+	int r = store_session_add(a->st, digest, user_id, now_s(), e);
+
+	if (r == 1) /* a token drawn twice, or the user gone: nothing stored */
+		return err_kind_set(e, ERR_IO, "session not stored");
+	if (r < 0)
+		return -1;
+	set_session_cookie(a, res, token);
+	return 0;
+}
+
+static void register_finish(void *arg, struct response *res)
+{
+	struct reg_job *j = arg;
+	const struct sitedata *sd = j->ref->sd;
+	const char *pw = form_get(&j->f, "password");
+	struct user u;
+	struct err e = {0};
+	const char *terms, *policy;
+	int r;
+
+	memset(&u, 0, sizeof u);
+	if (auth_hash_password(pw, strlen(pw), u.pw_hash, &e) < 0) {
+		unavailable(res, &e);
+		goto out;
+	}
+	copy(u.first_name, sizeof u.first_name, form_get(&j->f, "first_name"));
+	copy(u.last_name, sizeof u.last_name, form_get(&j->f, "last_name"));
+	copy(u.email, sizeof u.email, form_get(&j->f, "email"));
+	u.status = strcmp(form_get(&j->f, "status"), "bezrobotna") == 0 ? STATUS_UNEMPLOYED
+	                                                                : STATUS_JOBSEEKER;
+	copy(u.office, sizeof u.office, form_get(&j->f, "office"));
+	/* the versions accepted: the newest of each document in this build */
+	terms = sitedata_document_commit(sd, "regulamin.md");
+	policy = sitedata_document_commit(sd, "polityka-prywatnosci.md");
+	copy(u.terms_commit, sizeof u.terms_commit, terms ? terms : sd->commit);
+	copy(u.policy_commit, sizeof u.policy_commit, policy ? policy : sd->commit);
+	u.terms_at = u.policy_at = now_s();
+	r = store_user_add(j->a->st, "web", &u, &e);
+	if (r < 0) {
+		unavailable(res, &e);
+	} else if (r == 1) {
+		form_fail(&j->f, "email",
+		          "Konto z tym adresem e-mail już istnieje. Zaloguj się "
+		          "albo użyj innego adresu.");
+		form_again(sd, &j->w, j->page, &j->f, NULL, res);
+	} else if (start_session(j->a, u.id, res, &e) < 0) {
+		unavailable(res, &e);
+	} else {
+		see_other(res, "/konto/witaj");
+	}
+out:
+	pairs_free(&j->p);
+	site_put(j->ref);
+	free(j);
+}
+
+/* ASCII case-insensitive equality (for "the password is not the e-mail"). */
+static int same_text(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+static void registration(struct app *a, struct site_ref *ref, const struct who *w,
+                         const struct request *req, struct response *res)
+{
+	const struct sitedata *sd = ref->sd;
+	struct reg_job *j = calloc(1, sizeof *j);
+	struct err e = {0};
+	struct user existing;
+	char key[LIMITS_KEY];
+	const char *pw, *page = form_page(sd, "form-register");
+	int wait, r;
+
+	if (!j) {
+		err_oom(&e);
+		unavailable(res, &e);
+		return;
+	}
+	if (form_parse(req->body, req->body_len, &j->p, &e) < 0) {
+		pairs_free(&j->p);
+		free(j);
+		{
+			plain(res, 400,
+			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+			return;
+		}
+	}
+	form_check(&j->f, register_fields, NF(register_fields), &j->p);
+	pw = form_get(&j->f, "password");
+	if (*form_get(&j->f, "office") && !office_ok(sd, form_get(&j->f, "office")))
+		form_fail(&j->f, "office", "Wybierz urząd lub filię z listy.");
+	if (*pw && utf8_count(pw, strlen(pw)) < PASSWORD_MIN) {
+		form_fail(&j->f, "password",
+		          "Hasło musi mieć co najmniej " STR(PASSWORD_MIN) " znaków.");
+	} else if (*pw && (same_text(pw, form_get(&j->f, "email")) ||
+	                   same_text(pw, form_get(&j->f, "first_name")) ||
+	                   same_text(pw, form_get(&j->f, "last_name")))) {
+		form_fail(&j->f, "password",
+		          "Hasło nie może być Twoim adresem e-mail, imieniem ani nazwiskiem.");
+	}
+	if (*pw && *form_get(&j->f, "password2") && strcmp(pw, form_get(&j->f, "password2")))
+		form_fail(&j->f, "password2", "Hasła różnią się. Wpisz to samo hasło dwa razy.");
+	if (!j->f.nerrors) {
+		r = store_user_by_email(a->st, form_get(&j->f, "email"), &existing, &e);
+		if (r < 0) {
+			pairs_free(&j->p);
+			free(j);
+			{
+				unavailable(res, &e);
+				return;
+			}
+		}
+		if (r == 0)
+			form_fail(&j->f, "email",
+			          "Konto z tym adresem e-mail już istnieje. Zaloguj "
+			          "się albo użyj innego adresu.");
+	}
+	if (j->f.nerrors) {
+		form_again(sd, w, page, &j->f, NULL, res);
+		pairs_free(&j->p);
+		free(j);
+		return;
+	}
+	snprintf(key, sizeof key, "register:%s", req->client);
+	wait = limits_hit(a->lim, key, a->set.form_rate, 3600, now_s());
+	if (wait) {
+		pairs_free(&j->p);
+		free(j);
+		res->retry_after = wait;
+		{
+			plain(res, 429, "Z tego adresu założono zbyt wiele kont. Spróbuj później.");
+			return;
+		}
+	}
+	j->a = a;
+	j->ref = ref;
+	atomic_fetch_add(&ref->refs, 1);
+	j->w = *w;
+	copy(j->page, sizeof j->page, page ? page : "/");
+	copy(j->client, sizeof j->client, req->client);
+	res->defer = register_finish;
+	res->defer_arg = j;
+}
+
+/* The login, after the checks: the hash compared on the pool. */
+struct login_job {
+	struct app *a;
+	struct site_ref *ref;
+	struct who w;
+	struct pairs p;
+	struct form f;
+	char page[256];
+	char key_ip[LIMITS_KEY], key_acct[LIMITS_KEY];
+};
+
+/* Where to go after logging in: a path on this site, else the home page. */
+static const char *safe_next(const char *next)
+{
+	if (next[0] != '/' || next[1] == '/' || next[1] == '\\' || strpbrk(next, "\r\n\t") ||
+	    strstr(next, ".."))
+		return "/";
+	return next;
+}
+
+/* A hash of a random password nobody knows, compared when the e-mail is
+ * unknown, so that an answer takes as long either way. */
+static char dummy_hash[AUTH_HASH_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy(void)
+{
+	char pw[AUTH_TOKEN_TEXT];
+	struct err e;
+
+	auth_token(pw);
+	if (auth_hash_password(pw, strlen(pw), dummy_hash, &e) < 0)
+		dummy_hash[0] = '\0';
+}
+
+static void login_finish(void *arg, struct response *res)
+{
+	struct login_job *j = arg;
+	const struct sitedata *sd = j->ref->sd;
+	const char *pw = form_get(&j->f, "password");
+	struct user u;
+	struct err e = {0};
+	int r, ok = 0;
+
+	r = store_user_by_email(j->a->st, form_get(&j->f, "email"), &u, &e);
+	if (r < 0) {
+		unavailable(res, &e);
+		goto out;
+	}
+	if (r == 0) {
+		ok = auth_check_password(pw, strlen(pw), u.pw_hash, &e);
+	} else {
+		struct err ignore;
+
+		pthread_once(&dummy_once, make_dummy);
+		if (dummy_hash[0])
+			auth_check_password(pw, strlen(pw), dummy_hash, &ignore);
+	}
+	if (ok < 0) {
+		unavailable(res, &e);
+		goto out;
+	}
+	if (!ok) {
+		limits_fail(j->a->lim, j->key_ip, now_s());
+		limits_fail(j->a->lim, j->key_acct, now_s());
+		form_fail(&j->f, "email", "Nieprawidłowy adres e-mail lub hasło.");
+		form_again(sd, &j->w, j->page, &j->f, "Nie udało się zalogować.", res);
+		goto out;
+	}
+	limits_clear(j->a->lim, j->key_acct);
+	if (auth_needs_rehash(u.pw_hash)) {
+		char fresh[AUTH_HASH_MAX];
+
+		if (auth_hash_password(pw, strlen(pw), fresh, &e) == 0)
+			store_user_set_hash(j->a->st, u.id, fresh,
+			                    &e); /* a failure keeps the old */
+	}
+	if (start_session(j->a, u.id, res, &e) < 0) {
+		unavailable(res, &e);
+		goto out;
+	}
+	see_other(res, safe_next(form_get(&j->f, "next")));
+out:
+	pairs_free(&j->p);
+	site_put(j->ref);
+	free(j);
+}
+
+static void login(struct app *a, struct site_ref *ref, const struct who *w,
+                  const struct request *req, struct response *res)
+{
+	const struct sitedata *sd = ref->sd;
+	struct login_job *j = calloc(1, sizeof *j);
+	const char *page = form_page(sd, "form-login");
+	struct err e = {0};
+	char email[255];
+	size_t i;
+	int wait;
+
+	if (!j) {
+		err_oom(&e);
+		unavailable(res, &e);
+		return;
+	}
+	if (form_parse(req->body, req->body_len, &j->p, &e) < 0) {
+		pairs_free(&j->p);
+		free(j);
+		{
+			plain(res, 400,
+			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+			return;
+		}
+	}
+	form_check(&j->f, login_fields, NF(login_fields), &j->p);
+	if (j->f.nerrors) {
+		form_again(sd, w, page, &j->f, NULL, res);
+		pairs_free(&j->p);
+		free(j);
+		return;
+	}
+	/* failures slow down per address and per account (the e-mail as
+	 * typed, lowercased: whether it exists is not revealed) */
+	copy(email, sizeof email, form_get(&j->f, "email"));
+	for (i = 0; email[i]; i++)
+		email[i] = (char)tolower((unsigned char)email[i]);
+	snprintf(j->key_ip, sizeof j->key_ip, "login-ip:%s", req->client);
+	snprintf(j->key_acct, sizeof j->key_acct, "login:%s", email);
+	wait =
+	    limits_wait(a->lim, j->key_ip, a->set.login_free * 4, a->set.login_max_wait, now_s());
+	if (!wait)
+		wait = limits_wait(a->lim, j->key_acct, a->set.login_free, a->set.login_max_wait,
+		                   now_s());
+	if (wait) {
+		pairs_free(&j->p);
+		free(j);
+		res->retry_after = wait;
+		{
+			plain(res, 429,
+			      "Zbyt wiele nieudanych prób logowania. Odczekaj chwilę i "
+			      "spróbuj ponownie.");
+			return;
+		}
+	}
+	j->a = a;
+	j->ref = ref;
+	atomic_fetch_add(&ref->refs, 1);
+	j->w = *w;
+	copy(j->page, sizeof j->page, page ? page : "/");
+	res->defer = login_finish;
+	res->defer_arg = j;
+}
+
+static void logout(struct app *a, const struct who *w, struct response *res)
+{
+	struct err e = {0};
+
+	if (w->user_id && store_session_delete(a->st, w->digest, &e) < 0) {
+		unavailable(res, &e);
+		return;
+	}
+	snprintf(res->set_cookie, sizeof res->set_cookie,
+	         "sesja=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0%s",
+	         a->set.dev ? "" : "; Secure");
+	see_other(res, "/");
+}
+
+/* ---- routing --------------------------------------------------------------- */
+
+enum route { R_NONE, R_CONTACT, R_CONTACT_THANKS, R_REGISTER, R_WELCOME, R_LOGIN, R_LOGOUT };
+
+static enum route route(const struct sitedata *sd, const char *path)
+{
+	static const struct {
+		const char *key;
+		enum route r;
+	} posts[] = {{"contact", R_CONTACT},
+	             {"register", R_REGISTER},
+	             {"login", R_LOGIN},
+	             {"logout", R_LOGOUT}};
+	size_t i, l;
+
+	for (i = 0; i < sizeof posts / sizeof posts[0]; i++) {
+		const char *p = sitedata_form(sd, posts[i].key);
+
+		if (!p)
+			continue;
+		if (strcmp(path, p) == 0)
+			return posts[i].r;
+		l = strlen(p);
+		if (posts[i].r == R_CONTACT && strncmp(path, p, l) == 0 &&
+		    strcmp(path + l, "/dziekujemy") == 0)
+			return R_CONTACT_THANKS;
+	}
+	if (strcmp(path, "/konto/witaj") == 0)
+		return R_WELCOME;
+	return R_NONE;
+}
+
+void app_handle(void *app, const struct request *req, struct response *res)
+{
+	struct app *a = app;
+	struct site_ref *ref = site_get(a);
+	const struct sitedata *sd = ref->sd;
+	enum route r = route(sd, req->path);
+	int is_post = strcmp(req->method, "POST") == 0;
+	int is_get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+	struct who w;
+	struct err e = {0};
+
+	if (r == R_NONE)
+		goto out; /* not formd's: a static file, or 404 */
+	if (r == R_CONTACT_THANKS || r == R_WELCOME) {
+		if (!is_get) {
+			res->allow = "GET, HEAD";
+			plain(res, 405, "Ta strona przyjmuje tylko GET.");
+			goto out;
+		}
+	} else if (!is_post) {
+		res->allow = "POST";
+		plain(res, 405, "Ten adres przyjmuje tylko formularze (POST).");
+		goto out;
+	} else if (!same_origin(sd, req)) {
+		plain(res, 403, "Formularz wysłano z innej strony. Wyślij go z naszej strony.");
+		goto out;
+	} else if (!is_form_body(req->content_type)) {
+		plain(res, 415,
+		      "Oczekiwano danych formularza (application/x-www-form-urlencoded).");
+		goto out;
+	}
+	if (whoami(a, req, &w, &e) < 0) {
+		unavailable(res, &e);
+		goto out;
+	}
+	switch (r) {
+	case R_CONTACT:
+		contact(a, ref, &w, req, res);
+		break;
+	case R_CONTACT_THANKS:
+		message_page(sd, &w, req->path, "Dziękujemy za wiadomość",
+		             "Twoja wiadomość została zapisana. Odpowiemy na adres e-mail podany w "
+		             "formularzu.",
+		             "/", "Wróć na stronę główną", res);
+		break;
+	case R_REGISTER:
+		registration(a, ref, &w, req, res);
+		break;
+	case R_WELCOME:
+		if (!w.user_id) {
+			see_other(res, sitedata_form(sd, "login") ? "/konto/logowanie/" : "/");
+			break;
+		}
+		message_page(
+		    sd, &w, req->path, "Witamy w portalu",
+		    "Jesteś zalogowany(-a). Możesz teraz rozwiązywać testy i pisać na forach "
+		    "kursów.",
+		    "/kursy/", "Przejdź do kursów", res);
+		break;
+	case R_LOGIN:
+		login(a, ref, &w, req, res);
+		break;
+	case R_LOGOUT:
+		logout(a, &w, res);
+		break;
+	default:
+		break;
+	}
+out:
+	site_put(ref);
+}

@@ -1,0 +1,281 @@
+/*
+ * formd - the portal's only dynamic part: takes the forms' POSTs, renders
+ * the few personal pages, and gives staff a command line (formd admin).
+ * main() parses options, starts and stops the parts, handles signals;
+ * it alone prints usage and exits.
+ */
+#define _GNU_SOURCE
+#include "admin.h"
+#include "app.h"
+#include "auth.h"
+#include "http.h"
+#include "store.h"
+
+#include <getopt.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VERSION "0.1.0"
+
+static const char usage[] =
+    "usage: formd --site DIR --db FILE [--listen HOST:PORT] [--serve-public] [--dev]\n"
+    "             [--threads N] [--hash-workers N] [--max-body BYTES]\n"
+    "             [--contact-rate N] [--register-rate N]\n"
+    "       formd admin --db FILE COMMAND ...   (formd admin --db FILE help)\n"
+    "       formd --help | --version\n"
+    "\n"
+    "  --site DIR        the generator's output (reads DIR/private/ only)\n"
+    "  --db FILE         the sqlite database (created and migrated on start)\n"
+    "  --listen A:P      address to listen on (default 127.0.0.1:8080)\n"
+    "  --serve-public    also serve the static site from DIR/public/\n"
+    "  --dev             development: the session cookie is sent without Secure,\n"
+    "                    so logging in works over plain http on this machine\n"
+    "  --threads N       connection threads (default 4)\n"
+    "  --hash-workers N  password hashes at once, 64 MiB each (default 2)\n"
+    "  --max-body BYTES  largest POST body (default 65536; more gets 413)\n"
+    "  --contact-rate N  contact messages per address per 10 minutes (default 10)\n"
+    "  --register-rate N registrations per address per hour (default 20)\n"
+    "\n"
+    "signals: HUP reads DIR/private/ again (a failure keeps the old site),\n"
+    "TERM and INT finish the requests in flight and stop.\n"
+    "exit status: 0 stopped cleanly, 1 could not start (the message says why),\n"
+    "2 wrong usage; formd admin: 0 done, 1 failed, 2 wrong usage.\n";
+
+/* Prints a message with control characters escaped. */
+static void fail(const char *what, const char *msg)
+{
+	const unsigned char *p;
+
+	fprintf(stderr, "formd: %s", what ? what : "");
+	if (what)
+		fputs(": ", stderr);
+	for (p = (const unsigned char *)msg; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
+/* The folder of FILE must exist and be writable (sqlite needs to create
+ * its journal beside it). */
+static int check_db_dir(const char *db)
+{
+	char *dir = strdup(db), *slash;
+	int ok;
+
+	if (!dir)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	ok = access(dir, W_OK | X_OK) == 0;
+	if (!ok)
+		fprintf(stderr, "formd: %s: the database's folder is missing or not writable\n",
+		        dir);
+	free(dir);
+	return ok ? 0 : -1;
+}
+
+static int admin(int argc, char **argv)
+{
+	const char *db = NULL, *login;
+	struct passwd *pw = getpwuid(getuid());
+	struct store *st;
+	struct err e = {0};
+	int i = 2, rc;
+
+	if (argc > 3 && strcmp(argv[2], "--db") == 0) {
+		db = argv[3];
+		i = 4;
+	} else if (argc > 2 && strncmp(argv[2], "--db=", 5) == 0) {
+		db = argv[2] + 5;
+		i = 3;
+	}
+	if (!db) {
+		fputs("usage: formd admin --db FILE COMMAND ...\n", stderr);
+		return 2;
+	}
+	if (access(db, R_OK | W_OK) != 0) {
+		fprintf(stderr, "formd: %s: no such database, or not readable and writable\n", db);
+		return 1;
+	}
+	if (auth_init(&e) < 0) {
+		fail(NULL, e.msg);
+		return 1;
+	}
+	st = store_open(db, &e);
+	if (!st) {
+		fail(NULL, e.msg);
+		return 1;
+	}
+	login = pw && pw->pw_name ? pw->pw_name : "unknown";
+	rc = admin_main(st, login, argc - i, argv + i, stdout, stderr);
+	store_close(st);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"site", required_argument, NULL, 's'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"serve-public", no_argument, NULL, 'p'},
+	    {"dev", no_argument, NULL, 'D'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"hash-workers", required_argument, NULL, 'w'},
+	    {"max-body", required_argument, NULL, 'b'},
+	    {"contact-rate", required_argument, NULL, 'c'},
+	    {"register-rate", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *site = NULL, *db = NULL;
+	char *public_dir = NULL;
+	struct http_opts ho = {"127.0.0.1:8080", NULL, 65536, 4, 30, 32, 64 * 1024};
+	struct app_settings set = {0, 10, 20, 5, 900};
+	int workers = 2, serve = 0, c, sig, rc = 1, li = 0;
+	struct err e = {0};
+	struct store *st = NULL;
+	struct auth_pool *pool = NULL;
+	struct app *a = NULL;
+	struct http *h = NULL;
+	sigset_t sigs;
+	struct stat sb;
+
+	if (argc >= 2 && strcmp(argv[1], "admin") == 0)
+		return admin(argc, argv);
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+		long n = optarg ? strtol(optarg, NULL, 10) : 0;
+
+		switch (c) {
+		case 's':
+			site = optarg;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'l':
+			ho.listen = optarg;
+			break;
+		case 'p':
+			serve = 1;
+			break;
+		case 'D':
+			set.dev = 1;
+			break;
+		case 't':
+			if (n < 1 || n > 256)
+				goto bad;
+			ho.threads = (unsigned)n;
+			break;
+		case 'w':
+			if (n < 1 || n > 64)
+				goto bad;
+			workers = (int)n;
+			break;
+		case 'b':
+			if (n < 1024 || n > 16 * 1024 * 1024)
+				goto bad;
+			ho.max_body = (size_t)n;
+			break;
+		case 'c':
+			if (n < 1 || n > 1000000000)
+				goto bad;
+			set.contact_rate = (int)n;
+			break;
+		case 'r':
+			if (n < 1 || n > 1000000000)
+				goto bad;
+			set.form_rate = (int)n;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			puts("formd " VERSION);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc || !site || !db) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (stat(site, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "formd: %s: no such site folder (build it with bin/portal build)\n",
+		        site);
+		return 1;
+	}
+	if (check_db_dir(db) < 0)
+		return 1;
+	/* signals are taken by sigwait below, on this thread only */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (auth_init(&e) < 0 || !(st = store_open(db, &e)) ||
+	    !(pool = auth_pool_new(workers, 256, &e)) || !(a = app_new(site, st, pool, &set, &e))) {
+		fail(NULL, e.msg);
+		goto out;
+	}
+	if (serve) {
+		/* the same folder whatever reloads do: a build switches its contents */
+		size_t n = strlen(site) + sizeof "/public";
+
+		public_dir = malloc(n);
+		if (!public_dir) {
+			fail(NULL, "out of memory");
+			goto out;
+		}
+		snprintf(public_dir, n, "%s/public", site);
+		ho.public_dir = public_dir;
+	}
+	h = http_start(&ho, app_handle, app_submit, a, &e);
+	if (!h) {
+		fail(NULL, e.msg);
+		goto out;
+	}
+	fprintf(stderr, "formd: serving %s on http://%s%s\n", site, ho.listen,
+	        serve ? " (with the public site)" : "");
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			if (app_reload(a, &e) < 0)
+				fail("reload failed, the old site stays", e.msg);
+			else
+				fprintf(stderr, "formd: reloaded %s\n", site);
+			continue;
+		}
+		break;
+	}
+	fprintf(stderr, "formd: stopping\n");
+	rc = 0;
+out:
+	http_stop(h, 10);
+	app_free(a);
+	auth_pool_free(pool);
+	store_close(st);
+	free(public_dir);
+	return rc;
+bad:
+	fprintf(stderr, "formd: --%s %s is out of range (see --help)\n", opts[li].name, optarg);
+	return 2;
+}

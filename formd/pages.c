@@ -1,0 +1,159 @@
+#include "pages.h"
+
+#include "json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The layouts formd renders; a build without them cannot be served. */
+static const char *const needed[] = {"form-register", "form-login", "form-contact", "message"};
+
+/* Reads OUT/private/NAME as JSON into *v. */
+static int read_json(const char *dir, const char *name, struct val **v, struct err *e)
+{
+	struct buf p = BUF_INIT;
+
+	buf_printf(&p, "%s/private/%s", dir, name);
+	if (buf_failed(&p))
+		return err_oom(e);
+	*v = json_read_file(p.ptr, e);
+	buf_free(&p);
+	return *v ? 0 : -1;
+}
+
+struct sitedata *sitedata_load(const char *out_dir, struct err *e)
+{
+	struct sitedata *sd = calloc(1, sizeof *sd);
+	struct buf p = BUF_INIT;
+	struct val *build = NULL;
+	size_t i;
+
+	if (!sd) {
+		err_oom(e);
+		return NULL;
+	}
+	buf_printf(&p, "%s/public", out_dir);
+	sd->dir = strdup(out_dir);
+	sd->public_dir = buf_detach(&p, NULL);
+	if (!sd->dir || !sd->public_dir) {
+		err_oom(e);
+		goto fail;
+	}
+	if (read_json(out_dir, "site.json", &sd->base, e) < 0 ||
+	    read_json(out_dir, "pages.json", &sd->pages, e) < 0 ||
+	    read_json(out_dir, "forms.json", &sd->forms, e) < 0 ||
+	    read_json(out_dir, "offices.json", &sd->offices, e) < 0 ||
+	    read_json(out_dir, "documents.json", &sd->documents, e) < 0 ||
+	    read_json(out_dir, "build.json", &build, e) < 0)
+		goto fail;
+	snprintf(sd->commit, sizeof sd->commit, "%s", val_get_str(build, "commit", ""));
+	val_free(build);
+	build = NULL;
+	buf_printf(&p, "%s/private/theme", out_dir);
+	if (buf_failed(&p)) {
+		err_oom(e);
+		goto fail;
+	}
+	sd->theme = theme_load_dir(p.ptr, e);
+	if (!sd->theme)
+		goto fail;
+	for (i = 0; i < sizeof needed / sizeof needed[0]; i++)
+		if (!theme_layout(sd->theme, needed[i])) {
+			err_set(e, "%s: the theme has no layouts/%s.mustache, which formd renders",
+			        p.ptr, needed[i]);
+			goto fail;
+		}
+	buf_free(&p);
+	return sd;
+fail:
+	val_free(build);
+	buf_free(&p);
+	sitedata_free(sd);
+	return NULL;
+}
+
+void sitedata_free(struct sitedata *sd)
+{
+	if (!sd)
+		return;
+	theme_free(sd->theme);
+	val_free(sd->base);
+	val_free(sd->pages);
+	val_free(sd->forms);
+	val_free(sd->offices);
+	val_free(sd->documents);
+	free(sd->dir);
+	free(sd->public_dir);
+	free(sd);
+}
+
+const char *sitedata_form(const struct sitedata *sd, const char *key)
+{
+	return val_get_str(sd->forms, key, NULL);
+}
+
+const struct val *sitedata_office(const struct sitedata *sd, const char *slug)
+{
+	size_t i;
+
+	for (i = 0; sd->offices->type == VAL_ARRAY && i < sd->offices->u.arr.n; i++)
+		if (strcmp(val_get_str(sd->offices->u.arr.items[i], "slug", ""), slug) == 0)
+			return sd->offices->u.arr.items[i];
+	return NULL;
+}
+
+const char *sitedata_document_commit(const struct sitedata *sd, const char *rel)
+{
+	const struct val *vs = val_get(val_get(sd->documents, rel), "versions");
+
+	if (!vs || vs->type != VAL_ARRAY || vs->u.arr.n == 0)
+		return NULL;
+	return val_get_str(vs->u.arr.items[0], "commit", NULL);
+}
+
+static int render(const struct sitedata *sd, const char *layout, const struct val *frame,
+                  const struct val *extra, struct buf *out, struct err *e)
+{
+	const struct mst *t = theme_layout(sd->theme, layout);
+	const struct val *stack[3] = {sd->base, frame, extra};
+
+	if (!t)
+		return err_set(e, "layout '%s' is not in the theme", layout);
+	if (mst_render(t, stack, 3, &sd->theme->env, out, e) < 0)
+		return -1;
+	return buf_failed(out) ? err_oom(e) : 0;
+}
+
+int page_render_url(const struct sitedata *sd, const char *url, const struct val *extra,
+                    struct buf *out, struct err *e)
+{
+	const struct val *pg = val_get(sd->pages, url);
+
+	if (!pg)
+		return err_set(e, "%s: no such page in pages.json", url);
+	return render(sd, val_get_str(pg, "layout", "page"), val_get(pg, "frame"), extra, out, e);
+}
+
+int page_render(const struct sitedata *sd, const char *layout, const char *url, const char *title,
+                const struct val *extra, struct buf *out, struct err *e)
+{
+	struct val *frame = val_new(VAL_TABLE), *page = val_new(VAL_TABLE);
+	struct buf perm = BUF_INIT;
+	int r = 0;
+
+	buf_puts(&perm, val_get_str(val_get(sd->base, "site"), "base_url", ""));
+	buf_puts(&perm, url);
+	r |= val_set(frame, "page", page);
+	r |= val_set_str(page, "title", title) | val_set_str(page, "url", url);
+	r |= buf_failed(&perm) ? -1 : val_set_str(page, "permalink", perm.ptr);
+	r |= val_set(frame, "menu", val_dup(val_get(sd->base, "menu")));
+	buf_free(&perm);
+	if (r < 0 || !frame) {
+		val_free(frame);
+		return err_oom(e);
+	}
+	r = render(sd, layout, frame, extra, out, e);
+	val_free(frame);
+	return r;
+}

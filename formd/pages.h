@@ -1,0 +1,53 @@
+/*
+ * pages.h - what formd knows of the built site, read from OUT/private/
+ * only (the generator writes it; docs/theme.md "What formd reads"), and
+ * the pages it renders with the same theme and the same context the
+ * generator used: form pages with errors, thank-you pages, results.
+ */
+#ifndef OKIENKO_PAGES_H
+#define OKIENKO_PAGES_H
+
+#include "buf.h"
+#include "err.h"
+#include "theme.h"
+#include "value.h"
+
+struct sitedata {
+	char *dir;        /* OUT, owned */
+	char *public_dir; /* OUT/public, owned */
+	struct theme *theme;
+	struct val *base;      /* site.json: the site frame */
+	struct val *pages;     /* pages.json: URL -> {layout, frame} */
+	struct val *forms;     /* forms.json: key -> path */
+	struct val *offices;   /* offices.json */
+	struct val *documents; /* documents.json */
+	char commit[41];       /* the commit built (build.json) */
+};
+
+/* Reads OUT/private/ (theme, frames, forms, offices, documents, build);
+ * checks that the layouts formd needs are there. NULL with e: the file
+ * and what is wrong (ERR_IO for a missing or unreadable file). */
+struct sitedata *sitedata_load(const char *out_dir, struct err *e);
+void sitedata_free(struct sitedata *sd);
+/* The path site.toml [forms] gives `key` ("contact" -> "/kontakt/wyslij"),
+ * or NULL. */
+const char *sitedata_form(const struct sitedata *sd, const char *key);
+/* The office with slug `slug` from offices.json, or NULL. */
+const struct val *sitedata_office(const struct sitedata *sd, const char *slug);
+/* The newest version of the document at `rel` ("regulamin.md") from
+ * documents.json: its commit id, or NULL when it has none. */
+const char *sitedata_document_commit(const struct sitedata *sd, const char *rel);
+
+/* Renders the page the generator built at `url` (a form or test page,
+ * from pages.json) again, with `extra` as the innermost frame (form,
+ * offices with `selected`, account). 0, or -1 with e (ERR_INPUT: no such
+ * page). */
+int page_render_url(const struct sitedata *sd, const char *url, const struct val *extra,
+                    struct buf *out, struct err *e);
+/* Renders `layout` for a page of formd's own (thank-you, result,
+ * certificate) at `url` with `title`; `extra` is the innermost frame.
+ * 0, or -1 with e. */
+int page_render(const struct sitedata *sd, const char *layout, const char *url, const char *title,
+                const struct val *extra, struct buf *out, struct err *e);
+
+#endif

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""HTTP round trips against a running formd (started by tests/integration/formd.sh).
+
+    formd_check.py BASE_URL FORMD DB
+
+Prints one 'pass DESC' or 'fail DESC' line per check. FORMD and DB are used
+for `formd admin` checks of what was stored.
+"""
+import http.client
+import subprocess
+import sys
+import urllib.parse
+
+base, formd, db = sys.argv[1], sys.argv[2], sys.argv[3]
+u = urllib.parse.urlparse(base)
+results = []
+
+
+def check(desc, cond, detail=""):
+    print(("pass " if cond else "fail ") + desc + ("" if cond or not detail else ": " + str(detail)[:300]))
+    sys.stdout.flush()
+
+
+def req(method, path, body=None, headers=None, ctype="application/x-www-form-urlencoded"):
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    h = {"Host": u.netloc}
+    if body is not None:
+        if isinstance(body, dict):
+            body = urllib.parse.urlencode(body)
+        if isinstance(body, str):
+            body = body.encode()
+        if ctype:
+            h["Content-Type"] = ctype
+    h.update(headers or {})
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read().decode("utf-8", "replace")
+    hdrs = {k.lower(): v for k, v in r.getheaders()}
+    c.close()
+    return r.status, hdrs, data
+
+
+def admin(*args):
+    p = subprocess.run([formd, "admin", "--db", db] + list(args), capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+CONTACT = "/kontakt/wyslij"
+REGISTER = "/konto/rejestracja"
+LOGIN = "/konto/logowanie"
+LOGOUT = "/konto/wyloguj"
+
+good_contact = {"name": "Jan Kowalski", "email": "jan@example.pl", "office": "sulechow",
+                "subject": "Pytanie o kurs", "message": "Dzień dobry,\nczy kurs jest bezpłatny?", "strona": ""}
+
+# static pages and no cookie before login
+s, h, d = req("GET", "/")
+check("the home page is served with the public site", s == 200 and "<html" in d, s)
+check("no cookie before login", "set-cookie" not in h)
+s, h, d = req("GET", "/kontakt/")
+check("the contact form page is served", s == 200 and 'action="/kontakt/wyslij"' in d, s)
+s, h, d = req("GET", "/nie-ma-takiej-strony/")
+check("a missing page is 404 with the site's 404 page", s == 404 and "<html" in d, s)
+
+# contact: the good path, Post/Redirect/Get
+s, h, d = req("POST", CONTACT, good_contact)
+check("a contact message is accepted with 303", s == 303, (s, d))
+loc = h.get("location", "")
+check("...to the thank-you page", loc == CONTACT + "/dziekujemy", loc)
+s, h, d = req("GET", loc)
+check("the thank-you page says the message was saved", s == 200 and "zapisana" in d, (s, d[:200]))
+check("...and uses the theme", 'class="site-header"' in d)
+
+# contact: bad input comes back with the values and a message per field
+bad = dict(good_contact, email="to-nie-adres", subject="")
+s, h, d = req("POST", CONTACT, bad)
+check("a bad contact form comes back with 422", s == 422, s)
+check("...with the error summary", 'class="error-summary"' in d and 'href="#email"' in d)
+check("...with a message at the e-mail field", 'id="email-blad"' in d and "poprawny adres" in d)
+check("...and at the empty subject", 'id="subject-blad"' in d)
+check("...keeping what was typed", 'value="Jan Kowalski"' in d and "czy kurs jest bezpłatny?" in d)
+check("...and the chosen office", 'value="sulechow" selected' in d)
+s, h, d = req("POST", CONTACT, dict(good_contact, subject="x" * 201))
+check("an over-long field is refused with its limit", s == 422 and "za długi" in d, s)
+s, h, d = req("POST", CONTACT, "name=%FF%FE&email=a%40b.pl&subject=x&message=y")
+check("invalid UTF-8 is refused per field", s == 422 and 'id="name-blad"' in d, s)
+s, h, d = req("POST", CONTACT, "name=a%01b&email=a%40b.pl&subject=x&message=y")
+check("a control character is refused", s == 422 and 'id="name-blad"' in d, s)
+payload = '<script>alert("x")</script>'
+s, h, d = req("POST", CONTACT, dict(good_contact, name=payload, message=""))
+check("HTML typed into a field is shown escaped", s == 422 and payload not in d and
+      "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in d, s)
+s, h, d = req("POST", CONTACT, dict(good_contact, strona="http://spam.example"))
+check("a filled honeypot is not stored and not answered with success", s == 422, s)
+s, h, d = req("POST", CONTACT, urllib.parse.urlencode(good_contact), ctype="application/json")
+check("a wrong content type gets 415", s == 415, s)
+s, h, d = req("POST", CONTACT, "message=" + "a" * 70000)
+check("an oversize body gets 413", s == 413, s)
+s, h, d = req("GET", CONTACT)
+check("GET on a form path gets 405 with Allow: POST", s == 405 and h.get("allow") == "POST", (s, h.get("allow")))
+s, h, d = req("POST", CONTACT, good_contact, headers={"Sec-Fetch-Site": "cross-site"})
+check("a cross-site POST gets 403 (Sec-Fetch-Site)", s == 403, s)
+s, h, d = req("POST", CONTACT, good_contact, headers={"Origin": "https://zly.example"})
+check("a POST from another origin gets 403", s == 403, s)
+s, h, d = req("POST", CONTACT, good_contact, headers={"Origin": base})
+check("a POST from the site's own origin is accepted", s == 303, s)
+sql = "'; DROP TABLE contacts; --"
+s, h, d = req("POST", CONTACT, dict(good_contact, subject=sql))
+check("SQL metacharacters are accepted as text", s == 303, s)
+rc, out, err = admin("contacts")
+check("formd admin contacts lists the messages", rc == 0 and "Pytanie o kurs" in out, (rc, err))
+check("...the SQL metacharacters verbatim", sql in out, out[-300:])
+
+# registration
+reg = {"first_name": "Anna", "last_name": "Nowak", "email": "Anna.Nowak@example.pl", "status": "bezrobotna",
+       "office": "zielona-gora", "password": "długie hasło na próbę", "password2": "długie hasło na próbę",
+       "terms": "tak", "privacy": "tak"}
+s, h, d = req("POST", REGISTER, dict(reg, password="krótkie", password2="krótkie"))
+check("a short password is refused naming the minimum", s == 422 and "co najmniej 12 znaków" in d, s)
+check("...and the password is never sent back", "krótkie" not in d)
+s, h, d = req("POST", REGISTER, dict(reg, password="anna.nowak@example.pl", password2="anna.nowak@example.pl"))
+check("the e-mail as password is refused", s == 422 and "adresem e-mail" in d, s)
+s, h, d = req("POST", REGISTER, dict(reg, password2="inne hasło na próbę"))
+check("different passwords are refused", s == 422 and 'id="password2-blad"' in d, s)
+s, h, d = req("POST", REGISTER, dict(reg, office="wup-krakow"))
+check("the administrator is no office to register at", s == 422 and 'id="office-blad"' in d, s)
+s, h, d = req("POST", REGISTER, dict(reg, terms=""))
+check("the terms must be accepted", s == 422 and 'id="terms-blad"' in d, s)
+s, h, d = req("POST", REGISTER, reg)
+check("a registration is accepted with 303", s == 303 and h.get("location") == "/konto/witaj", (s, d[:200]))
+cookie = h.get("set-cookie", "")
+check("...and logs in with one cookie", cookie.startswith("sesja=") and "HttpOnly" in cookie and
+      "SameSite=Lax" in cookie and "Path=/" in cookie, cookie)
+check("...not Secure in --dev", "Secure" not in cookie, cookie)
+tok = cookie.split(";")[0]
+s, h, d = req("GET", "/konto/witaj", headers={"Cookie": tok})
+check("the welcome page knows the person", s == 200 and "Anna" in d and 'action="/konto/wyloguj"' in d, s)
+s, h, d = req("POST", REGISTER, dict(reg, email="anna.nowak@EXAMPLE.pl"))
+check("an e-mail registered already (in another case) is refused", s == 422 and "już istnieje" in d, s)
+
+# login and logout
+s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": "złe hasło"})
+check("a wrong password gets the form again", s == 422 and "Nieprawidłowy adres e-mail lub hasło" in d, s)
+s2, h2, d2 = req("POST", LOGIN, {"email": "nikt@example.pl", "password": "złe hasło"})
+check("an unknown e-mail gets the same message", s2 == 422 and "Nieprawidłowy adres e-mail lub hasło" in d2, s2)
+s, h, d = req("POST", LOGIN, {"email": "ANNA.nowak@example.pl", "password": reg["password"], "next": "/kursy/"})
+check("the right password logs in and goes back where it was", s == 303 and h.get("location") == "/kursy/", (s, h.get("location")))
+tok2 = h.get("set-cookie", "").split(";")[0]
+check("...with a fresh session", tok2.startswith("sesja=") and tok2 != tok)
+s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": reg["password"], "next": "//zly.example/"})
+check("a 'next' to another host goes home instead", s == 303 and h.get("location") == "/", h.get("location"))
+s, h, d = req("POST", LOGOUT, "", headers={"Cookie": tok2})
+check("logout is a POST that clears the cookie", s == 303 and "Max-Age=0" in h.get("set-cookie", ""), s)
+s, h, d = req("GET", "/konto/witaj", headers={"Cookie": tok2})
+check("a session replayed after logout is not logged in", s == 303, s)
+for i in range(8):
+    s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": "złe hasło %d" % i})
+check("failed logins slow down: 429 with Retry-After", s == 429 and int(h.get("retry-after", "0")) > 0, (s, h.get("retry-after")))
+
+# the audit log
+rc, out, err = admin("audit", "--verify")
+check("the audit chain verifies", rc == 0, (rc, out, err))

@@ -1,0 +1,1039 @@
+/*
+ * Unit tests of formd/store.c (the database: schema, writes through the
+ * writer thread, reads, the audit chain) and formd/admin.c (the staff's
+ * command line). Each test works on a database in its own mkdtemp folder;
+ * the test looks at the file with a second sqlite3 connection of its own.
+ */
+/* cmocka needs these first */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "admin.h"
+#include "auth.h"
+#include "err.h"
+#include "fsutil.h"
+#include "store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* store.c's test-only count of committed groups (not in store.h) */
+long long store_test_commits(struct store *st);
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/okienko-store-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof f->path, "%s/formd.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+/* Setup, and the store opened. */
+static int setup_open(void **state)
+{
+	struct fx *f;
+	struct err e = {0};
+
+	if (setup(state) < 0)
+		return -1;
+	f = *state;
+	f->st = store_open(f->path, &e);
+	if (!f->st)
+		fprintf(stderr, "store_open: %s\n", e.msg);
+	return f->st ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	int rc;
+
+	store_close(f->st);
+	rc = fs_rmtree(f->dir, &e);
+	free(f);
+	return rc;
+}
+
+/* ---- the test's own connection to the file ---- */
+
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+	    SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+static void raw_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+/* The first column of the first row as an integer. */
+static long long raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	long long v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* The first column of the first row as text, malloc'd (NULL: no row). */
+static char *raw_text(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	char *t = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		t = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return t;
+}
+
+/* ---- helpers ---- */
+
+static long long add_user(struct store *st, const char *email)
+{
+	struct user u;
+	struct err e = {0};
+
+	memset(&u, 0, sizeof u);
+	snprintf(u.first_name, sizeof u.first_name, "Anna");
+	snprintf(u.last_name, sizeof u.last_name, "Nowak");
+	snprintf(u.email, sizeof u.email, "%s", email);
+	u.status = STATUS_UNEMPLOYED;
+	snprintf(u.office, sizeof u.office, "powiat-a");
+	snprintf(u.pw_hash, sizeof u.pw_hash, "$argon2id$v=19$m=65536,t=2,p=1$x$y");
+	snprintf(u.terms_commit, sizeof u.terms_commit, "%040d", 1);
+	u.terms_at = 100;
+	snprintf(u.policy_commit, sizeof u.policy_commit, "%040d", 2);
+	u.policy_at = 101;
+	if (store_user_add(st, "web", &u, &e) != 0)
+		fail_msg("store_user_add: %s", e.msg);
+	return u.id;
+}
+
+static long long add_contact(struct store *st, const char *name, const char *subject,
+                             const char *message)
+{
+	struct contact c;
+	struct err e = {0};
+
+	memset(&c, 0, sizeof c);
+	snprintf(c.name, sizeof c.name, "%s", name);
+	snprintf(c.email, sizeof c.email, "jan@example.pl");
+	snprintf(c.office, sizeof c.office, "powiat-a");
+	snprintf(c.subject, sizeof c.subject, "%s", subject);
+	c.message = (char *)message;
+	if (store_contact_add(st, "web", &c, &e) != 0)
+		fail_msg("store_contact_add: %s", e.msg);
+	return c.id;
+}
+
+static long long add_post(struct store *st, long long user, const char *course, long long thread,
+                          const char *body, int expect)
+{
+	struct post p;
+	struct err e = {0};
+
+	memset(&p, 0, sizeof p);
+	p.thread_id = thread;
+	snprintf(p.course, sizeof p.course, "%s", course);
+	p.user_id = user;
+	snprintf(p.author, sizeof p.author, "Anna N.");
+	snprintf(p.title, sizeof p.title, "Pytanie");
+	p.body = (char *)body;
+	assert_int_equal(store_post_add(st, "user:1", &p, &e), expect);
+	if (expect == 0) {
+		assert_true(p.id > 0);
+		assert_int_equal(p.thread_id, thread ? thread : p.id);
+	}
+	return p.id;
+}
+
+/* ---- opening ---- */
+
+static void test_open_creates_schema(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct stat sb;
+	sqlite3 *db;
+	char *mode;
+
+	f->st = store_open(f->path, &e);
+	assert_non_null(f->st);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	mode = raw_text(db, "PRAGMA journal_mode");
+	assert_string_equal(mode, "wal");
+	free(mode);
+	/* every table, STRICT */
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM pragma_table_list WHERE strict = 1 AND "
+	                             "name IN ('users', 'sessions', 'contacts', 'attempts', "
+	                             "'certificates', 'posts', 'audit')"),
+	                 7);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' "
+	                             "AND tbl_name = 'audit'"),
+	                 2);
+	/* the -wal file sqlite made has the database's mode */
+	{
+		char wal[160];
+
+		snprintf(wal, sizeof wal, "%s-wal", f->path);
+		assert_int_equal(stat(wal, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+	}
+	sqlite3_close(db);
+	/* opening again migrates nothing and loses nothing */
+	add_user(f->st, "a@example.pl");
+	store_close(f->st);
+	f->st = store_open(f->path, &e);
+	assert_non_null(f->st);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM users"), 1);
+	sqlite3_close(db);
+}
+
+static void test_open_refuses_newer_schema(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char want[512];
+	sqlite3 *db = raw_open(f->path);
+
+	raw_exec(db, "CREATE TABLE future (x); PRAGMA user_version = 99");
+	sqlite3_close(db);
+	assert_null(store_open(f->path, &e));
+	assert_int_equal(e.kind, ERR_INPUT);
+	snprintf(want, sizeof want,
+	         "%s: the database is at schema version 99, this formd knows up to %d (upgrade "
+	         "formd)",
+	         f->path, STORE_SCHEMA_VERSION);
+	assert_string_equal(e.msg, want);
+	/* and left alone */
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 99);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'users'"), 0);
+	sqlite3_close(db);
+}
+
+static void test_open_bad_path(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char path[200];
+
+	snprintf(path, sizeof path, "%s/no/such/folder/formd.db", f->dir);
+	assert_null(store_open(path, &e));
+	assert_int_equal(e.kind, ERR_IO);
+	assert_non_null(strstr(e.msg, "no/such/folder/formd.db: cannot create"));
+}
+
+/* ---- users ---- */
+
+static void test_users(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct user u, v;
+	long long id;
+
+	memset(&u, 0, sizeof u);
+	snprintf(u.first_name, sizeof u.first_name, "Łucja");
+	snprintf(u.last_name, sizeof u.last_name, "Wąs");
+	snprintf(u.email, sizeof u.email, "Lucja.Was@Example.PL");
+	u.status = STATUS_JOBSEEKER;
+	snprintf(u.office, sizeof u.office, "filia-b");
+	snprintf(u.pw_hash, sizeof u.pw_hash, "hash-1");
+	snprintf(u.terms_commit, sizeof u.terms_commit, "%s", "abc");
+	u.terms_at = 5;
+	snprintf(u.policy_commit, sizeof u.policy_commit, "%s", "def");
+	u.policy_at = 6;
+	assert_int_equal(store_user_add(f->st, "web", &u, &e), 0);
+	assert_true(u.id > 0);
+	assert_true(u.created > 0);
+	id = u.id;
+
+	/* the same address in another case is taken */
+	snprintf(u.email, sizeof u.email, "lucja.was@example.pl");
+	assert_int_equal(store_user_add(f->st, "web", &u, &e), 1);
+	snprintf(u.email, sizeof u.email, "LUCJA.WAS@EXAMPLE.PL");
+	assert_int_equal(store_user_add(f->st, "web", &u, &e), 1);
+
+	assert_int_equal(store_user_by_email(f->st, "lUCJA.was@example.pl", &v, &e), 0);
+	assert_int_equal(v.id, id);
+	assert_string_equal(v.email, "Lucja.Was@Example.PL"); /* as typed */
+	assert_string_equal(v.first_name, "Łucja");
+	assert_string_equal(v.last_name, "Wąs");
+	assert_int_equal(v.status, STATUS_JOBSEEKER);
+	assert_string_equal(v.office, "filia-b");
+	assert_string_equal(v.pw_hash, "hash-1");
+	assert_string_equal(v.terms_commit, "abc");
+	assert_int_equal(v.terms_at, 5);
+	assert_string_equal(v.policy_commit, "def");
+	assert_int_equal(v.policy_at, 6);
+	assert_int_equal(store_user_by_email(f->st, "nobody@example.pl", &v, &e), 1);
+
+	assert_int_equal(store_user_by_id(f->st, id, &v, &e), 0);
+	assert_string_equal(v.email, "Lucja.Was@Example.PL");
+	assert_int_equal(store_user_by_id(f->st, id + 1, &v, &e), 1);
+
+	assert_int_equal(store_user_set_hash(f->st, id, "hash-2", &e), 0);
+	assert_int_equal(store_user_by_id(f->st, id, &v, &e), 0);
+	assert_string_equal(v.pw_hash, "hash-2");
+	assert_int_equal(store_user_set_hash(f->st, id + 1, "hash-3", &e), 1);
+
+	/* a field that is not a string of its size is refused */
+	memset(u.office, 'x', sizeof u.office);
+	assert_int_equal(store_user_add(f->st, "web", &u, &e), -1);
+	assert_int_equal(e.kind, ERR_INPUT);
+}
+
+/* ---- sessions ---- */
+
+static void test_sessions(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char d1[AUTH_DIGEST_TEXT], d2[AUTH_DIGEST_TEXT], d3[AUTH_DIGEST_TEXT];
+	long long uid = add_user(f->st, "s@example.pl"), got = 0;
+	sqlite3 *db = raw_open(f->path);
+
+	auth_digest("token-1", 7, d1);
+	auth_digest("token-2", 7, d2);
+	auth_digest("token-3", 7, d3);
+	assert_int_equal(store_session_add(f->st, d1, uid, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, d1, uid, 1000, &e), 1);      /* taken */
+	assert_int_equal(store_session_add(f->st, d2, uid + 99, 1000, &e), 1); /* no such user */
+
+	/* live; a use within a minute does not write */
+	assert_int_equal(store_session_user(f->st, d1, 1030, 1800, 43200, &got, &e), 0);
+	assert_int_equal(got, uid);
+	assert_int_equal(raw_int(db, "SELECT last_used FROM sessions"), 1000);
+	/* a minute later it does */
+	assert_int_equal(store_session_user(f->st, d1, 1060, 1800, 43200, &got, &e), 0);
+	assert_int_equal(raw_int(db, "SELECT last_used FROM sessions"), 1060);
+	/* idle expiry: 1800 s unused is still live, 1801 s is not, and it is gone */
+	assert_int_equal(store_session_user(f->st, d1, 1060 + 1800, 1800, 43200, &got, &e), 0);
+	assert_int_equal(store_session_user(f->st, d1, 1060 + 1800 + 1801, 1800, 43200, &got, &e),
+	                 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sessions"), 0);
+	assert_int_equal(store_session_user(f->st, d1, 1000, 1800, 43200, &got, &e), 1);
+
+	/* absolute expiry: used every 1000 s, it ends 3000 s after its start */
+	assert_int_equal(store_session_add(f->st, d2, uid, 10000, &e), 0);
+	assert_int_equal(store_session_user(f->st, d2, 11000, 1800, 3000, &got, &e), 0);
+	assert_int_equal(store_session_user(f->st, d2, 12000, 1800, 3000, &got, &e), 0);
+	assert_int_equal(store_session_user(f->st, d2, 13000, 1800, 3000, &got, &e), 0);
+	assert_int_equal(store_session_user(f->st, d2, 13001, 1800, 3000, &got, &e), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sessions"), 0);
+
+	/* logout */
+	assert_int_equal(store_session_add(f->st, d3, uid, 20000, &e), 0);
+	assert_int_equal(store_session_delete(f->st, d3, &e), 0);
+	assert_int_equal(store_session_delete(f->st, d3, &e), 1);
+	assert_int_equal(store_session_user(f->st, d3, 20001, 1800, 43200, &got, &e), 1);
+	/* sessions are not personal-data changes: only the user.create record */
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit"), 1);
+	sqlite3_close(db);
+}
+
+/* ---- contact messages ---- */
+
+static void test_contacts_verbatim(void **state)
+{
+	static const char evil[] = "'; DROP TABLE contacts; --";
+	static const char text[] = "Zażółć gęślą jaźń \"cytat\"\nDruga linia\t€ 😀 ?1 %s";
+	struct fx *f = *state;
+	sqlite3 *db = raw_open(f->path);
+	long long id1, id2;
+	char *t;
+
+	id1 = add_contact(f->st, evil, evil, text);
+	id2 = add_contact(f->st, "Ewa", "Pytanie", evil);
+	assert_true(id1 > 0 && id2 == id1 + 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM contacts"), 2);
+	t = raw_text(db, "SELECT name FROM contacts WHERE id = 1");
+	assert_string_equal(t, evil);
+	free(t);
+	t = raw_text(db, "SELECT subject FROM contacts WHERE id = 1");
+	assert_string_equal(t, evil);
+	free(t);
+	t = raw_text(db, "SELECT message FROM contacts WHERE id = 1");
+	assert_string_equal(t, text);
+	free(t);
+	t = raw_text(db, "SELECT message FROM contacts WHERE id = 2");
+	assert_string_equal(t, evil);
+	free(t);
+	assert_int_equal(
+	    raw_int(db, "SELECT received > 0 AND answered = 0 FROM contacts WHERE id = 2"), 1);
+	sqlite3_close(db);
+}
+
+/* ---- tests and certificates ---- */
+
+static void test_attempts_and_certificates(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct certificate c;
+	char code[AUTH_CODE_TEXT], code2[AUTH_CODE_TEXT];
+	long long uid = add_user(f->st, "t@example.pl"), n = -1;
+	sqlite3 *db;
+
+	auth_code(code);
+	auth_code(code2);
+	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 40, 0, "2,5", NULL, &e), 0);
+	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_certificate_of(f->st, uid, "komunikacja", &c, &e), 1);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 90, 1, "", code, &e), 0);
+	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_attempts(f->st, uid, "cv", &n, &e), 0);
+	assert_int_equal(n, 0);
+
+	memset(&c, 0, sizeof c);
+	assert_int_equal(store_certificate(f->st, code, &c, &e), 0);
+	assert_string_equal(c.code, code);
+	assert_int_equal(c.user_id, uid);
+	assert_string_equal(c.course, "komunikacja");
+	assert_string_equal(c.first_name, "Anna");
+	assert_string_equal(c.last_name, "Nowak");
+	assert_true(c.issued > 0);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(store_certificate_of(f->st, uid, "komunikacja", &c, &e), 0);
+	assert_string_equal(c.code, code);
+	assert_int_equal(store_certificate_of(f->st, uid, "cv", &c, &e), 1);
+	assert_int_equal(store_certificate(f->st, "AAAA-BBBB-CCCC-DDDD", &c, &e), 1);
+
+	/* a second pass of the same course: nothing is stored, not even the
+	 * attempt (one transaction) */
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 95, 1, "", code2, &e), 1);
+	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_certificate(f->st, code2, &c, &e), 1);
+	/* a code already given is refused too */
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 95, 1, "", code, &e), 1);
+	/* a pass needs a code; a user must exist; a score is a percentage */
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 95, 1, "", NULL, &e), -1);
+	assert_int_equal(e.kind, ERR_INPUT);
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid + 5, "cv", 10, 0, "1", NULL, &e),
+	                 -1);
+	assert_int_equal(e.kind, ERR_INPUT);
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 101, 0, "", NULL, &e), -1);
+
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM attempts"), 2);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM certificates"), 1);
+	sqlite3_close(db);
+}
+
+/* ---- forum ---- */
+
+struct seen {
+	long long id[16];
+	long long thread[16];
+	int hidden[16];
+	char body[16][32];
+	int n;
+};
+
+static int collect(void *ctx, const struct post *p)
+{
+	struct seen *s = ctx;
+
+	if (s->n >= 16)
+		return 1;
+	s->id[s->n] = p->id;
+	s->thread[s->n] = p->thread_id;
+	s->hidden[s->n] = p->hidden;
+	snprintf(s->body[s->n], sizeof s->body[0], "%s", p->body);
+	s->n++;
+	return 0;
+}
+
+static void test_posts(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct seen s;
+	char course[STORE_SLUG];
+	long long uid = add_user(f->st, "p@example.pl");
+	long long a, b, ra, rb, other;
+
+	a = add_post(f->st, uid, "komunikacja", 0, "watek A", 0);
+	other = add_post(f->st, uid, "cv", 0, "inny kurs", 0);
+	b = add_post(f->st, uid, "komunikacja", 0, "watek B", 0);
+	rb = add_post(f->st, uid, "komunikacja", b, "odpowiedz B", 0);
+	ra = add_post(f->st, uid, "komunikacja", a, "odpowiedz A", 0);
+	add_post(f->st, uid, "komunikacja", 9999, "nigdzie", 1);
+	add_post(f->st, uid, "komunikacja", other, "inny kurs", 1); /* a thread of another course */
+	add_post(f->st, uid, "komunikacja", ra, "do odpowiedzi", 1); /* a reply is no thread */
+
+	memset(&s, 0, sizeof s);
+	assert_int_equal(store_posts(f->st, "komunikacja", collect, &s, &e), 0);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.id[0], a);
+	assert_int_equal(s.id[1], ra);
+	assert_int_equal(s.id[2], b);
+	assert_int_equal(s.id[3], rb);
+	assert_int_equal(s.thread[1], a);
+	assert_int_equal(s.thread[3], b);
+	assert_string_equal(s.body[1], "odpowiedz A");
+	assert_int_equal(s.hidden[1], 0);
+
+	assert_int_equal(store_post_hide(f->st, "admin:anna", ra, 1, course, &e), 0);
+	assert_string_equal(course, "komunikacja");
+	memset(&s, 0, sizeof s);
+	assert_int_equal(store_posts(f->st, "komunikacja", collect, &s, &e), 0);
+	assert_int_equal(s.n, 4); /* hidden ones too, flagged */
+	assert_int_equal(s.hidden[1], 1);
+	assert_int_equal(store_post_hide(f->st, "admin:anna", ra, 0, course, &e), 0);
+	memset(&s, 0, sizeof s);
+	assert_int_equal(store_posts(f->st, "komunikacja", collect, &s, &e), 0);
+	assert_int_equal(s.hidden[1], 0);
+	assert_int_equal(store_post_hide(f->st, "admin:anna", 9999, 1, course, &e), 1);
+
+	/* fn stops the walk */
+	memset(&s, 0, sizeof s);
+	s.n = 16;
+	assert_int_equal(store_posts(f->st, "komunikacja", collect, &s, &e), 0);
+	memset(&s, 0, sizeof s);
+	assert_int_equal(store_posts(f->st, "nic", collect, &s, &e), 0);
+	assert_int_equal(s.n, 0);
+}
+
+/* ---- group commit ---- */
+
+#define WRITERS 16
+#define WRITES 50
+
+struct writer_arg {
+	struct store *st;
+	int index;
+	int failures;
+	struct err first; /* the first failure */
+};
+
+static void *writer_thread(void *p)
+{
+	struct writer_arg *w = p;
+	int i;
+
+	for (i = 0; i < WRITES; i++) {
+		struct contact c;
+		struct err e = {0};
+
+		memset(&c, 0, sizeof c);
+		snprintf(c.name, sizeof c.name, "thread %d", w->index);
+		snprintf(c.email, sizeof c.email, "t%d@example.pl", w->index);
+		snprintf(c.office, sizeof c.office, "powiat-a");
+		snprintf(c.subject, sizeof c.subject, "message %d", i);
+		c.message = "hello";
+		if (store_contact_add(w->st, "web", &c, &e) != 0 || c.id <= 0) {
+			if (!w->failures++)
+				w->first = e;
+		}
+	}
+	return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+	struct fx *f = *state;
+	struct writer_arg w[WRITERS];
+	pthread_t t[WRITERS];
+	long long before = store_test_commits(f->st), commits;
+	struct err e = {0};
+	sqlite3 *db;
+	int i;
+
+	for (i = 0; i < WRITERS; i++) {
+		memset(&w[i], 0, sizeof w[i]);
+		w[i].st = f->st;
+		w[i].index = i;
+		assert_int_equal(pthread_create(&t[i], NULL, writer_thread, &w[i]), 0);
+	}
+	for (i = 0; i < WRITERS; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < WRITERS; i++)
+		if (w[i].failures)
+			fail_msg("thread %d: %d failures, the first: %s", i, w[i].failures,
+			         w[i].first.msg);
+	commits = store_test_commits(f->st) - before;
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM contacts"), WRITERS * WRITES);
+	assert_int_equal(raw_int(db, "SELECT COUNT(DISTINCT name || subject) FROM contacts"),
+	                 WRITERS * WRITES);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit WHERE action = 'contact.create'"),
+	                 WRITERS * WRITES);
+	sqlite3_close(db);
+	/* waiting writers were committed together */
+	print_message("      %d writes in %lld commits\n", WRITERS * WRITES, commits);
+	assert_true(commits >= 1);
+	assert_true(commits < WRITERS * WRITES);
+	assert_int_equal(store_audit_verify(f->st, &e), 0);
+}
+
+/* Half the threads add the same e-mail (one wins, the rest get 1) or an
+ * attempt of a user that does not exist (-1), the other half contact
+ * messages: a failing write rolls back its own savepoint only, so every
+ * message of the groups it shared is there. */
+struct mixed_arg {
+	struct store *st;
+	int index;
+	int ok, taken, refused, other;
+};
+
+static void *mixed_thread(void *p)
+{
+	struct mixed_arg *m = p;
+	int i, rc;
+
+	for (i = 0; i < 20; i++) {
+		struct err e = {0};
+
+		if (m->index % 2) {
+			struct contact c;
+
+			memset(&c, 0, sizeof c);
+			snprintf(c.name, sizeof c.name, "t%d", m->index);
+			c.message = "x";
+			rc = store_contact_add(m->st, "web", &c, &e);
+		} else if (i % 2) {
+			struct user u;
+
+			memset(&u, 0, sizeof u);
+			snprintf(u.email, sizeof u.email, "Same@example.pl");
+			rc = store_user_add(m->st, "web", &u, &e);
+		} else {
+			rc = store_attempt_add(m->st, "user:9", 999999, "cv", 50, 0, "", NULL, &e);
+			if (rc < 0 && e.kind == ERR_INPUT)
+				rc = 2;
+		}
+		if (rc == 0)
+			m->ok++;
+		else if (rc == 1)
+			m->taken++;
+		else if (rc == 2)
+			m->refused++;
+		else
+			m->other++;
+	}
+	return NULL;
+}
+
+static void test_group_failures_alone(void **state)
+{
+	struct fx *f = *state;
+	struct mixed_arg m[8];
+	pthread_t t[8];
+	int i, ok = 0, taken = 0, refused = 0, other = 0;
+	struct err e = {0};
+	sqlite3 *db;
+
+	for (i = 0; i < 8; i++) {
+		memset(&m[i], 0, sizeof m[i]);
+		m[i].st = f->st;
+		m[i].index = i;
+		assert_int_equal(pthread_create(&t[i], NULL, mixed_thread, &m[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		ok += m[i].ok;
+		taken += m[i].taken;
+		refused += m[i].refused;
+		other += m[i].other;
+	}
+	assert_int_equal(other, 0);
+	assert_int_equal(ok, 4 * 20 + 1); /* the messages and one user */
+	assert_int_equal(taken, 4 * 10 - 1);
+	assert_int_equal(refused, 4 * 10);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM contacts"), 4 * 20);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM users"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM attempts"), 0);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit"), 4 * 20 + 1);
+	sqlite3_close(db);
+	assert_int_equal(store_audit_verify(f->st, &e), 0);
+}
+
+/* ---- the audit log ---- */
+
+/* The audit log's "action record" lines, in order, joined with '\n'. */
+static char *audit_lines(sqlite3 *db)
+{
+	return raw_text(db, "SELECT group_concat(actor || ' ' || action || ' ' || record, "
+	                    "char(10)) FROM (SELECT * FROM audit ORDER BY id)");
+}
+
+static void test_audit_records(void **state)
+{
+	static const char want[] = "web user.create user:1\n"
+	                           "web contact.create contact:1\n"
+	                           "user:1 attempt.create attempt:1\n"
+	                           "user:1 certificate.create certificate:%s\n"
+	                           "user:1 post.create post:1\n"
+	                           "admin:anna post.hide post:1\n"
+	                           "admin:anna post.show post:1\n"
+	                           "admin:anna contact.list contacts office=powiat-a open\n"
+	                           "admin:anna contact.read contact:1\n"
+	                           "admin:anna contact.answered contact:1\n"
+	                           "admin:anna contact.export contacts\n"
+	                           "admin:anna certificate.list certificates";
+	struct fx *f = *state;
+	struct err e = {0};
+	char code[AUTH_CODE_TEXT], course[STORE_SLUG], expect[1024];
+	FILE *null = fopen("/dev/null", "w");
+	long long uid;
+	sqlite3 *db;
+	char *lines;
+
+	assert_non_null(null);
+	auth_code(code);
+	uid = add_user(f->st, "a@example.pl");
+	add_contact(f->st, "Jan", "Temat", "Tekst");
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 100, 1, "", code, &e), 0);
+	add_post(f->st, uid, "cv", 0, "tekst", 0);
+	assert_int_equal(store_post_hide(f->st, "admin:anna", 1, 1, course, &e), 0);
+	assert_int_equal(store_post_hide(f->st, "admin:anna", 1, 0, course, &e), 0);
+	assert_int_equal(store_admin_contacts(f->st, "admin:anna", "powiat-a", 1, null, &e), 0);
+	assert_int_equal(store_admin_contact_show(f->st, "admin:anna", 1, null, &e), 0);
+	assert_int_equal(store_admin_contact_show(f->st, "admin:anna", 2, null, &e), 1);
+	assert_int_equal(store_admin_contact_answered(f->st, "admin:anna", 1, &e), 0);
+	assert_int_equal(store_admin_contact_answered(f->st, "admin:anna", 2, &e), 1);
+	assert_int_equal(store_admin_contacts_csv(f->st, "admin:anna", NULL, null, &e), 0);
+	assert_int_equal(store_admin_certificates(f->st, "admin:anna", null, &e), 0);
+	/* not audited: counts, the log itself, the daemon's own reads */
+	assert_int_equal(store_admin_user_counts(f->st, null, &e), 0);
+	assert_int_equal(store_admin_audit(f->st, null, &e), 0);
+	fclose(null);
+
+	db = raw_open(f->path);
+	lines = audit_lines(db);
+	snprintf(expect, sizeof expect, want, code);
+	assert_string_equal(lines, expect);
+	free(lines);
+	/* the chain: the first links to "", each to the one before */
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit a JOIN audit b ON b.id = a.id + 1 "
+	                             "WHERE b.prev != a.hash"),
+	                 0);
+	assert_int_equal(
+	    raw_int(db, "SELECT prev = '' AND length(hash) = 64 FROM audit WHERE id = 1"), 1);
+	sqlite3_close(db);
+	assert_int_equal(store_audit_verify(f->st, &e), 0);
+}
+
+static void test_audit_append_only(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+
+	add_user(f->st, "a@example.pl");
+	db = raw_open(f->path);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE audit SET actor = 'x'", NULL, NULL, NULL),
+	                     SQLITE_OK);
+	assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
+	assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit WHERE actor = 'web'"), 1);
+	sqlite3_close(db);
+}
+
+/* Four contact messages: audit records 1 to 4. */
+static sqlite3 *four_records(struct fx *f)
+{
+	struct err e = {0};
+	int i;
+
+	for (i = 0; i < 4; i++)
+		add_contact(f->st, "Jan", "Temat", "Tekst");
+	assert_int_equal(store_audit_verify(f->st, &e), 0);
+	return raw_open(f->path);
+}
+
+static void test_audit_verify_changed(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	sqlite3 *db = four_records(f);
+
+	raw_exec(db, "DROP TRIGGER audit_no_update");
+	raw_exec(db, "UPDATE audit SET record = 'contact:99' WHERE id = 2");
+	sqlite3_close(db);
+	assert_int_equal(store_audit_verify(f->st, &e), 1);
+	assert_string_equal(e.msg, "audit record 2: its hash does not match its content");
+}
+
+static void test_audit_verify_rehashed(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char text[512], hash[AUTH_DIGEST_TEXT], sql[512];
+	sqlite3 *db = four_records(f);
+	char *prev = raw_text(db, "SELECT prev FROM audit WHERE id = 2");
+	long long at = raw_int(db, "SELECT at FROM audit WHERE id = 2");
+
+	/* a careful forger fixes record 2's own hash: record 3's link breaks */
+	snprintf(text, sizeof text, "%s|%lld|web|contact.create|contact:99", prev, at);
+	free(prev);
+	auth_digest(text, strlen(text), hash);
+	snprintf(
+	    sql, sizeof sql,
+	    "DROP TRIGGER audit_no_update; UPDATE audit SET record = 'contact:99', hash = '%s' "
+	    "WHERE id = 2",
+	    hash);
+	raw_exec(db, sql);
+	sqlite3_close(db);
+	assert_int_equal(store_audit_verify(f->st, &e), 1);
+	assert_string_equal(e.msg, "audit record 3: its link does not match the record before");
+}
+
+static void test_audit_verify_deleted(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	sqlite3 *db = four_records(f);
+
+	raw_exec(db, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 2");
+	sqlite3_close(db);
+	assert_int_equal(store_audit_verify(f->st, &e), 1);
+	assert_string_equal(e.msg, "audit record 3: record 2 before it is missing");
+	/* the first one too */
+	db = raw_open(f->path);
+	raw_exec(db, "DELETE FROM audit WHERE id = 1");
+	sqlite3_close(db);
+	assert_int_equal(store_audit_verify(f->st, &e), 1);
+	assert_string_equal(e.msg, "audit record 3: record 1 before it is missing");
+}
+
+/* ---- admin ---- */
+
+struct run {
+	int code;
+	char *out, *err;
+};
+
+/* Runs `formd admin LINE` (words split at spaces) as login "anna". */
+static struct run admin(struct store *st, const char *line)
+{
+	char copy[256], *argv[16], *w, *save = NULL;
+	size_t outlen = 0, errlen = 0;
+	struct run r = {0, NULL, NULL};
+	FILE *out = open_memstream(&r.out, &outlen);
+	FILE *err = open_memstream(&r.err, &errlen);
+	int argc = 0;
+
+	assert_non_null(out);
+	assert_non_null(err);
+	snprintf(copy, sizeof copy, "%s", line);
+	for (w = strtok_r(copy, " ", &save); w && argc < 16; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	r.code = admin_main(st, "anna", argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* Runs a command, checks its exit code and that `in` ("out" or "err")
+ * contains `text`. */
+static void check_admin(struct store *st, const char *line, int code, const char *where,
+                        const char *text)
+{
+	struct run r = admin(st, line);
+	const char *got = strcmp(where, "out") == 0 ? r.out : r.err;
+
+	if (r.code != code || !strstr(got, text))
+		fail_msg("formd admin %s: exit %d (want %d), %s does not hold \"%s\":\n%s", line,
+		         r.code, code, where, text, got);
+	run_free(&r);
+}
+
+static void test_admin_commands(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char code[AUTH_CODE_TEXT], line[128];
+	long long uid = add_user(f->st, "a@example.pl");
+	struct run r;
+
+	auth_code(code);
+	add_contact(f->st, "Jan Kowalski", "Pytanie \x1b[31mczerwone", "Linia 1\nLinia 2\r\\");
+	add_contact(f->st, "=HYPERLINK(\"x\")", "CSV, \"cudzysłów\"", "Tekst");
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 100, 1, "", code, &e), 0);
+	add_post(f->st, uid, "komunikacja", 0, "tekst", 0);
+
+	check_admin(f->st, "", 2, "err", "usage: formd admin");
+	check_admin(f->st, "help", 0, "out", "usage: formd admin");
+	check_admin(f->st, "bogus", 2, "err", "unknown command: bogus");
+
+	check_admin(f->st, "contacts", 0, "out",
+	            "  open      powiat-a  Jan Kowalski <jan@example.pl>  "
+	            "Pytanie \\x1b[31mczerwone\n");
+	check_admin(f->st, "contacts --office filia-b", 0, "out", "");
+	check_admin(f->st, "contacts --office ../x", 2, "err", "not an office slug");
+	check_admin(f->st, "contacts --bogus", 2, "err", "unexpected argument: --bogus");
+
+	/* control characters come out as \xNN, never raw */
+	r = admin(f->st, "contact show 1");
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "subject:  Pytanie \\x1b[31mczerwone\n"));
+	assert_non_null(strstr(r.out, "message:\n  Linia 1\n  Linia 2\\x0d\\\\\n"));
+	assert_null(strchr(r.out, '\x1b'));
+	assert_null(strchr(r.out, '\r'));
+	run_free(&r);
+	check_admin(f->st, "contact show 99", 1, "err", "no contact message 99");
+	check_admin(f->st, "contact show x1", 2, "err", "not a record id: x1");
+	check_admin(f->st, "contact show", 2, "err", "expected contact show ID");
+
+	check_admin(f->st, "contact answered 1", 0, "out", "contact 1 answered");
+	check_admin(f->st, "contact answered 99", 1, "err", "no contact message 99");
+	r = admin(f->st, "contacts --open");
+	assert_int_equal(r.code, 0);
+	assert_null(strstr(r.out, "Jan Kowalski"));
+	assert_non_null(strstr(r.out, "HYPERLINK"));
+	run_free(&r);
+	check_admin(f->st, "contacts", 0, "out", "  answered  powiat-a  Jan Kowalski");
+
+	r = admin(f->st, "contacts export");
+	assert_int_equal(r.code, 0);
+	assert_memory_equal(r.out, "id,received,answered,office,name,email,subject,message\r\n1,",
+	                    58);
+	assert_non_null(strstr(r.out, ",\"powiat-a\",\"'=HYPERLINK(\"\"x\"\")\",\"jan@example.pl\","
+	                              "\"CSV, \"\"cudzysłów\"\"\",\"Tekst\"\r\n"));
+	assert_non_null(strstr(r.out, "\"Linia 1\nLinia 2\\x0d\\\\\"\r\n"));
+	run_free(&r);
+	check_admin(f->st, "contacts export --office filia-b", 0, "out", "id,received");
+	check_admin(f->st, "contacts export --open", 2, "err", "unexpected argument: --open");
+
+	check_admin(f->st, "users stats", 0, "out",
+	            "users: 1\nstatus bezrobotna: 1\noffice powiat-a: 1\n");
+	check_admin(f->st, "users", 2, "err", "expected users stats");
+
+	snprintf(line, sizeof line, "%s  ", code);
+	check_admin(f->st, "certificates", 0, "out", line);
+	check_admin(f->st, "certificates", 0, "out", "  cv  user 1  Anna Nowak\n");
+	check_admin(f->st, "certificates x", 2, "err", "unexpected argument: x");
+
+	check_admin(f->st, "posts hide 1", 0, "out", "post 1 hidden, course komunikacja\n");
+	check_admin(f->st, "posts show 1", 0, "out", "post 1 shown, course komunikacja\n");
+	check_admin(f->st, "posts hide 99", 1, "err", "no post 99");
+	check_admin(f->st, "posts delete 1", 2, "err", "expected posts hide ID");
+
+	check_admin(f->st, "audit", 0, "out", "  admin:anna  contact.read  contact:1\n");
+	check_admin(f->st, "audit", 0, "out", "  admin:anna  post.hide  post:1\n");
+	check_admin(f->st, "audit --verify", 0, "out", "the audit log's chain holds");
+	check_admin(f->st, "audit --bogus", 2, "err", "unexpected argument: --bogus");
+
+	/* no login for the audit log, no store */
+	r.out = r.err = NULL;
+	{
+		char *argv[] = {"certificates"};
+		size_t n1 = 0, n2 = 0;
+		FILE *out = open_memstream(&r.out, &n1), *err = open_memstream(&r.err, &n2);
+
+		assert_int_equal(admin_main(f->st, "", 1, argv, out, err), 1);
+		assert_int_equal(admin_main(f->st, "a|b", 1, argv, out, err), 1);
+		assert_int_equal(admin_main(NULL, "anna", 1, argv, out, err), 1);
+		fclose(out);
+		fclose(err);
+		assert_non_null(strstr(r.err, "no usable login name"));
+		assert_non_null(strstr(r.err, "no database open"));
+		run_free(&r);
+	}
+}
+
+static void test_admin_verify_broken(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+
+	add_contact(f->st, "Jan", "Temat", "Tekst");
+	add_contact(f->st, "Ewa", "Temat", "Tekst");
+	check_admin(f->st, "audit --verify", 0, "out", "holds");
+	db = raw_open(f->path);
+	raw_exec(db, "DROP TRIGGER audit_no_update; UPDATE audit SET at = at + 1 WHERE id = 1");
+	sqlite3_close(db);
+	check_admin(f->st, "audit --verify", 1, "out",
+	            "audit record 1: its hash does not match its content");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_bad_path, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_users, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_sessions, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_contacts_verbatim, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_attempts_and_certificates, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_posts, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_failures_alone, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_records, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_append_only, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_verify_changed, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_verify_rehashed, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_verify_deleted, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_admin_commands, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_admin_verify_broken, setup_open, teardown),
+	};
+	struct err e = {0};
+
+	if (auth_init(&e) < 0) {
+		fprintf(stderr, "auth_init: %s\n", e.msg);
+		return 1;
+	}
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
