@@ -1,5 +1,6 @@
 #include "app.h"
 
+#include "clock.h"
 #include "forms.h"
 #include "utf8.h"
 
@@ -758,19 +759,374 @@ static void logout(struct app *a, const struct who *w, struct response *res)
 	see_other(res, "/");
 }
 
+/* ---- tests and certificates ------------------------------------------------ */
+
+/* Warsaw's offset from UTC in minutes at `t`: the EU rule (summer time
+ * from the last Sunday of March to the last Sunday of October, 01:00 UTC). */
+static int warsaw_offset(long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	int year, wday_mar31, wday_oct31;
+	long long start, end;
+	struct tm s = {0}, e = {0};
+
+	gmtime_r(&tt, &tm);
+	year = tm.tm_year;
+	s.tm_year = e.tm_year = year;
+	s.tm_mon = 2;
+	s.tm_mday = 31;
+	e.tm_mon = 9;
+	e.tm_mday = 31;
+	s.tm_hour = e.tm_hour = 1;
+	start = (long long)timegm(&s);
+	end = (long long)timegm(&e);
+	wday_mar31 = s.tm_wday;
+	wday_oct31 = e.tm_wday;
+	start -= (long long)wday_mar31 * 86400;
+	end -= (long long)wday_oct31 * 86400;
+	return t >= start && t < end ? 120 : 60;
+}
+
+/* {date, iso} of a time, in Warsaw. */
+static struct val *date_val(long long t)
+{
+	struct val *d = val_new(VAL_TABLE);
+	struct buf b = BUF_INIT;
+	int off = warsaw_offset(t), r = 0;
+
+	fmt_date(&b, t, off);
+	r |= buf_failed(&b) ? -1 : val_set_str(d, "date", b.ptr);
+	buf_reset(&b);
+	fmt_datetime(&b, t, off);
+	r |= buf_failed(&b) ? -1 : val_set_str(d, "iso", b.ptr);
+	buf_free(&b);
+	if (r < 0 || !d) {
+		val_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* The certificate's frame: who, what, when, the code and its address. */
+static struct val *certificate_val(const struct sitedata *sd, const struct certificate *c)
+{
+	const struct val *key = sitedata_test(sd, c->course);
+	struct val *v = val_new(VAL_TABLE);
+	struct buf url = BUF_INIT;
+	int r = 0;
+
+	buf_printf(&url, "%s/%s", val_get_str(sd->forms, "certificate", "/certyfikat"), c->code);
+	r |= val_set_str(v, "code", c->code);
+	r |= buf_failed(&url) ? -1 : val_set_str(v, "url", url.ptr);
+	r |=
+	    val_set_str(v, "first_name", c->first_name) | val_set_str(v, "last_name", c->last_name);
+	r |= val_set_str(v, "course", val_get_str(key, "title", c->course));
+	r |= val_set_str(v, "course_slug", c->course);
+	r |= val_set(v, "issued", date_val(c->issued));
+	buf_free(&url);
+	if (r < 0) {
+		val_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* The login form again, for someone who sent a test without logging in:
+ * after logging in they come back to the test. */
+static void login_first(const struct sitedata *sd, const char *back, struct response *res)
+{
+	static const struct field next_only[] = {{"next", F_LINE, 0, 300, NULL}};
+	struct pairs p;
+	struct form f;
+	struct err e = {0};
+	char body[400];
+
+	memset(&p, 0, sizeof p);
+	snprintf(body, sizeof body, "next=%s", back); /* a page URL: no escaping needed */
+	if (form_parse(body, strlen(body), &p, &e) < 0) {
+		unavailable(res, &e);
+		return;
+	}
+	form_check(&f, next_only, 1, &p);
+	form_again(sd, NULL, form_page(sd, "form-login"), &f,
+	           "Zaloguj się, aby zapisać wynik testu. Po zalogowaniu wrócisz do testu i "
+	           "wyślesz odpowiedzi jeszcze raz.",
+	           res);
+	res->status = 401;
+	pairs_free(&p);
+}
+
+/* Grades a test: the share of questions answered fully right (exactly
+ * the right answers ticked), in whole percent rounded down; `wrong`
+ * lists the numbers of the others. */
+static int grade(const struct val *key, const struct test_answers *t, struct buf *wrong,
+                 struct val *wrong_list)
+{
+	const struct val *qs = val_get(key, "questions");
+	size_t i, n = qs && qs->type == VAL_ARRAY ? qs->u.arr.n : 0, right = 0;
+
+	for (i = 0; i < n && i < FORM_MAX_QUESTIONS; i++) {
+		const struct val *c = val_get(qs->u.arr.items[i], "correct");
+		unsigned mask = 0;
+		size_t k;
+
+		for (k = 0; c && c->type == VAL_ARRAY && k < c->u.arr.n; k++) {
+			const char *a =
+			    c->u.arr.items[k]->type == VAL_STRING ? c->u.arr.items[k]->u.str.s : "";
+
+			if (a[0] == 'a' && atoi(a + 1) >= 1 && atoi(a + 1) <= FORM_MAX_ANSWERS)
+				mask |= 1u << (atoi(a + 1) - 1);
+		}
+		if (t->chosen[i + 1] == mask) {
+			right++;
+		} else {
+			struct val *q = val_new(VAL_TABLE);
+			char id[16];
+
+			buf_printf(wrong, "%s%zu", wrong->len ? "," : "", i + 1);
+			snprintf(id, sizeof id, "q%zu", i + 1);
+			if (!q || val_push(wrong_list, q) < 0 ||
+			    val_set_int(q, "n", (long long)i + 1) < 0 ||
+			    val_set_str(q, "id", id) < 0)
+				return -1;
+		}
+	}
+	return n ? (int)(right * 100 / n) : 0;
+}
+
+static void test_submit(struct app *a, struct site_ref *ref, const struct who *w,
+                        const struct request *req, struct response *res)
+{
+	const struct sitedata *sd = ref->sd;
+	struct test_answers t;
+	const struct val *key;
+	struct val *top = NULL, *result = NULL, *wrong_list = NULL;
+	struct certificate cert;
+	struct buf wrong = BUF_INIT;
+	struct err e = {0};
+	char code[AUTH_CODE_TEXT], actor[32], title[300];
+	long long used = 0;
+	int score, passed, r, pass_mark, allowed;
+
+	if (form_parse_answers(req->body, req->body_len, &t, &e) < 0) {
+		if (e.kind == ERR_NOMEM)
+			unavailable(res, &e);
+		else
+			plain(res, 400,
+			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+		return;
+	}
+	key = t.course[0] ? sitedata_test(sd, t.course) : NULL;
+	if (!key) {
+		plain(res, 422, "Nie ma takiego testu. Wróć do strony kursu.");
+		return;
+	}
+	if (!w->user_id) {
+		login_first(sd, val_get_str(key, "test_url", "/kursy/"), res);
+		return;
+	}
+	pass_mark = (int)val_get_int(key, "pass_mark", 100);
+	allowed = (int)val_get_int(key, "attempts", 1);
+	result = val_new(VAL_TABLE);
+	wrong_list = val_new(VAL_ARRAY);
+	if (!result || !wrong_list) {
+		val_free(result);
+		val_free(wrong_list);
+		err_oom(&e);
+		unavailable(res, &e);
+		return;
+	}
+	r = store_certificate_of(a->st, w->user_id, t.course, &cert, &e);
+	if (r < 0)
+		goto fail;
+	if (r == 0) {
+		/* passed already: the certificate stands, no new attempt */
+		val_set_bool(result, "already", 1);
+		val_set(result, "certificate", certificate_val(sd, &cert));
+		goto show;
+	}
+	if (store_attempts(a->st, w->user_id, t.course, &used, &e) < 0)
+		goto fail;
+	if (used >= allowed) {
+		val_set_bool(result, "no_attempts", 1);
+		val_set_int(result, "attempts", allowed);
+		goto show;
+	}
+	score = grade(key, &t, &wrong, wrong_list);
+	if (score < 0 || buf_failed(&wrong)) {
+		err_oom(&e);
+		goto fail;
+	}
+	passed = score >= pass_mark;
+	auth_code(code);
+	snprintf(actor, sizeof actor, "user:%lld", w->user_id);
+	r = store_attempt_add(a->st, actor, w->user_id, t.course, score, passed, wrong.ptr,
+	                      passed ? code : NULL, &e);
+	if (r == 1 && passed) /* a code drawn twice: once more with another */
+		r = (auth_code(code), store_attempt_add(a->st, actor, w->user_id, t.course, score,
+		                                        passed, wrong.ptr, code, &e));
+	if (r != 0) {
+		if (r == 1)
+			err_kind_set(&e, ERR_IO, "attempt not stored");
+		goto fail;
+	}
+	used++;
+	val_set_int(result, "score", score);
+	val_set_int(result, "pass_mark", pass_mark);
+	val_set_bool(result, "passed", passed);
+	val_set_int(result, "attempts_left", allowed - used);
+	val_set_int(result, "wrong_count", (long long)wrong_list->u.arr.n);
+	if (wrong_list->u.arr.n) {
+		val_set(result, "wrong", wrong_list);
+		wrong_list = NULL;
+	}
+	if (passed && store_certificate(a->st, code, &cert, &e) == 0)
+		val_set(result, "certificate", certificate_val(sd, &cert));
+show:
+	val_set_str(result, "course", val_get_str(key, "title", t.course));
+	val_set_str(result, "test_url", val_get_str(key, "test_url", "/kursy/"));
+	top = top_frame(sd, w, NULL, NULL);
+	if (!top || val_set(top, "result", result) < 0) {
+		result = NULL;
+		err_oom(&e);
+		goto fail;
+	}
+	result = NULL;
+	snprintf(title, sizeof title, "Wynik testu: %s", val_get_str(key, "title", t.course));
+	buf_reset(&res->body);
+	res->no_store = 1;
+	if (page_render(sd, "test-result", req->path, title, top, &res->body, &e) < 0)
+		goto fail;
+	res->status = 200;
+	goto out;
+fail:
+	unavailable(res, &e);
+out:
+	val_free(top);
+	val_free(result);
+	val_free(wrong_list);
+	buf_free(&wrong);
+}
+
+/* "abcd-efgh-jkmn-pqrs" -> "ABCD-EFGH-JKMN-PQRS"; 0 if it cannot be a
+ * code at all (so nothing else reaches the store). */
+static int normalise_code(const char *in, char out[AUTH_CODE_TEXT])
+{
+	size_t i, n = 0;
+
+	for (i = 0; in[i] && n < AUTH_CODE_TEXT - 1; i++) {
+		char c = (char)toupper((unsigned char)in[i]);
+
+		if (c == ' ' || (c == '-' && n % 5 != 4))
+			continue;
+		if (n % 5 == 4) {
+			out[n++] = '-';
+			if (c == '-')
+				continue;
+		}
+		if (!strchr("23456789ABCDEFGHJKMNPQRSTUVWXYZ", c))
+			return 0;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return n == AUTH_CODE_TEXT - 1 && in[i] == '\0';
+}
+
+/* GET /certyfikat?kod=... (the check form) and /certyfikat/CODE. */
+static void certificate_page(struct app *a, struct site_ref *ref, const struct who *w,
+                             const struct request *req, struct response *res)
+{
+	const struct sitedata *sd = ref->sd;
+	const char *base = val_get_str(sd->forms, "certificate", "/certyfikat");
+	size_t bl = strlen(base);
+	struct certificate c;
+	struct err e = {0};
+	char code[AUTH_CODE_TEXT], key[LIMITS_KEY];
+	struct val *top;
+	int r, wait;
+
+	if (strcmp(req->path, base) == 0) {
+		const char *arg = http_query_arg(req, "kod");
+		char where[300];
+
+		if (!arg || !normalise_code(arg, code)) {
+			message_page(
+			    sd, w, req->path, "Sprawdzanie certyfikatu",
+			    "To nie jest kod certyfikatu. Kod ma 16 znaków, np. "
+			    "ABCD-EFGH-JKMN-PQRS. Sprawdź, czy został przepisany bez błędu.",
+			    "/certyfikaty/", "Spróbuj jeszcze raz", res);
+			res->status = 404;
+			return;
+		}
+		snprintf(where, sizeof where, "%s/%s", base, code);
+		see_other(res, where);
+		return;
+	}
+	if (!normalise_code(req->path + bl + 1, code) || strcmp(req->path + bl + 1, code) != 0)
+		r = 1;
+	else
+		r = store_certificate(a->st, code, &c, &e);
+	if (r < 0) {
+		unavailable(res, &e);
+		return;
+	}
+	if (r == 1) {
+		/* guessing codes is slowed down */
+		snprintf(key, sizeof key, "certificate-miss:%s", req->client);
+		wait = limits_hit(a->lim, key, 20, 600, now_s());
+		if (wait) {
+			res->retry_after = wait;
+			plain(res, 429,
+			      "Zbyt wiele prób sprawdzenia nieistniejących kodów. Spróbuj "
+			      "później.");
+			return;
+		}
+		message_page(sd, w, req->path, "Nie ma takiego certyfikatu",
+		             "Portal nie wydał certyfikatu o tym kodzie. Sprawdź, czy kod został "
+		             "przepisany bez błędu.",
+		             "/certyfikaty/", "Sprawdź inny kod", res);
+		res->status = 404;
+		return;
+	}
+	top = top_frame(sd, w, NULL, NULL);
+	if (!top || val_set(top, "certificate", certificate_val(sd, &c)) < 0) {
+		val_free(top);
+		err_oom(&e);
+		unavailable(res, &e);
+		return;
+	}
+	buf_reset(&res->body);
+	if (page_render(sd, "certificate", req->path, "Certyfikat ukończenia kursu", top,
+	                &res->body, &e) < 0)
+		unavailable(res, &e);
+	else
+		res->status = 200;
+	val_free(top);
+}
+
 /* ---- routing --------------------------------------------------------------- */
 
-enum route { R_NONE, R_CONTACT, R_CONTACT_THANKS, R_REGISTER, R_WELCOME, R_LOGIN, R_LOGOUT };
+enum route {
+	R_NONE,
+	R_CONTACT,
+	R_CONTACT_THANKS,
+	R_REGISTER,
+	R_WELCOME,
+	R_LOGIN,
+	R_LOGOUT,
+	R_TEST,
+	R_CERTIFICATE,
+};
 
 static enum route route(const struct sitedata *sd, const char *path)
 {
 	static const struct {
 		const char *key;
 		enum route r;
-	} posts[] = {{"contact", R_CONTACT},
-	             {"register", R_REGISTER},
-	             {"login", R_LOGIN},
-	             {"logout", R_LOGOUT}};
+	} posts[] = {{"contact", R_CONTACT}, {"register", R_REGISTER},
+	             {"login", R_LOGIN},     {"logout", R_LOGOUT},
+	             {"test", R_TEST},       {"certificate", R_CERTIFICATE}};
 	size_t i, l;
 
 	for (i = 0; i < sizeof posts / sizeof posts[0]; i++) {
@@ -781,6 +1137,9 @@ static enum route route(const struct sitedata *sd, const char *path)
 		if (strcmp(path, p) == 0)
 			return posts[i].r;
 		l = strlen(p);
+		if (posts[i].r == R_CERTIFICATE && strncmp(path, p, l) == 0 && path[l] == '/' &&
+		    path[l + 1])
+			return R_CERTIFICATE;
 		if (posts[i].r == R_CONTACT && strncmp(path, p, l) == 0 &&
 		    strcmp(path + l, "/dziekujemy") == 0)
 			return R_CONTACT_THANKS;
@@ -803,7 +1162,7 @@ void app_handle(void *app, const struct request *req, struct response *res)
 
 	if (r == R_NONE)
 		goto out; /* not formd's: a static file, or 404 */
-	if (r == R_CONTACT_THANKS || r == R_WELCOME) {
+	if (r == R_CONTACT_THANKS || r == R_WELCOME || r == R_CERTIFICATE) {
 		if (!is_get) {
 			res->allow = "GET, HEAD";
 			plain(res, 405, "Ta strona przyjmuje tylko GET.");
@@ -854,6 +1213,12 @@ void app_handle(void *app, const struct request *req, struct response *res)
 		break;
 	case R_LOGOUT:
 		logout(a, &w, res);
+		break;
+	case R_TEST:
+		test_submit(a, ref, &w, req, res);
+		break;
+	case R_CERTIFICATE:
+		certificate_page(a, ref, &w, req, res);
 		break;
 	default:
 		break;

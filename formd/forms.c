@@ -182,6 +182,65 @@ int form_parse(const char *body, size_t len, struct pairs *p, struct err *e)
 	return 0;
 }
 
+/* "q12" -> 12 and "a3" -> 3 (leading letter, 1-3 digits, no leading 0),
+ * 0 for anything else. */
+static unsigned numbered(const char *s, size_t n, char letter, unsigned max)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (n < 2 || n > 4 || s[0] != letter || s[1] == '0')
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	return v <= max ? v : 0;
+}
+
+int form_parse_answers(const char *body, size_t len, struct test_answers *t, struct err *e)
+{
+	size_t pos = 0, count = 0;
+
+	memset(t, 0, sizeof *t);
+	while (pos < len) {
+		const char *piece = body + pos, *amp = memchr(piece, '&', len - pos), *eq;
+		size_t n = amp ? (size_t)(amp - piece) : len - pos, nl, vl;
+		char *name = NULL, *value = NULL;
+		unsigned q, a;
+		int d;
+
+		pos += n + (amp ? 1 : 0);
+		if (n == 0)
+			continue;
+		if (++count > FORM_MAX_QUESTIONS * FORM_MAX_ANSWERS + 16)
+			return err_set(e, "too many fields");
+		eq = memchr(piece, '=', n);
+		if (!eq || (size_t)(eq - piece) > 3 * (size_t)FORM_MAX_NAME)
+			continue;
+		d = decode(piece, (size_t)(eq - piece), 0, &name, &nl);
+		if (d == DEC_OK)
+			d = decode(eq + 1, n - (size_t)(eq - piece) - 1, 1, &value, &vl);
+		if (d != DEC_OK) {
+			free(name);
+			free(value);
+			return d == DEC_NOMEM ? err_oom(e) : err_set(e, "bad %%-escape");
+		}
+		if (strcmp(name, "course") == 0 && vl > 0 && vl < sizeof t->course &&
+		    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-_") == vl) {
+			memcpy(t->course, value, vl + 1);
+		} else if ((q = numbered(name, nl, 'q', FORM_MAX_QUESTIONS)) != 0 &&
+		           (a = numbered(value, vl, 'a', FORM_MAX_ANSWERS)) != 0) {
+			t->chosen[q] |= (unsigned char)(1u << (a - 1));
+			t->nchosen++;
+		}
+		free(name);
+		free(value);
+	}
+	return 0;
+}
+
 void pairs_free(struct pairs *p)
 {
 	size_t i;

@@ -79,6 +79,23 @@ struct form {
 int form_parse(const char *body, size_t len, struct pairs *p, struct err *e);
 void pairs_free(struct pairs *p);
 
+/* A test's answers: the test form's radio buttons and check boxes are
+ * named q1..qN with values a1..a8 (the generator numbers them so), and a
+ * hidden `course`. */
+#define FORM_MAX_QUESTIONS 200
+#define FORM_MAX_ANSWERS 8
+struct test_answers {
+	char course[65];                              /* "" when absent or not a slug */
+	unsigned char chosen[FORM_MAX_QUESTIONS + 1]; /* by question: bit k-1 = ak chosen */
+	int nchosen;
+};
+/* Parses a test form's body into t (repeated names are the point here:
+ * a multiple-choice question sends one pair per ticked box). Pairs that
+ * are no question or answer of that shape are ignored. 0, or -1 with e
+ * (ERR_INPUT: a bad %-escape, more than (FORM_MAX_QUESTIONS *
+ * FORM_MAX_ANSWERS + 16) pairs). */
+int form_parse_answers(const char *body, size_t len, struct test_answers *t, struct err *e);
+
 /* Validates the pairs against the table (nfields <= FORM_MAX_FIELDS),
  * filling f; trimmed values are cut in place in the pairs (a NUL after
  * the text), so form_get gives exactly what was checked. Returns the

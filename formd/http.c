@@ -64,6 +64,13 @@ static void client_address(struct MHD_Connection *c, char *out, size_t n)
 		          out, (socklen_t)n);
 }
 
+const char *http_query_arg(const struct request *req, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+
+	return v && strlen(v) <= HTTP_MAX_HEADER_VALUE ? v : NULL;
+}
+
 void http_log(const struct request *req, int status, double ms)
 {
 	struct buf b = BUF_INIT;
@@ -254,6 +261,7 @@ static void fill_request(struct conn *k, const char *url, const char *method)
 
 	q->method = method;
 	q->path = url; /* MHD has split the query off */
+	q->conn = k->c;
 	q->body = k->body.ptr;
 	q->body_len = k->body.len;
 	q->content_type = header(k->c, "Content-Type");

@@ -26,6 +26,7 @@ struct request {
 	const char *fetch_site;   /* Sec-Fetch-Site, or NULL */
 	const char *host;         /* Host, or NULL */
 	char client[64];          /* the client's address as text */
+	void *conn;               /* http.c's own (for http_query_arg) */
 };
 
 struct response {
@@ -69,6 +70,10 @@ struct http *http_start(const struct http_opts *o, http_handler h, http_submit s
 /* Stops taking new connections, waits up to `grace` seconds for the
  * requests in flight, then stops. */
 void http_stop(struct http *h, unsigned grace);
+
+/* The value of query argument `name` ("?kod=..."), or NULL; at most
+ * HTTP_MAX_HEADER_VALUE bytes. */
+const char *http_query_arg(const struct request *req, const char *name);
 
 /* Appends a line to the log (stderr) for one request: no personal data,
  * control characters escaped. */

@@ -2,12 +2,14 @@
 
 #include "json.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The layouts formd renders; a build without them cannot be served. */
-static const char *const needed[] = {"form-register", "form-login", "form-contact", "message"};
+static const char *const needed[] = {"form-register", "form-login",  "form-contact",
+                                     "message",       "test-result", "certificate"};
 
 /* Reads OUT/private/NAME as JSON into *v. */
 static int read_json(const char *dir, const char *name, struct val **v, struct err *e)
@@ -20,6 +22,43 @@ static int read_json(const char *dir, const char *name, struct val **v, struct e
 	*v = json_read_file(p.ptr, e);
 	buf_free(&p);
 	return *v ? 0 : -1;
+}
+
+/* Reads every private/tests/COURSE.json into a table by course. */
+static int read_tests(const char *dir, struct sitedata *sd, struct err *e)
+{
+	struct buf p = BUF_INIT;
+	struct dirent **names = NULL;
+	int i, n, ret = 0;
+
+	sd->tests = val_new(VAL_TABLE);
+	buf_printf(&p, "%s/private/tests", dir);
+	if (!sd->tests || buf_failed(&p)) {
+		buf_free(&p);
+		return err_oom(e);
+	}
+	n = scandir(p.ptr, &names, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		size_t l = strlen(name);
+
+		if (ret == 0 && name[0] != '.' && l > 5 && strcmp(name + l - 5, ".json") == 0) {
+			struct buf f = BUF_INIT;
+			struct val *key;
+
+			buf_printf(&f, "%s/%s", p.ptr, name);
+			key = buf_failed(&f) ? NULL : json_read_file(f.ptr, e);
+			if (!key)
+				ret = -1;
+			else if (val_setn(sd->tests, name, l - 5, key) < 0)
+				ret = err_oom(e);
+			buf_free(&f);
+		}
+		free(names[i]);
+	}
+	free(names);
+	buf_free(&p);
+	return ret;
 }
 
 struct sitedata *sitedata_load(const char *out_dir, struct err *e)
@@ -45,7 +84,7 @@ struct sitedata *sitedata_load(const char *out_dir, struct err *e)
 	    read_json(out_dir, "forms.json", &sd->forms, e) < 0 ||
 	    read_json(out_dir, "offices.json", &sd->offices, e) < 0 ||
 	    read_json(out_dir, "documents.json", &sd->documents, e) < 0 ||
-	    read_json(out_dir, "build.json", &build, e) < 0)
+	    read_json(out_dir, "build.json", &build, e) < 0 || read_tests(out_dir, sd, e) < 0)
 		goto fail;
 	snprintf(sd->commit, sizeof sd->commit, "%s", val_get_str(build, "commit", ""));
 	val_free(build);
@@ -83,6 +122,7 @@ void sitedata_free(struct sitedata *sd)
 	val_free(sd->forms);
 	val_free(sd->offices);
 	val_free(sd->documents);
+	val_free(sd->tests);
 	free(sd->dir);
 	free(sd->public_dir);
 	free(sd);
@@ -101,6 +141,11 @@ const struct val *sitedata_office(const struct sitedata *sd, const char *slug)
 		if (strcmp(val_get_str(sd->offices->u.arr.items[i], "slug", ""), slug) == 0)
 			return sd->offices->u.arr.items[i];
 	return NULL;
+}
+
+const struct val *sitedata_test(const struct sitedata *sd, const char *course)
+{
+	return val_get(sd->tests, course);
 }
 
 const char *sitedata_document_commit(const struct sitedata *sd, const char *rel)

@@ -21,6 +21,7 @@ struct sitedata {
 	struct val *forms;     /* forms.json: key -> path */
 	struct val *offices;   /* offices.json */
 	struct val *documents; /* documents.json */
+	struct val *tests;     /* course slug -> its answer key (tests/COURSE.json) */
 	char commit[41];       /* the commit built (build.json) */
 };
 
@@ -34,6 +35,9 @@ void sitedata_free(struct sitedata *sd);
 const char *sitedata_form(const struct sitedata *sd, const char *key);
 /* The office with slug `slug` from offices.json, or NULL. */
 const struct val *sitedata_office(const struct sitedata *sd, const char *slug);
+/* A course's answer key (course, title, test_url, pass_mark, attempts,
+ * questions [{name, type, answers, correct}]), or NULL. */
+const struct val *sitedata_test(const struct sitedata *sd, const char *course);
 /* The newest version of the document at `rel` ("regulamin.md") from
  * documents.json: its commit id, or NULL when it has none. */
 const char *sitedata_document_commit(const struct sitedata *sd, const char *rel);

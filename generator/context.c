@@ -340,6 +340,15 @@ static int add_course(const struct site *s, struct val *pv, const struct page *p
 		r |= val_push(lessons, lv);
 	}
 	r |= val_set_int(cv, "lesson_count", (long long)c->nlessons);
+	/* formd writes the course's forum there (forum.h); the model lists it */
+	{
+		struct buf fu = BUF_INIT;
+
+		buf_puts(&fu, c->url);
+		buf_puts(&fu, "forum/");
+		r |= buf_failed(&fu) ? -1 : val_set_str(cv, "forum_url", fu.ptr);
+		buf_free(&fu);
+	}
 	if (c->test) {
 		r |= val_set_str(cv, "test_url", c->test->url);
 		r |= val_set_int(cv, "question_count",

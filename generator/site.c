@@ -726,7 +726,7 @@ static int list_outputs(struct site *s, struct err *e)
 	size_t i, cap, dl = strlen(s->theme->dir) + strlen("static");
 	int ret = -1;
 
-	cap = s->npages + s->ntheme_statics + r->nfiles + 4;
+	cap = 2 * s->npages + s->ntheme_statics + r->nfiles + 4; /* pages, forums, ... */
 	for (i = 0; i < s->npages; i++) {
 		const struct val *al = s->pages[i]->fm ? val_get(s->pages[i]->fm, "aliases") : NULL;
 
@@ -747,6 +747,23 @@ static int list_outputs(struct site *s, struct err *e)
 	for (i = 0; i < s->npages; i++)
 		if (add_aliases(s, s->pages[i], &b, e) < 0)
 			goto out;
+	/* each course's forum is formd's (forum.h): the build writes nothing
+	 * there, but links to it, and nothing else may take its address */
+	for (i = 0; i < s->npages; i++) {
+		const struct page *p = s->pages[i];
+
+		if (p->kind != PK_COURSE)
+			continue;
+		buf_reset(&b);
+		buf_printf(&b, "%sforum/index.html", p->url);
+		if (buf_failed(&b)) {
+			err_oom(e);
+			goto out;
+		}
+		if (add_output(s, b.ptr, b.len, OUT_FORMD, "the course forum (formd)", 0, 0, NULL,
+		               NULL, e) < 0)
+			goto out;
+	}
 	for (i = 0; i < s->ntheme_statics; i++) {
 		const struct rfile *f = s->theme_statics[i]; /* "themes/x/static/a.css" */
 

@@ -84,6 +84,7 @@ enum out_kind {
 	OUT_THEME_STATIC,   /* themes/NAME/static/... */
 	OUT_CONTENT_STATIC, /* a content file published as it is */
 	OUT_GENERATED,      /* sitemap, robots.txt, feed, 404 */
+	OUT_FORMD,          /* written by formd, not the build: a course's forum */
 };
 
 /* One file the build writes below public/. */

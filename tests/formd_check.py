@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """HTTP round trips against a running formd (started by tests/integration/formd.sh).
 
-    formd_check.py BASE_URL FORMD DB
+    formd_check.py BASE_URL FORMD DB OUT
 
 Prints one 'pass DESC' or 'fail DESC' line per check. FORMD and DB are used
 for `formd admin` checks of what was stored.
 """
 import http.client
+import json
+import os
+import re
 import subprocess
 import sys
+import time
 import urllib.parse
 
-base, formd, db = sys.argv[1], sys.argv[2], sys.argv[3]
+base, formd, db, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 u = urllib.parse.urlparse(base)
 results = []
 
@@ -160,3 +164,57 @@ check("failed logins slow down: 429 with Retry-After", s == 429 and int(h.get("r
 # the audit log
 rc, out, err = admin("audit", "--verify")
 check("the audit chain verifies", rc == 0, (rc, out, err))
+
+# tests and certificates
+key = json.load(open(os.path.join(out, "private", "tests", "komunikacja.json")))
+TEST = "/kursy/test"
+
+
+def answers(right):
+    pairs = [("course", "komunikacja")]
+    for q in key["questions"]:
+        chosen = q["correct"] if right else ["a%d" % (1 if q["correct"] != ["a1"] else 2)]
+        pairs += [(q["name"], a) for a in chosen]
+    return urllib.parse.urlencode(pairs)
+
+
+s, h, d = req("POST", TEST, answers(True))
+check("a test sent without logging in gets the login form (401)", s == 401 and 'action="/konto/logowanie"' in d, s)
+check("...which brings the person back to the test", 'name="next" value="/kursy/komunikacja/test/"' in d)
+s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": reg["password"]})
+if s == 429:
+    time.sleep(int(h.get("retry-after", "1")) + 1)
+    s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": reg["password"]})
+anna = h.get("set-cookie", "").split(";")[0]
+check("Anna logs in again", s == 303 and anna.startswith("sesja="), s)
+s, h, d = req("POST", TEST, answers(False), headers={"Cookie": anna})
+check("a failed test shows the score", s == 200 and "nie został zaliczony" in d and "Twój wynik" in d, (s, d[:300]))
+check("...which questions were wrong, linked to the test", 'href="/kursy/komunikacja/test/#q1"' in d)
+check("...and the attempts left", "Pozostałe podejścia: 2" in d)
+check("...never the right answers", "correct" not in d and "a2" not in d.replace("#q", ""))
+s, h, d = req("POST", TEST, answers(True), headers={"Cookie": anna})
+check("a passed test says so", s == 200 and "Test zaliczony" in d, (s, d[:300]))
+m = re.search(r'href="(/certyfikat/([A-Z0-9-]{19}))"', d)
+check("...with a link to the certificate and its code", m is not None)
+cert_url, code = (m.group(1), m.group(2)) if m else ("/certyfikat/X", "X")
+s, h, d = req("GET", cert_url)
+check("anyone holding the code sees the certificate", s == 200 and "Anna Nowak" in d and "Komunikacja w pracy" in d and code in d, s)
+check("...without a cookie being set", "set-cookie" not in h)
+s, h, d = req("GET", "/certyfikat?kod=" + code.lower().replace("-", ""))
+check("the check form's code, typed loosely, leads to the certificate", s == 303 and h.get("location") == cert_url, (s, h.get("location")))
+s, h, d = req("POST", TEST, answers(True), headers={"Cookie": anna})
+check("a test passed already shows the certificate, not a new attempt", s == 200 and "już przez Ciebie zaliczony" in d and code in d, s)
+s, h, d = req("GET", "/certyfikat/ABCD-EFGH-JKMN-PQRS")
+check("an unknown code says so plainly (404)", s == 404 and "Nie ma takiego certyfikatu" in d, s)
+for i in range(25):
+    s, h, d = req("GET", "/certyfikat/ABCD-EFGH-JKMN-PQR%d" % (i % 8 + 2))
+check("guessing codes is rate limited (429)", s == 429 and int(h.get("retry-after", "0")) > 0, s)
+rc, outp, err = admin("certificates")
+check("formd admin certificates lists it", rc == 0 and code in outp, (rc, err))
+reg2 = dict(reg, email="piotr@example.pl", first_name="Piotr", last_name="Zieliński")
+s, h, d = req("POST", REGISTER, reg2)
+piotr = h.get("set-cookie", "").split(";")[0]
+for i in range(3):
+    s, h, d = req("POST", TEST, answers(False), headers={"Cookie": piotr})
+s, h, d = req("POST", TEST, answers(True), headers={"Cookie": piotr})
+check("after the attempts the test allows, no more are graded", s == 200 and "Wykorzystano wszystkie podejścia" in d and "Test zaliczony" not in d, s)

@@ -42,7 +42,7 @@ expect_fail "a missing site folder is named" 'nie-ma: no such site folder' "$FOR
 expect_fail "a missing database folder is named" 'missing or not writable' "$FORMD" --site "$out" --db "$TMP/brak/x.sqlite"
 
 start_formd || exit 1
-python3 tests/formd_check.py "$url" "$FORMD" "$db" >"$TMP/check.log" 2>&1
+python3 tests/formd_check.py "$url" "$FORMD" "$db" "$out" >"$TMP/check.log" 2>&1
 grep -E '^(pass|fail) ' "$TMP/check.log" >>"$COUNTS"
 grep -E '^fail ' "$TMP/check.log" >&2
 grep -qE '^(pass|fail) ' "$TMP/check.log" || { fail "formd_check.py ran"; cat "$TMP/check.log" >&2; }
