@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.parse
 
-base, formd, db, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+base, formd, db, site_out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 u = urllib.parse.urlparse(base)
 results = []
 
@@ -166,7 +166,7 @@ rc, out, err = admin("audit", "--verify")
 check("the audit chain verifies", rc == 0, (rc, out, err))
 
 # tests and certificates
-key = json.load(open(os.path.join(out, "private", "tests", "komunikacja.json")))
+key = json.load(open(os.path.join(site_out, "private", "tests", "komunikacja.json")))
 TEST = "/kursy/test"
 
 

@@ -43,6 +43,9 @@ expect_fail "a missing database folder is named" 'missing or not writable' "$FOR
 
 start_formd || exit 1
 python3 tests/formd_check.py "$url" "$FORMD" "$db" "$out" >"$TMP/check.log" 2>&1
+rc=$?
+ok "formd_check.py ran to its end" test $rc -eq 0
+[ $rc -eq 0 ] || tail -20 "$TMP/check.log" >&2
 grep -E '^(pass|fail) ' "$TMP/check.log" >>"$COUNTS"
 grep -E '^fail ' "$TMP/check.log" >&2
 grep -qE '^(pass|fail) ' "$TMP/check.log" || { fail "formd_check.py ran"; cat "$TMP/check.log" >&2; }
