@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "forms.h"
+#include "forum.h"
 #include "utf8.h"
 
 #include <ctype.h>
@@ -103,7 +104,8 @@ int app_reload(struct app *a, struct err *e)
 	a->cur = fresh;
 	pthread_mutex_unlock(&a->lock);
 	site_put(old);
-	return 0;
+	/* a new theme: the forum pages again */
+	return app_forums(a, e);
 }
 
 void app_free(struct app *a)
@@ -1105,6 +1107,165 @@ static void certificate_page(struct app *a, struct site_ref *ref, const struct w
 	val_free(top);
 }
 
+/* ---- the course forums ------------------------------------------------------- */
+
+static const struct field post_fields[] = {
+    {"course", F_LINE, 1, 64, NULL},
+    {"thread", F_LINE, 0, 20, NULL},
+    {"title", F_LINE, 0, FORUM_TITLE_MAX, NULL},
+    {"body", F_TEXT, 1, FORUM_BODY_MAX, NULL},
+};
+
+/* The course's {slug, title, url} from its test page, or NULL. */
+static const struct val *course_of(const struct sitedata *sd, const char *slug)
+{
+	size_t i;
+
+	for (i = 0; sd->pages->type == VAL_TABLE && i < sd->pages->u.tab.n; i++) {
+		const struct val *c = val_path(sd->pages->u.tab.kv[i].v, "frame.page.course");
+
+		if (c && strcmp(val_get_str(c, "slug", ""), slug) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* The post form again, as a page of its own, with the errors and what was
+ * typed (status 422). */
+static void post_again(const struct sitedata *sd, const struct who *w, const struct form *f,
+                       const struct request *req, struct response *res)
+{
+	const struct val *course = course_of(sd, form_get(f, "course"));
+	struct val *top = top_frame(sd, w, form_frame(f, NULL), NULL), *fv = val_new(VAL_TABLE);
+	struct err e = {0};
+	struct buf u = BUF_INIT;
+	int r = 0;
+
+	r |= val_set(top, "forum", fv);
+	if (course) {
+		r |= val_set(fv, "course", val_dup(course));
+		buf_printf(&u, "%sforum/", val_get_str(course, "url", "/"));
+		r |= buf_failed(&u) ? -1 : val_set_str(fv, "url", u.ptr);
+	}
+	r |= val_set_str(fv, "action", req->path);
+	r |= val_set_bool(fv, "reply", *form_get(f, "thread") != '\0');
+	buf_free(&u);
+	buf_reset(&res->body);
+	res->no_store = 1;
+	if (!top || r < 0) {
+		val_free(top);
+		err_oom(&e);
+		unavailable(res, &e);
+		return;
+	}
+	if (page_render(sd, "forum-post", req->path, "Wpis na forum", top, &res->body, &e) < 0)
+		unavailable(res, &e);
+	else
+		res->status = 422;
+	val_free(top);
+}
+
+static void forum_post(struct app *a, struct site_ref *ref, const struct who *w,
+                       const struct request *req, struct response *res)
+{
+	const struct sitedata *sd = ref->sd;
+	struct pairs p;
+	struct form f;
+	struct post post;
+	struct err e = {0};
+	const char *course, *thread;
+	const struct val *c;
+	char actor[32], key[LIMITS_KEY], where[512];
+	char *end = NULL;
+	int r, wait;
+
+	memset(&p, 0, sizeof p);
+	if (form_parse(req->body, req->body_len, &p, &e) < 0) {
+		pairs_free(&p);
+		plain(res, 400, "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+		return;
+	}
+	form_check(&f, post_fields, NF(post_fields), &p);
+	course = form_get(&f, "course");
+	thread = form_get(&f, "thread");
+	c = course_of(sd, course);
+	if (!c || !forum_course_exists(sd, course)) {
+		pairs_free(&p);
+		plain(res, 422, "Nie ma takiego kursu. Wróć do strony kursu.");
+		return;
+	}
+	if (!w->user_id) {
+		char back[300];
+
+		snprintf(back, sizeof back, "%sforum/", val_get_str(c, "url", "/"));
+		pairs_free(&p);
+		login_first(sd, back, res);
+		return;
+	}
+	memset(&post, 0, sizeof post);
+	if (*thread) {
+		post.thread_id = strtoll(thread, &end, 10);
+		if (!end || *end || post.thread_id < 1)
+			form_fail(&f, "thread", "Nie ma takiego wątku.");
+	} else if (!*form_get(&f, "title")) {
+		form_fail(&f, "title", "Podaj tytuł wątku.");
+	}
+	if (f.nerrors) {
+		post_again(sd, w, &f, req, res);
+		pairs_free(&p);
+		return;
+	}
+	snprintf(key, sizeof key, "post:%lld", w->user_id);
+	wait = limits_hit(a->lim, key, a->set.post_rate, 600, now_s());
+	if (wait) {
+		res->retry_after = wait;
+		pairs_free(&p);
+		plain(res, 429, "Zbyt wiele wpisów w krótkim czasie. Spróbuj za kilka minut.");
+		return;
+	}
+	copy(post.course, sizeof post.course, course);
+	post.user_id = w->user_id;
+	/* shown as "Imię N." (the policy asks for no more than needed) */
+	{
+		unsigned cp = 0;
+		int n = utf8_decode(w->u.last_name, strlen(w->u.last_name), &cp);
+
+		snprintf(post.author, sizeof post.author, "%s %.*s.", w->u.first_name,
+		         n > 0 ? n : 0, w->u.last_name);
+	}
+	copy(post.title, sizeof post.title, post.thread_id ? "" : form_get(&f, "title"));
+	post.body = (char *)form_get(&f, "body"); /* read only by the store */
+	snprintf(actor, sizeof actor, "user:%lld", w->user_id);
+	r = store_post_add(a->st, actor, &post, &e);
+	if (r == 1) {
+		form_fail(&f, "thread", "Nie ma takiego wątku w tym kursie.");
+		post_again(sd, w, &f, req, res);
+		pairs_free(&p);
+		return;
+	}
+	pairs_free(&p);
+	if (r < 0) {
+		unavailable(res, &e);
+		return;
+	}
+	/* the post is stored: a failure to rewrite the page is logged and
+	 * mended by the next write or reload, never answered as a failure */
+	if (forum_write(sd, a->st, a->set.forum_dir, course, &e) < 0)
+		fprintf(stderr, "formd: forum %s: %s\n", course, e.msg);
+	snprintf(where, sizeof where, "%sforum/%lld/#wpis-%lld", val_get_str(c, "url", "/"),
+	         post.thread_id ? post.thread_id : post.id, post.id);
+	see_other(res, where);
+}
+
+int app_forums(struct app *a, struct err *e)
+{
+	struct site_ref *ref = site_get(a);
+	int r = forum_write_all(ref->sd, a->st, a->set.forum_dir, e);
+
+	site_put(ref);
+	return r;
+}
+
 /* ---- routing --------------------------------------------------------------- */
 
 enum route {
@@ -1117,6 +1278,7 @@ enum route {
 	R_LOGOUT,
 	R_TEST,
 	R_CERTIFICATE,
+	R_FORUM,
 };
 
 static enum route route(const struct sitedata *sd, const char *path)
@@ -1219,6 +1381,9 @@ void app_handle(void *app, const struct request *req, struct response *res)
 		break;
 	case R_CERTIFICATE:
 		certificate_page(a, ref, &w, req, res);
+		break;
+	case R_FORUM:
+		forum_post(a, ref, &w, req, res);
 		break;
 	default:
 		break;

@@ -23,6 +23,8 @@ struct app_settings {
 	int form_rate;    /* registrations per address per hour */
 	int login_free;   /* failed logins before they slow down */
 	int login_max_wait;
+	int post_rate;         /* forum posts per person per 10 minutes */
+	const char *forum_dir; /* where the forum pages are written (forum.h) */
 };
 
 struct app;
@@ -31,7 +33,10 @@ struct app;
  * read now) and an open store and pool (borrowed). NULL with e. */
 struct app *app_new(const char *site_dir, struct store *st, struct auth_pool *pool,
                     const struct app_settings *set, struct err *e);
-/* Reads the site again (SIGHUP): on failure the old one stays, e says why. */
+/* Writes every course's forum pages (at start). 0 or -1 with e. */
+int app_forums(struct app *a, struct err *e);
+/* Reads the site again (SIGHUP) and rewrites the forum pages with its
+ * theme: on failure to read, the old one stays, e says why. */
 int app_reload(struct app *a, struct err *e);
 void app_free(struct app *a);
 

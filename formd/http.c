@@ -169,12 +169,23 @@ static enum MHD_Result serve_static(struct conn *k)
 	int fd, status = MHD_HTTP_OK;
 	enum MHD_Result ret;
 
-	fd = open_static(h->o.public_dir, k->req.path, &full, &st);
+	fd = h->o.overlay_dir ? open_static(h->o.overlay_dir, k->req.path, &full, &st) : -1;
+	if (fd < 0)
+		fd = open_static(h->o.public_dir, k->req.path, &full, &st);
 	if (fd < 0 && k->req.path[strlen(k->req.path) - 1] != '/') {
 		/* "/kursy" -> "/kursy/" when that is a folder with a page */
 		buf_reset(&full);
 		buf_printf(&full, "%s/index.html", k->req.path);
-		fd = open_static(h->o.public_dir, full.ptr, &full, &st);
+		{
+			struct buf rel = BUF_INIT;
+
+			buf_puts(&rel, full.ptr);
+			fd = h->o.overlay_dir ? open_static(h->o.overlay_dir, rel.ptr, &full, &st)
+			                      : -1;
+			if (fd < 0)
+				fd = open_static(h->o.public_dir, rel.ptr, &full, &st);
+			buf_free(&rel);
+		}
 		if (fd >= 0) {
 			close(fd);
 			snprintf(k->res.location, sizeof k->res.location, "%s/", k->req.path);

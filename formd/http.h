@@ -46,13 +46,14 @@ struct response {
 };
 
 struct http_opts {
-	const char *listen;     /* "127.0.0.1:8080" or "[::1]:8080" */
-	const char *public_dir; /* serve static files from here, or NULL */
-	size_t max_body;        /* bytes of a POST body: more gets 413 */
-	unsigned threads;       /* the connection thread pool */
-	unsigned timeout;       /* seconds a connection may idle */
-	unsigned per_ip;        /* connections per client address */
-	size_t conn_memory;     /* bytes of memory per connection */
+	const char *listen;      /* "127.0.0.1:8080" or "[::1]:8080" */
+	const char *public_dir;  /* serve static files from here, or NULL */
+	const char *overlay_dir; /* looked in first (formd's forum pages), or NULL */
+	size_t max_body;         /* bytes of a POST body: more gets 413 */
+	unsigned threads;        /* the connection thread pool */
+	unsigned timeout;        /* seconds a connection may idle */
+	unsigned per_ip;         /* connections per client address */
+	size_t conn_memory;      /* bytes of memory per connection */
 };
 
 /* The application: called once per request with the whole body read. */

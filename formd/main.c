@@ -8,6 +8,7 @@
 #include "admin.h"
 #include "app.h"
 #include "auth.h"
+#include "forum.h"
 #include "http.h"
 #include "store.h"
 
@@ -23,14 +24,18 @@
 #define VERSION "0.1.0"
 
 static const char usage[] =
-    "usage: formd --site DIR --db FILE [--listen HOST:PORT] [--serve-public] [--dev]\n"
-    "             [--threads N] [--hash-workers N] [--max-body BYTES]\n"
+    "usage: formd --site DIR --db FILE [--forum-dir DIR] [--listen HOST:PORT] [--serve-public]\n"
+    "             [--dev]"
+    " [--threads N] [--hash-workers N] [--max-body BYTES]\n"
     "             [--contact-rate N] [--register-rate N]\n"
-    "       formd admin --db FILE COMMAND ...   (formd admin --db FILE help)\n"
+    "       formd admin --db FILE [--site DIR --forum-dir DIR] COMMAND ...\n"
+    "                                  (formd admin --db FILE help)\n"
     "       formd --help | --version\n"
     "\n"
     "  --site DIR        the generator's output (reads DIR/private/ only)\n"
     "  --db FILE         the sqlite database (created and migrated on start)\n"
+    "  --forum-dir DIR   where the forum pages are written (default: forum/ beside\n"
+    "                    the database); kept apart from DIR, which builds replace\n"
     "  --listen A:P      address to listen on (default 127.0.0.1:8080)\n"
     "  --serve-public    also serve the static site from DIR/public/\n"
     "  --dev             development: the session cookie is sent without Secure,\n"
@@ -40,6 +45,7 @@ static const char usage[] =
     "  --max-body BYTES  largest POST body (default 65536; more gets 413)\n"
     "  --contact-rate N  contact messages per address per 10 minutes (default 10)\n"
     "  --register-rate N registrations per address per hour (default 20)\n"
+    "  --post-rate N     forum posts per person per 10 minutes (default 20)\n"
     "\n"
     "signals: HUP reads DIR/private/ again (a failure keeps the old site),\n"
     "TERM and INT finish the requests in flight and stop.\n"
@@ -87,23 +93,43 @@ static int check_db_dir(const char *db)
 	return ok ? 0 : -1;
 }
 
+/* forum/ beside the database: formd's own folder. malloc'd. */
+static char *default_forum_dir(const char *db)
+{
+	const char *slash = strrchr(db, '/');
+	size_t n = slash ? (size_t)(slash - db) + 1 : 0;
+	char *d = malloc(n + sizeof "forum");
+
+	if (d) {
+		memcpy(d, db, n);
+		memcpy(d + n, "forum", sizeof "forum");
+	}
+	return d;
+}
+
 static int admin(int argc, char **argv)
 {
-	const char *db = NULL, *login;
+	const char *db = NULL, *login, *site = NULL, *forum = NULL;
+	char *forum_default = NULL;
 	struct passwd *pw = getpwuid(getuid());
 	struct store *st;
 	struct err e = {0};
 	int i = 2, rc;
 
-	if (argc > 3 && strcmp(argv[2], "--db") == 0) {
-		db = argv[3];
-		i = 4;
-	} else if (argc > 2 && strncmp(argv[2], "--db=", 5) == 0) {
-		db = argv[2] + 5;
-		i = 3;
+	while (i + 1 < argc && argv[i][0] == '-' && argv[i][1] == '-') {
+		if (strcmp(argv[i], "--db") == 0)
+			db = argv[i + 1];
+		else if (strcmp(argv[i], "--site") == 0)
+			site = argv[i + 1];
+		else if (strcmp(argv[i], "--forum-dir") == 0)
+			forum = argv[i + 1];
+		else
+			break;
+		i += 2;
 	}
 	if (!db) {
-		fputs("usage: formd admin --db FILE COMMAND ...\n", stderr);
+		fputs("usage: formd admin --db FILE [--site DIR --forum-dir DIR] COMMAND ...\n",
+		      stderr);
 		return 2;
 	}
 	if (access(db, R_OK | W_OK) != 0) {
@@ -121,7 +147,25 @@ static int admin(int argc, char **argv)
 	}
 	login = pw && pw->pw_name ? pw->pw_name : "unknown";
 	rc = admin_main(st, login, argc - i, argv + i, stdout, stderr);
+	/* a post hidden or shown again: its forum's pages are rewritten */
+	if (rc == 0 && argc - i >= 2 && strcmp(argv[i], "posts") == 0) {
+		struct sitedata *sd = site ? sitedata_load(site, &e) : NULL;
+
+		if (!forum)
+			forum = forum_default = default_forum_dir(db);
+		if (!site) {
+			fputs("formd: give --site DIR (and --forum-dir DIR) so the forum pages are "
+			      "rewritten; they were not\n",
+			      stderr);
+			rc = 1;
+		} else if (!sd || !forum || forum_write_all(sd, st, forum, &e) < 0) {
+			fail("the forum pages were not rewritten", e.msg);
+			rc = 1;
+		}
+		sitedata_free(sd);
+	}
 	store_close(st);
+	free(forum_default);
 	return rc;
 }
 
@@ -138,14 +182,17 @@ int main(int argc, char **argv)
 	    {"max-body", required_argument, NULL, 'b'},
 	    {"contact-rate", required_argument, NULL, 'c'},
 	    {"register-rate", required_argument, NULL, 'r'},
+	    {"post-rate", required_argument, NULL, 'P'},
+	    {"forum-dir", required_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *site = NULL, *db = NULL;
 	char *public_dir = NULL;
-	struct http_opts ho = {"127.0.0.1:8080", NULL, 65536, 4, 30, 32, 64 * 1024};
-	struct app_settings set = {0, 10, 20, 5, 900};
+	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 4, 30, 32, 64 * 1024};
+	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL};
+	char *forum_default = NULL;
 	int workers = 2, serve = 0, c, sig, rc = 1, li = 0;
 	struct err e = {0};
 	struct store *st = NULL;
@@ -201,6 +248,14 @@ int main(int argc, char **argv)
 				goto bad;
 			set.form_rate = (int)n;
 			break;
+		case 'P':
+			if (n < 1 || n > 1000000000)
+				goto bad;
+			set.post_rate = (int)n;
+			break;
+		case 'F':
+			set.forum_dir = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -223,6 +278,14 @@ int main(int argc, char **argv)
 	}
 	if (check_db_dir(db) < 0)
 		return 1;
+	if (!set.forum_dir) {
+		forum_default = default_forum_dir(db);
+		if (!forum_default) {
+			fprintf(stderr, "formd: out of memory\n");
+			return 1;
+		}
+		set.forum_dir = forum_default;
+	}
 	/* signals are taken by sigwait below, on this thread only */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGHUP);
@@ -233,6 +296,10 @@ int main(int argc, char **argv)
 	if (auth_init(&e) < 0 || !(st = store_open(db, &e)) ||
 	    !(pool = auth_pool_new(workers, 256, &e)) || !(a = app_new(site, st, pool, &set, &e))) {
 		fail(NULL, e.msg);
+		goto out;
+	}
+	if (app_forums(a, &e) < 0) {
+		fail("the forum pages", e.msg);
 		goto out;
 	}
 	if (serve) {
@@ -246,6 +313,7 @@ int main(int argc, char **argv)
 		}
 		snprintf(public_dir, n, "%s/public", site);
 		ho.public_dir = public_dir;
+		ho.overlay_dir = set.forum_dir;
 	}
 	h = http_start(&ho, app_handle, app_submit, a, &e);
 	if (!h) {
@@ -274,6 +342,7 @@ out:
 	auth_pool_free(pool);
 	store_close(st);
 	free(public_dir);
+	free(forum_default);
 	return rc;
 bad:
 	fprintf(stderr, "formd: --%s %s is out of range (see --help)\n", opts[li].name, optarg);

@@ -218,3 +218,63 @@ for i in range(3):
     s, h, d = req("POST", TEST, answers(False), headers={"Cookie": piotr})
 s, h, d = req("POST", TEST, answers(True), headers={"Cookie": piotr})
 check("after the attempts the test allows, no more are graded", s == 200 and "Wykorzystano wszystkie podejścia" in d and "Test zaliczony" not in d, s)
+
+# the course forums: static pages formd rewrites when a post arrives
+FORUM = "/forum/wpis"
+s, h, d = req("GET", "/kursy/komunikacja/forum/")
+check("each course's forum index is there from the start", s == 200 and 'action="/forum/wpis"' in d, s)
+post = {"course": "komunikacja", "title": "Jak odpowiadać na maile?", "body": "Pytanie o lekcję 2."}
+s, h, d = req("POST", FORUM, post)
+check("posting without logging in gets the login form (401)", s == 401 and 'name="next" value="/kursy/komunikacja/forum/"' in d, s)
+s, h, d = req("POST", FORUM, dict(post, title=""), headers={"Cookie": anna})
+check("a new thread without a title comes back with 422", s == 422 and 'id="title-blad"' in d, s)
+check("...keeping the text typed", "Pytanie o lekcję 2." in d)
+evil = '<script>alert(1)</script> zobacz https://example.org/a?b=1&c="x" oraz javascript:alert(2)'
+s, h, d = req("POST", FORUM, dict(post, body=evil + "\n\nDrugi akapit."), headers={"Cookie": anna})
+loc = h.get("location", "")
+check("a new thread is stored and leads to its page", s == 303 and re.match(r"^/kursy/komunikacja/forum/\d+/#wpis-\d+$", loc or "") is not None, (s, loc))
+thread_url = loc.split("#")[0]
+thread_id = thread_url.rstrip("/").split("/")[-1]
+s, h, d = req("GET", thread_url)
+check("the thread's static page shows the post", s == 200 and "Jak odpowiadać na maile?" in d and "Anna N." in d, s)
+check("...with HTML escaped", "<script>alert(1)" not in d and "&lt;script&gt;alert(1)&lt;/script&gt;" in d)
+check("...a web address made a safe link", 'rel="nofollow ugc noopener"' in d)
+check("...and no javascript: link", 'href="javascript' not in d)
+s, h, d = req("GET", "/kursy/komunikacja/forum/")
+check("the forum index lists the thread", "Jak odpowiadać na maile?" in d and thread_url in d)
+s, h, d = req("POST", FORUM, {"course": "komunikacja", "thread": thread_id, "body": "Odpowiedź pierwsza."}, headers={"Cookie": anna})
+check("a reply is stored", s == 303, s)
+s, h, d = req("POST", FORUM, {"course": "komunikacja", "thread": "999999", "body": "Do nikąd."}, headers={"Cookie": anna})
+check("a reply to a thread that does not exist is refused", s == 422, s)
+# many people at once: every post exactly once, in order
+import threading
+errors = []
+
+
+def poster(n):
+    for k in range(5):
+        st, hh, dd = req("POST", FORUM, {"course": "komunikacja", "thread": thread_id, "body": "Wpis %02d-%d." % (n, k)},
+                         headers={"Cookie": anna})
+        if st != 303:
+            errors.append(st)
+
+
+threads = [threading.Thread(target=poster, args=(n,)) for n in range(12)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+s, h, d = req("GET", thread_url)
+ok_all = all(d.count("Wpis %02d-%d." % (n, k)) == 1 for n in range(12) for k in range(5))
+check("60 concurrent replies all answered 303", not errors, errors[:5])
+check("...each appears exactly once on the static page", ok_all)
+check("...each person's in the order sent", all(d.index("Wpis %02d-%d." % (n, k)) < d.index("Wpis %02d-%d." % (n, k + 1)) for n in range(12) for k in range(4)) if ok_all else False)
+m = re.search(r'id="wpis-(\d+)"[^>]*>(?:(?!id="wpis-).)*Odpowiedź pierwsza', d, re.S)
+reply_id = m.group(1) if m else "0"
+rc, o, err = admin("--site", site_out, "posts", "hide", reply_id)
+check("staff hide a post", rc == 0, (rc, o, err))
+s, h, d = req("GET", thread_url)
+check("...and the page no longer shows it", s == 200 and "Odpowiedź pierwsza." not in d and "Wpis 00-0." in d)
+rc, o, err = admin("--site", site_out, "posts", "show", reply_id)
+s, h, d = req("GET", thread_url)
+check("...and restore it", rc == 0 and "Odpowiedź pierwsza." in d, (rc, err))
