@@ -49,7 +49,7 @@ FORMD_OBJ  := $(FORMD_SRC:%.c=$(OBJ)/%.o)
 HELP_OBJ   := $(TEST_HELP:%.c=$(OBJ)/%.o)
 TEST_BIN   := $(TEST_SRC:tests/unit/%.c=$(OBJ)/tests/%)
 
-.PHONY: all deps deps-test run test unit check-format format bench clean FORCE
+.PHONY: all deps deps-test run test unit check-format format bench bench-formd clean FORCE
 
 all: bin/portal bin/formd
 
@@ -121,6 +121,9 @@ run: deps bin/portal
 
 bench: deps bin/portal
 	@sh scripts/bench.sh
+
+bench-formd: deps bin/portal bin/formd
+	@sh scripts/bench-formd.sh
 
 check-format:
 	@clang-format --dry-run --Werror common/*.[ch] generator/*.[ch] formd/*.[ch] tests/unit/*.[ch]

@@ -1288,7 +1288,8 @@ static enum route route(const struct sitedata *sd, const char *path)
 		enum route r;
 	} posts[] = {{"contact", R_CONTACT}, {"register", R_REGISTER},
 	             {"login", R_LOGIN},     {"logout", R_LOGOUT},
-	             {"test", R_TEST},       {"certificate", R_CERTIFICATE}};
+	             {"test", R_TEST},       {"certificate", R_CERTIFICATE},
+	             {"forum", R_FORUM}};
 	size_t i, l;
 
 	for (i = 0; i < sizeof posts / sizeof posts[0]; i++) {
