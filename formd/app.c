@@ -1250,8 +1250,8 @@ static void forum_post(struct app *a, struct site_ref *ref, const struct who *w,
 	}
 	/* the post is stored: a failure to rewrite the page is logged and
 	 * mended by the next write or reload, never answered as a failure */
-	if (forum_write(sd, a->st, a->set.forum_dir, course, &e) < 0)
-		fprintf(stderr, "formd: forum %s: %s\n", course, e.msg);
+	if (forum_write(sd, a->st, a->set.forum_dir, post.course, &e) < 0)
+		fprintf(stderr, "formd: forum %s: %s\n", post.course, e.msg);
 	snprintf(where, sizeof where, "%sforum/%lld/#wpis-%lld", val_get_str(c, "url", "/"),
 	         post.thread_id ? post.thread_id : post.id, post.id);
 	see_other(res, where);

@@ -269,7 +269,7 @@ ok_all = all(d.count("Wpis %02d-%d." % (n, k)) == 1 for n in range(12) for k in 
 check("60 concurrent replies all answered 303", not errors, errors[:5])
 check("...each appears exactly once on the static page", ok_all)
 check("...each person's in the order sent", all(d.index("Wpis %02d-%d." % (n, k)) < d.index("Wpis %02d-%d." % (n, k + 1)) for n in range(12) for k in range(4)) if ok_all else False)
-m = re.search(r'id="wpis-(\d+)"[^>]*>(?:(?!id="wpis-).)*Odpowiedź pierwsza', d, re.S)
+m = re.search(r'<article[^>]*id="wpis-(\d+)"(?:(?!<article).)*Odpowiedź pierwsza', d, re.S)
 reply_id = m.group(1) if m else "0"
 rc, o, err = admin("--site", site_out, "posts", "hide", reply_id)
 check("staff hide a post", rc == 0, (rc, o, err))

@@ -21,7 +21,7 @@ start_formd() {
 	port=$(free_port)
 	url="http://127.0.0.1:$port"
 	"$FORMD" --site "$out" --db "$db" --listen "127.0.0.1:$port" --serve-public --dev \
-		--hash-workers 2 "$@" 2>>"$TMP/formd.log" &
+		--hash-workers 2 --post-rate 1000 "$@" 2>>"$TMP/formd.log" &
 	pid=$!
 	i=0
 	until python3 -c "import urllib.request; urllib.request.urlopen('$url/')" 2>/dev/null; do
