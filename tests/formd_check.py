@@ -44,6 +44,16 @@ def req(method, path, body=None, headers=None, ctype="application/x-www-form-url
     return r.status, hdrs, data
 
 
+pages_dir = os.environ.get("PAGES_DIR")
+
+
+def save(name, body):
+    """Keeps a page formd rendered, for the HTML checker (formd.sh)."""
+    if pages_dir:
+        with open(os.path.join(pages_dir, name + ".html"), "w") as f:
+            f.write(body)
+
+
 def admin(*args):
     p = subprocess.run([formd, "admin", "--db", db] + list(args), capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr
@@ -73,12 +83,14 @@ loc = h.get("location", "")
 check("...to the thank-you page", loc == CONTACT + "/dziekujemy", loc)
 s, h, d = req("GET", loc)
 check("the thank-you page says the message was saved", s == 200 and "zapisana" in d, (s, d[:200]))
+save("contact-thanks", d)
 check("...and uses the theme", 'class="site-header"' in d)
 
 # contact: bad input comes back with the values and a message per field
 bad = dict(good_contact, email="to-nie-adres", subject="")
 s, h, d = req("POST", CONTACT, bad)
 check("a bad contact form comes back with 422", s == 422, s)
+save("contact-errors", d)
 check("...with the error summary", 'class="error-summary"' in d and 'href="#email"' in d)
 check("...with a message at the e-mail field", 'id="email-blad"' in d and "poprawny adres" in d)
 check("...and at the empty subject", 'id="subject-blad"' in d)
@@ -121,6 +133,7 @@ reg = {"first_name": "Anna", "last_name": "Nowak", "email": "Anna.Nowak@example.
        "terms": "tak", "privacy": "tak"}
 s, h, d = req("POST", REGISTER, dict(reg, password="krótkie", password2="krótkie"))
 check("a short password is refused naming the minimum", s == 422 and "co najmniej 12 znaków" in d, s)
+save("register-errors", d)
 check("...and the password is never sent back", "krótkie" not in d)
 s, h, d = req("POST", REGISTER, dict(reg, password="anna.nowak@example.pl", password2="anna.nowak@example.pl"))
 check("the e-mail as password is refused", s == 422 and "adresem e-mail" in d, s)
@@ -139,12 +152,14 @@ check("...not Secure in --dev", "Secure" not in cookie, cookie)
 tok = cookie.split(";")[0]
 s, h, d = req("GET", "/konto/witaj", headers={"Cookie": tok})
 check("the welcome page knows the person", s == 200 and "Anna" in d and 'action="/konto/wyloguj"' in d, s)
+save("welcome", d)
 s, h, d = req("POST", REGISTER, dict(reg, email="anna.nowak@EXAMPLE.pl"))
 check("an e-mail registered already (in another case) is refused", s == 422 and "już istnieje" in d, s)
 
 # login and logout
 s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": "złe hasło"})
 check("a wrong password gets the form again", s == 422 and "Nieprawidłowy adres e-mail lub hasło" in d, s)
+save("login-errors", d)
 s2, h2, d2 = req("POST", LOGIN, {"email": "nikt@example.pl", "password": "złe hasło"})
 check("an unknown e-mail gets the same message", s2 == 422 and "Nieprawidłowy adres e-mail lub hasło" in d2, s2)
 s, h, d = req("POST", LOGIN, {"email": "ANNA.nowak@example.pl", "password": reg["password"], "next": "/kursy/"})
@@ -189,16 +204,19 @@ anna = h.get("set-cookie", "").split(";")[0]
 check("Anna logs in again", s == 303 and anna.startswith("sesja="), s)
 s, h, d = req("POST", TEST, answers(False), headers={"Cookie": anna})
 check("a failed test shows the score", s == 200 and "nie został zaliczony" in d and "Twój wynik" in d, (s, d[:300]))
+save("test-failed", d)
 check("...which questions were wrong, linked to the test", 'href="/kursy/komunikacja/test/#q1"' in d)
 check("...and the attempts left", "Pozostałe podejścia: 2" in d)
 check("...never the right answers", "correct" not in d and "a2" not in d.replace("#q", ""))
 s, h, d = req("POST", TEST, answers(True), headers={"Cookie": anna})
 check("a passed test says so", s == 200 and "Test zaliczony" in d, (s, d[:300]))
+save("test-passed", d)
 m = re.search(r'href="(/certyfikat/([A-Z0-9-]{19}))"', d)
 check("...with a link to the certificate and its code", m is not None)
 cert_url, code = (m.group(1), m.group(2)) if m else ("/certyfikat/X", "X")
 s, h, d = req("GET", cert_url)
 check("anyone holding the code sees the certificate", s == 200 and "Anna Nowak" in d and "Komunikacja w pracy" in d and code in d, s)
+save("certificate", d)
 check("...without a cookie being set", "set-cookie" not in h)
 s, h, d = req("GET", "/certyfikat?kod=" + code.lower().replace("-", ""))
 check("the check form's code, typed loosely, leads to the certificate", s == 303 and h.get("location") == cert_url, (s, h.get("location")))
@@ -206,6 +224,7 @@ s, h, d = req("POST", TEST, answers(True), headers={"Cookie": anna})
 check("a test passed already shows the certificate, not a new attempt", s == 200 and "już przez Ciebie zaliczony" in d and code in d, s)
 s, h, d = req("GET", "/certyfikat/ABCD-EFGH-JKMN-PQRS")
 check("an unknown code says so plainly (404)", s == 404 and "Nie ma takiego certyfikatu" in d, s)
+save("certificate-unknown", d)
 for i in range(25):
     s, h, d = req("GET", "/certyfikat/ABCD-EFGH-JKMN-PQR%d" % (i % 8 + 2))
 check("guessing codes is rate limited (429)", s == 429 and int(h.get("retry-after", "0")) > 0, s)
@@ -218,6 +237,7 @@ for i in range(3):
     s, h, d = req("POST", TEST, answers(False), headers={"Cookie": piotr})
 s, h, d = req("POST", TEST, answers(True), headers={"Cookie": piotr})
 check("after the attempts the test allows, no more are graded", s == 200 and "Wykorzystano wszystkie podejścia" in d and "Test zaliczony" not in d, s)
+save("test-no-attempts", d)
 
 # the course forums: static pages formd rewrites when a post arrives
 FORUM = "/forum/wpis"
@@ -228,6 +248,7 @@ s, h, d = req("POST", FORUM, post)
 check("posting without logging in gets the login form (401)", s == 401 and 'name="next" value="/kursy/komunikacja/forum/"' in d, s)
 s, h, d = req("POST", FORUM, dict(post, title=""), headers={"Cookie": anna})
 check("a new thread without a title comes back with 422", s == 422 and 'id="title-blad"' in d, s)
+save("forum-post-errors", d)
 check("...keeping the text typed", "Pytanie o lekcję 2." in d)
 evil = '<script>alert(1)</script> zobacz https://example.org/a?b=1&c="x" oraz javascript:alert(2)'
 s, h, d = req("POST", FORUM, dict(post, body=evil + "\n\nDrugi akapit."), headers={"Cookie": anna})
@@ -237,11 +258,13 @@ thread_url = loc.split("#")[0]
 thread_id = thread_url.rstrip("/").split("/")[-1]
 s, h, d = req("GET", thread_url)
 check("the thread's static page shows the post", s == 200 and "Jak odpowiadać na maile?" in d and "Anna N." in d, s)
+save("forum-thread", d)
 check("...with HTML escaped", "<script>alert(1)" not in d and "&lt;script&gt;alert(1)&lt;/script&gt;" in d)
 check("...a web address made a safe link", 'rel="nofollow ugc noopener"' in d)
 check("...and no javascript: link", 'href="javascript' not in d)
 s, h, d = req("GET", "/kursy/komunikacja/forum/")
 check("the forum index lists the thread", "Jak odpowiadać na maile?" in d and thread_url in d)
+save("forum-index", d)
 s, h, d = req("POST", FORUM, {"course": "komunikacja", "thread": thread_id, "body": "Odpowiedź pierwsza."}, headers={"Cookie": anna})
 check("a reply is stored", s == 303, s)
 s, h, d = req("POST", FORUM, {"course": "komunikacja", "thread": "999999", "body": "Do nikąd."}, headers={"Cookie": anna})

@@ -42,13 +42,27 @@ expect_fail "a missing site folder is named" 'nie-ma: no such site folder' "$FOR
 expect_fail "a missing database folder is named" 'missing or not writable' "$FORMD" --site "$out" --db "$TMP/brak/x.sqlite"
 
 start_formd || exit 1
-python3 tests/formd_check.py "$url" "$FORMD" "$db" "$out" >"$TMP/check.log" 2>&1
+mkdir -p "$TMP/pages"
+PAGES_DIR="$TMP/pages" python3 tests/formd_check.py "$url" "$FORMD" "$db" "$out" >"$TMP/check.log" 2>&1
 rc=$?
 ok "formd_check.py ran to its end" test $rc -eq 0
 [ $rc -eq 0 ] || tail -20 "$TMP/check.log" >&2
 grep -E '^(pass|fail) ' "$TMP/check.log" >>"$COUNTS"
 grep -E '^fail ' "$TMP/check.log" >&2
 grep -qE '^(pass|fail) ' "$TMP/check.log" || { fail "formd_check.py ran"; cat "$TMP/check.log" >&2; }
+
+# the pages formd rendered, through the Nu HTML Checker (as html.sh does
+# for the generator's): zero errors
+vnu=tests/a11y/node_modules/vnu-jar/build/dist/vnu.jar
+if [ -f "$vnu" ] && command -v java >/dev/null; then
+	ok "formd kept the pages it rendered" sh -c "ls '$TMP'/pages/*.html | grep -q forum-thread"
+	for f in "$TMP"/pages/*.html; do
+		n=$(basename "$f" .html)
+		ok "formd's $n page: no HTML errors" java -jar "$vnu" --errors-only --no-langdetect "$f"
+	done
+else
+	fail "the HTML checker needs java and tests/a11y/node_modules/vnu-jar (make deps-test)"
+fi
 
 # a reload keeps serving; a reload of a broken site keeps the old one
 kill -HUP $pid
