@@ -32,4 +32,10 @@ void fmt_date(struct buf *out, long long t, int offset);
 /* ...and as RFC 3339: 2026-11-22T18:20:00+01:00. */
 void fmt_datetime(struct buf *out, long long t, int offset);
 
+/* The offset of Europe/Warsaw from UTC in minutes at `t` (seconds since
+ * the epoch), by the EU rule: summer time (+120) from 01:00 UTC on the last
+ * Sunday of March to 01:00 UTC on the last Sunday of October, +60 else.
+ * The process's TZ is neither read nor changed. */
+int clock_warsaw_offset(long long t);
+
 #endif

@@ -763,53 +763,6 @@ static void logout(struct app *a, const struct who *w, struct response *res)
 
 /* ---- tests and certificates ------------------------------------------------ */
 
-/* Warsaw's offset from UTC in minutes at `t`: the EU rule (summer time
- * from the last Sunday of March to the last Sunday of October, 01:00 UTC). */
-static int warsaw_offset(long long t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	int year, wday_mar31, wday_oct31;
-	long long start, end;
-	struct tm s = {0}, e = {0};
-
-	gmtime_r(&tt, &tm);
-	year = tm.tm_year;
-	s.tm_year = e.tm_year = year;
-	s.tm_mon = 2;
-	s.tm_mday = 31;
-	e.tm_mon = 9;
-	e.tm_mday = 31;
-	s.tm_hour = e.tm_hour = 1;
-	start = (long long)timegm(&s);
-	end = (long long)timegm(&e);
-	wday_mar31 = s.tm_wday;
-	wday_oct31 = e.tm_wday;
-	start -= (long long)wday_mar31 * 86400;
-	end -= (long long)wday_oct31 * 86400;
-	return t >= start && t < end ? 120 : 60;
-}
-
-/* {date, iso} of a time, in Warsaw. */
-static struct val *date_val(long long t)
-{
-	struct val *d = val_new(VAL_TABLE);
-	struct buf b = BUF_INIT;
-	int off = warsaw_offset(t), r = 0;
-
-	fmt_date(&b, t, off);
-	r |= buf_failed(&b) ? -1 : val_set_str(d, "date", b.ptr);
-	buf_reset(&b);
-	fmt_datetime(&b, t, off);
-	r |= buf_failed(&b) ? -1 : val_set_str(d, "iso", b.ptr);
-	buf_free(&b);
-	if (r < 0 || !d) {
-		val_free(d);
-		return NULL;
-	}
-	return d;
-}
-
 /* The certificate's frame: who, what, when, the code and its address. */
 static struct val *certificate_val(const struct sitedata *sd, const struct certificate *c)
 {
@@ -825,7 +778,7 @@ static struct val *certificate_val(const struct sitedata *sd, const struct certi
 	    val_set_str(v, "first_name", c->first_name) | val_set_str(v, "last_name", c->last_name);
 	r |= val_set_str(v, "course", val_get_str(key, "title", c->course));
 	r |= val_set_str(v, "course_slug", c->course);
-	r |= val_set(v, "issued", date_val(c->issued));
+	r |= val_set(v, "issued", pages_time(c->issued));
 	buf_free(&url);
 	if (r < 0) {
 		val_free(v);

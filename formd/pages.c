@@ -1,5 +1,6 @@
 #include "pages.h"
 
+#include "clock.h"
 #include "json.h"
 
 #include <dirent.h>
@@ -201,4 +202,23 @@ int page_render(const struct sitedata *sd, const char *layout, const char *url, 
 	r = render(sd, layout, frame, extra, out, e);
 	val_free(frame);
 	return r;
+}
+
+struct val *pages_time(long long t)
+{
+	struct val *d = val_new(VAL_TABLE);
+	struct buf b = BUF_INIT;
+	int off = clock_warsaw_offset(t), r = 0;
+
+	fmt_date(&b, t, off);
+	r |= buf_failed(&b) ? -1 : val_set_str(d, "date", b.ptr);
+	buf_reset(&b);
+	fmt_datetime(&b, t, off);
+	r |= buf_failed(&b) ? -1 : val_set_str(d, "iso", b.ptr);
+	buf_free(&b);
+	if (r < 0 || !d) {
+		val_free(d);
+		return NULL;
+	}
+	return d;
 }

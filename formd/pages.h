@@ -42,6 +42,10 @@ const struct val *sitedata_test(const struct sitedata *sd, const char *course);
  * documents.json: its commit id, or NULL when it has none. */
 const char *sitedata_document_commit(const struct sitedata *sd, const char *rel);
 
+/* {date: YYYY-MM-DD, iso: RFC 3339} of a time (seconds since the epoch)
+ * in Warsaw, for templates. NULL on allocation failure. */
+struct val *pages_time(long long t);
+
 /* Renders the page the generator built at `url` (a form or test page,
  * from pages.json) again, with `extra` as the innermost frame (form,
  * offices with `selected`, account). 0, or -1 with e (ERR_INPUT: no such

@@ -30,7 +30,6 @@
 #include <time.h>
 
 /* forum.c's test-only Warsaw offset (not in forum.h) */
-int forum_warsaw_offset(long long t);
 
 /* ---- forum_body_html ---- */
 
@@ -158,37 +157,37 @@ static void test_warsaw_offset(void **state)
 
 	(void)state;
 	/* 2026: summer time from 29 March to 25 October, at 01:00 UTC */
-	assert_int_equal(forum_warsaw_offset(utc(2026, 1, 15, 12, 0, 0)), 60);
-	assert_int_equal(forum_warsaw_offset(utc(2026, 3, 29, 0, 59, 59)), 60);
-	assert_int_equal(forum_warsaw_offset(utc(2026, 3, 29, 1, 0, 0)), 120);
-	assert_int_equal(forum_warsaw_offset(utc(2026, 3, 22, 1, 0, 0)),
+	assert_int_equal(clock_warsaw_offset(utc(2026, 1, 15, 12, 0, 0)), 60);
+	assert_int_equal(clock_warsaw_offset(utc(2026, 3, 29, 0, 59, 59)), 60);
+	assert_int_equal(clock_warsaw_offset(utc(2026, 3, 29, 1, 0, 0)), 120);
+	assert_int_equal(clock_warsaw_offset(utc(2026, 3, 22, 1, 0, 0)),
 	                 60); /* a Sunday, not the last */
-	assert_int_equal(forum_warsaw_offset(utc(2026, 7, 1, 0, 0, 0)), 120);
-	assert_int_equal(forum_warsaw_offset(utc(2026, 10, 25, 0, 59, 59)), 120);
-	assert_int_equal(forum_warsaw_offset(utc(2026, 10, 25, 1, 0, 0)), 60);
-	assert_int_equal(forum_warsaw_offset(utc(2026, 10, 18, 1, 0, 0)), 120);
-	assert_int_equal(forum_warsaw_offset(utc(2026, 12, 31, 23, 59, 59)), 60);
+	assert_int_equal(clock_warsaw_offset(utc(2026, 7, 1, 0, 0, 0)), 120);
+	assert_int_equal(clock_warsaw_offset(utc(2026, 10, 25, 0, 59, 59)), 120);
+	assert_int_equal(clock_warsaw_offset(utc(2026, 10, 25, 1, 0, 0)), 60);
+	assert_int_equal(clock_warsaw_offset(utc(2026, 10, 18, 1, 0, 0)), 120);
+	assert_int_equal(clock_warsaw_offset(utc(2026, 12, 31, 23, 59, 59)), 60);
 	/* 2024: 31 March and 27 October are the last Sundays themselves */
-	assert_int_equal(forum_warsaw_offset(utc(2024, 3, 31, 0, 59, 59)), 60);
-	assert_int_equal(forum_warsaw_offset(utc(2024, 3, 31, 1, 0, 0)), 120);
-	assert_int_equal(forum_warsaw_offset(utc(2024, 10, 27, 0, 59, 59)), 120);
-	assert_int_equal(forum_warsaw_offset(utc(2024, 10, 27, 1, 0, 0)), 60);
+	assert_int_equal(clock_warsaw_offset(utc(2024, 3, 31, 0, 59, 59)), 60);
+	assert_int_equal(clock_warsaw_offset(utc(2024, 3, 31, 1, 0, 0)), 120);
+	assert_int_equal(clock_warsaw_offset(utc(2024, 10, 27, 0, 59, 59)), 120);
+	assert_int_equal(clock_warsaw_offset(utc(2024, 10, 27, 1, 0, 0)), 60);
 	/* 2025: 30 March and 26 October */
-	assert_int_equal(forum_warsaw_offset(utc(2025, 3, 30, 1, 0, 0)), 120);
-	assert_int_equal(forum_warsaw_offset(utc(2025, 3, 29, 23, 0, 0)), 60);
-	assert_int_equal(forum_warsaw_offset(utc(2025, 10, 26, 1, 0, 0)), 60);
-	assert_int_equal(forum_warsaw_offset(utc(2025, 10, 26, 0, 0, 0)), 120);
+	assert_int_equal(clock_warsaw_offset(utc(2025, 3, 30, 1, 0, 0)), 120);
+	assert_int_equal(clock_warsaw_offset(utc(2025, 3, 29, 23, 0, 0)), 60);
+	assert_int_equal(clock_warsaw_offset(utc(2025, 10, 26, 1, 0, 0)), 60);
+	assert_int_equal(clock_warsaw_offset(utc(2025, 10, 26, 0, 0, 0)), 120);
 	/* before 1970 too (the day arithmetic of negative times) */
-	assert_int_equal(forum_warsaw_offset(utc(1969, 7, 1, 0, 0, 0)), 120);
-	assert_int_equal(forum_warsaw_offset(utc(1969, 12, 31, 23, 0, 0)), 60);
+	assert_int_equal(clock_warsaw_offset(utc(1969, 7, 1, 0, 0, 0)), 120);
+	assert_int_equal(clock_warsaw_offset(utc(1969, 12, 31, 23, 0, 0)), 60);
 
 	/* what the pages show: late evening UTC is the next day in Warsaw */
 	t = utc(2026, 3, 28, 23, 30, 0);
-	fmt_date(&b, t, forum_warsaw_offset(t));
+	fmt_date(&b, t, clock_warsaw_offset(t));
 	assert_string_equal(b.ptr, "2026-03-29");
 	buf_reset(&b);
 	t = utc(2026, 6, 30, 22, 30, 0);
-	fmt_datetime(&b, t, forum_warsaw_offset(t));
+	fmt_datetime(&b, t, clock_warsaw_offset(t));
 	assert_string_equal(b.ptr, "2026-07-01T00:30:00+02:00");
 	buf_free(&b);
 }
@@ -462,8 +461,8 @@ static void test_pages(void **state)
 	assert_null(strstr(s, "Ukryty wątek"));
 	snprintf(want, sizeof want, "/kursy/abc/forum/%lld/", t2);
 	assert_null(strstr(s, want));
-	fmt_date(&date, posted, forum_warsaw_offset(posted));
-	fmt_datetime(&iso, posted, forum_warsaw_offset(posted));
+	fmt_date(&date, posted, clock_warsaw_offset(posted));
+	fmt_datetime(&iso, posted, clock_warsaw_offset(posted));
 	snprintf(want, sizeof want, "<time datetime=\"%s\">%s</time>", iso.ptr, date.ptr);
 	assert_non_null(strstr(s, want));
 	/* the new-thread form: action, fields, no thread, the rules, the links */
