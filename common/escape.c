@@ -1,5 +1,7 @@
 #include "escape.h"
 
+#include "utf8.h"
+
 #include <ctype.h>
 #include <string.h>
 
@@ -81,4 +83,49 @@ int url_is_safe(const char *url)
 		if (strlen(ok[i]) == n && strncasecmp(url, ok[i], n) == 0)
 			return 1;
 	return 0;
+}
+
+/* 1 for a code point a terminal may act on or that hides what follows:
+ * C1 controls, line and paragraph separators, bidirectional overrides. */
+static int cp_is_hostile(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void esc_term(struct buf *out, const char *s, size_t len, const char *nl_indent)
+{
+	size_t i = 0, k;
+	unsigned cp;
+	int n;
+
+	while (i < len) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\n' && nl_indent) {
+			buf_putc(out, '\n');
+			buf_puts(out, nl_indent);
+			i++;
+		} else if (ch == '\\') {
+			buf_puts(out, "\\\\");
+			i++;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			buf_printf(out, "\\x%02x", ch);
+			i++;
+		} else if (ch < 0x80) {
+			buf_putc(out, (char)ch);
+			i++;
+		} else if ((n = utf8_decode(s + i, len - i, &cp)) == 0) {
+			buf_printf(out, "\\x%02x", ch);
+			i++;
+		} else {
+			for (k = 0; k < (size_t)n; k++) {
+				if (cp_is_hostile(cp))
+					buf_printf(out, "\\x%02x", (unsigned char)s[i + k]);
+				else
+					buf_putc(out, s[i + k]);
+			}
+			i += (size_t)n;
+		}
+	}
 }

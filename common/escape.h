@@ -20,4 +20,12 @@ void esc_xml(struct buf *out, const char *s, size_t len);
  * file: and unknown schemes give 0. */
 int url_is_safe(const char *url);
 
+/* Text for a terminal or a log line: C0 controls, DEL, C1 controls, line
+ * and paragraph separators, bidirectional overrides and bytes of invalid
+ * UTF-8 come out as \xNN and the backslash as \\, so that text from
+ * outside cannot move the cursor, recolour or fake a line. With
+ * `nl_indent`, newlines are kept, each followed by that text; without, a
+ * newline is \x0a too. */
+void esc_term(struct buf *out, const char *s, size_t len, const char *nl_indent);
+
 #endif

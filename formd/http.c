@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include "clock.h"
+#include "escape.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -74,7 +75,6 @@ const char *http_query_arg(const struct request *req, const char *name)
 void http_log(const struct request *req, int status, double ms)
 {
 	struct buf b = BUF_INIT;
-	const unsigned char *p;
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -82,13 +82,8 @@ void http_log(const struct request *req, int status, double ms)
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	buf_printf(&b, "%s %s ", when, req->method);
-	/* the path only: a query may carry what someone typed */
-	for (p = (const unsigned char *)req->path; *p && b.len < 600; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '"')
-			buf_printf(&b, "\\x%02x", *p);
-		else
-			buf_putc(&b, (char)*p);
-	}
+	/* the path only (a query may carry what someone typed), escaped */
+	esc_term(&b, req->path, strnlen(req->path, 600), NULL);
 	buf_printf(&b, " %d %.1fms\n", status, ms);
 	if (!buf_failed(&b))
 		fputs(b.ptr, stderr);

@@ -8,6 +8,7 @@
 #include "admin.h"
 #include "app.h"
 #include "auth.h"
+#include "escape.h"
 #include "forum.h"
 #include "http.h"
 #include "store.h"
@@ -52,21 +53,14 @@ static const char usage[] =
     "exit status: 0 stopped cleanly, 1 could not start (the message says why),\n"
     "2 wrong usage; formd admin: 0 done, 1 failed, 2 wrong usage.\n";
 
-/* Prints a message with control characters escaped. */
+/* Prints a message with control characters escaped (esc_term). */
 static void fail(const char *what, const char *msg)
 {
-	const unsigned char *p;
+	struct buf b = BUF_INIT;
 
-	fprintf(stderr, "formd: %s", what ? what : "");
-	if (what)
-		fputs(": ", stderr);
-	for (p = (const unsigned char *)msg; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
-	}
-	fputc('\n', stderr);
+	esc_term(&b, msg, strlen(msg), NULL);
+	fprintf(stderr, "formd: %s%s%s\n", what ? what : "", what ? ": " : "", b.ptr);
+	buf_free(&b);
 }
 
 /* The folder of FILE must exist and be writable (sqlite needs to create

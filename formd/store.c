@@ -14,6 +14,9 @@
 #include "store.h"
 
 #include "buf.h"
+#include "escape.h"
+
+#include "buf.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -1527,54 +1530,16 @@ int store_post_hide(struct store *st, const char *actor, long long id, int hidde
 
 /* ---- staff ---- */
 
-/* 1 for a code point a terminal may act on or that hides what follows:
- * C1 controls, line and paragraph separators, bidirectional overrides. */
-static int cp_is_hostile(unsigned cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* Writes database text for a person at a terminal: control characters
- * (C0, DEL, and the hostile code points above), bytes of invalid UTF-8 and
- * '\\' itself come out as \xNN (the backslash as \\), so that a message
- * cannot move the cursor, recolour or fake a line; `nl_indent`: keep
- * newlines, each followed by that text. */
+/* Writes database text for a person at a terminal, escaped (esc_term):
+ * a message cannot move the cursor, recolour or fake a line; `nl_indent`:
+ * keep newlines, each followed by that text. */
 static void put_text(FILE *out, const char *s, size_t len, const char *nl_indent)
 {
-	size_t i = 0, k;
-	unsigned cp;
-	int n;
+	struct buf b = BUF_INIT;
 
-	while (i < len) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '\n' && nl_indent) {
-			fputc('\n', out);
-			fputs(nl_indent, out);
-			i++;
-		} else if (ch == '\\') {
-			fputs("\\\\", out);
-			i++;
-		} else if (ch < 0x20 || ch == 0x7f) {
-			fprintf(out, "\\x%02x", ch);
-			i++;
-		} else if (ch < 0x80) {
-			fputc(ch, out);
-			i++;
-		} else if ((n = utf8_decode(s + i, len - i, &cp)) == 0) {
-			fprintf(out, "\\x%02x", ch);
-			i++;
-		} else {
-			for (k = 0; k < (size_t)n; k++) {
-				if (cp_is_hostile(cp))
-					fprintf(out, "\\x%02x", (unsigned char)s[i + k]);
-				else
-					fputc(s[i + k], out);
-			}
-			i += (size_t)n;
-		}
-	}
+	esc_term(&b, s, len, nl_indent);
+	fwrite(b.ptr, 1, b.len, out);
+	buf_free(&b);
 }
 
 /* Column i through put_text. */

@@ -2,7 +2,9 @@
  * portal - builds the labour office's portal from one git commit.
  * main() parses options and dispatches; it alone prints and exits.
  */
+#include "buf.h"
 #include "build.h"
+#include "escape.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -32,20 +34,16 @@ static const char usage[] =
     "exit status: 0 success, 1 the build or check failed (the message names\n"
     "file:line:col), 2 wrong usage.\n";
 
-/* Prints an error message with control characters escaped: messages quote
- * content (link targets, names), which must not drive the terminal. */
+/* Prints an error message with control characters escaped (esc_term):
+ * messages quote content (link targets, names), which must not drive the
+ * terminal. */
 static void print_error(const char *msg)
 {
-	const unsigned char *p;
+	struct buf b = BUF_INIT;
 
-	fputs("portal: ", stderr);
-	for (p = (const unsigned char *)msg; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
-	}
-	fputc('\n', stderr);
+	esc_term(&b, msg, strlen(msg), NULL);
+	fprintf(stderr, "portal: %s\n", b.ptr);
+	buf_free(&b);
 }
 
 int main(int argc, char **argv)
