@@ -1044,6 +1044,17 @@ static void certificate_page(struct app *a, struct site_ref *ref, const struct w
 		res->status = 404;
 		return;
 	}
+	/* a certificate shows a name: who looked is in the audit log */
+	{
+		char actor[32], record[64];
+
+		snprintf(actor, sizeof actor, w->user_id ? "user:%lld" : "web", w->user_id);
+		snprintf(record, sizeof record, "certificate:%s", c.code);
+		if (store_audit_read(a->st, actor, "certificate.read", record, &e) < 0) {
+			unavailable(res, &e);
+			return;
+		}
+	}
 	top = top_frame(sd, w, NULL, NULL);
 	if (!top || val_set(top, "certificate", certificate_val(sd, &c)) < 0) {
 		val_free(top);

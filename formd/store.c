@@ -1614,6 +1614,19 @@ static int audit_read(struct store *st, const char *actor, const char *action, c
 	return submit(st, run_audit, &a, e);
 }
 
+int store_audit_read(struct store *st, const char *actor, const char *action, const char *record,
+                     struct err *e)
+{
+	struct audit_job a = {actor, action, "", 0};
+
+	if (check_actor(actor, e) < 0)
+		return -1;
+	if (!fits(record, RECORD_MAX))
+		return err_set(e, "audit record name too long");
+	snprintf(a.record, sizeof a.record, "%s", record);
+	return submit(st, run_audit, &a, e);
+}
+
 int store_admin_contacts(struct store *st, const char *actor, const char *office, int open,
                          FILE *out, struct err *e)
 {

@@ -173,6 +173,12 @@ int store_posts(struct store *st, const char *course, int (*fn)(void *ctx, const
 int store_post_hide(struct store *st, const char *actor, long long id, int hidden,
                     char course[STORE_SLUG], struct err *e);
 
+/* Records that `actor` read personal data in `record` ("certificate:CODE")
+ * for `action` ("certificate.read"): the reads the web makes (a
+ * certificate shown to whoever holds its code). */
+int store_audit_read(struct store *st, const char *actor, const char *action, const char *record,
+                     struct err *e);
+
 /* ---- staff (formd admin) ---- */
 
 /* Writes, one line each, the contact messages (all, or of one office when

@@ -228,6 +228,8 @@ save("certificate-unknown", d)
 for i in range(25):
     s, h, d = req("GET", "/certyfikat/ABCD-EFGH-JKMN-PQR%d" % (i % 8 + 2))
 check("guessing codes is rate limited (429)", s == 429 and int(h.get("retry-after", "0")) > 0, s)
+rc, outp, err = admin("audit")
+check("the certificate's view is in the audit log", rc == 0 and "certificate.read" in outp and code in outp, (rc, err))
 rc, outp, err = admin("certificates")
 check("formd admin certificates lists it", rc == 0 and code in outp, (rc, err))
 reg2 = dict(reg, email="piotr@example.pl", first_name="Piotr", last_name="Zieliński")

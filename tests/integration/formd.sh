@@ -20,7 +20,8 @@ free_port() {
 start_formd() {
 	port=$(free_port)
 	url="http://127.0.0.1:$port"
-	"$FORMD" --site "$out" --db "$db" --listen "127.0.0.1:$port" --serve-public --dev \
+	# shellcheck disable=SC2086
+	"$FORMD" --site "$out" --db "$db" --listen "127.0.0.1:$port" --serve-public ${DEV---dev} \
 		--hash-workers 2 --post-rate 1000 "$@" 2>>"$TMP/formd.log" &
 	pid=$!
 	i=0
@@ -143,3 +144,20 @@ sys.exit(1 if missing else 0)
 PY
 ok "every POST answered with success is in the database" sh -c "cat '$TMP/kill.log' >&2; grep -q 'missing \[\]' '$TMP/kill.log'"
 ok "PRAGMA integrity_check is ok" grep -q 'integrity ok' "$TMP/kill.log"
+
+# without --dev the session cookie is Secure
+DEV= start_formd || exit 1
+python3 - "$url" >"$TMP/secure.log" 2>&1 <<'PY'
+import http.client, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+body = urllib.parse.urlencode({"first_name": "Ewa", "last_name": "Bezpieczna", "email": "ewa@example.pl",
+    "status": "poszukujaca", "office": "sulechow", "password": "bardzo dlugie haslo", "password2": "bardzo dlugie haslo",
+    "terms": "tak", "privacy": "tak"})
+c.request("POST", "/konto/rejestracja", body, {"Content-Type": "application/x-www-form-urlencoded", "Host": u.netloc})
+r = c.getresponse(); r.read()
+print(r.status, r.getheader("Set-Cookie"))
+PY
+ok "without --dev the session cookie is Secure" grep -q '^303 sesja=.*; Secure' "$TMP/secure.log"
+kill -TERM $pid
+wait $pid
