@@ -43,7 +43,8 @@ static const char usage[] =
     "                    so logging in works over plain http on this machine\n"
     "  --threads N       connection threads (default 32; a request waits in its\n"
     "                    thread for its group commit, so more threads, bigger groups)\n"
-    "  --hash-workers N  password hashes at once, 64 MiB each (default 2)\n"
+    "  --hash-workers N  password hashes at once, 64 MiB each (default: half the\n"
+    "                    processors, at least 1)\n"
     "  --max-body BYTES  largest POST body (default 65536; more gets 413)\n"
     "  --contact-rate N  contact messages per address per 10 minutes (default 10)\n"
     "  --register-rate N registrations per address per hour (default 20)\n"
@@ -188,7 +189,10 @@ int main(int argc, char **argv)
 	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 32, 30, 64, 64 * 1024};
 	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL};
 	char *forum_default = NULL;
-	int workers = 2, serve = 0, c, sig, rc = 1, li = 0;
+	/* half the processors hash, so that a flood of logins leaves the
+	 * others to everything else */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int workers = ncpu > 2 ? (int)(ncpu / 2) : 1, serve = 0, c, sig, rc = 1, li = 0;
 	struct err e = {0};
 	struct store *st = NULL;
 	struct auth_pool *pool = NULL;
