@@ -456,7 +456,7 @@ if ! wait_up "$furl/kontakt/" $formd_pid; then
 fi
 sleep 0.5
 rss_idle=$(kib $formd_pid VmRSS)
-echo "bench-formd: formd $(./bin/formd --version | awk '{print $2}') on $furl, --threads 4 --hash-workers 2 (defaults);"
+echo "bench-formd: formd $(./bin/formd --version | awk '{print $2}') on $furl, threads and hash workers as formd --help gives them (defaults);"
 echo "             rate limits raised for the benchmark: $raised"
 
 nport=$(python3 "$PY" freeport)
