@@ -360,6 +360,60 @@ static void copy(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src);
 }
 
+/* A contact message on its way to the disk: queued by contact_queue,
+ * stored (or not) by the writer, answered by contact_answer. */
+struct contact_job {
+	struct app *a;
+	struct contact c;
+	char *message; /* owned */
+	char actor[32];
+	char thanks[300];
+	int rc; /* the store's answer */
+	struct err e;
+	void (*run)(void *token); /* http's: answers the request */
+	void *token;
+};
+
+/* On the writer thread, once the group holding the message is on disk. */
+static void contact_stored(void *arg, int rc, const struct err *e)
+{
+	struct contact_job *j = arg;
+
+	j->rc = rc;
+	if (rc < 0 && e)
+		j->e = *e;
+	j->run(j->token);
+}
+
+/* http's defer_submit: queue the message; the answer comes when it is stored. */
+static int contact_queue(void *arg, void (*run)(void *token), void *token)
+{
+	struct contact_job *j = arg;
+
+	j->run = run;
+	j->token = token;
+	if (store_contact_add_async(j->a->st, j->actor, &j->c, contact_stored, j, &j->e) < 0) {
+		fprintf(stderr, "formd: %s: %s\n", err_kind_name(j->e.kind), j->e.msg);
+		free(j->message);
+		free(j);
+		return -1;
+	}
+	return 0;
+}
+
+/* The answer: the thank-you page (Post/Redirect/Get) when stored, 503 when not. */
+static void contact_answer(void *arg, struct response *res)
+{
+	struct contact_job *j = arg;
+
+	if (j->rc == 0)
+		see_other(res, j->thanks);
+	else
+		unavailable(res, &j->e);
+	free(j->message);
+	free(j);
+}
+
 static void contact(struct app *a, struct site_ref *ref, const struct who *w,
                     const struct request *req, struct response *res)
 {
@@ -367,9 +421,9 @@ static void contact(struct app *a, struct site_ref *ref, const struct who *w,
 	const char *page = form_page(sd, "form-contact");
 	struct pairs p;
 	struct form f;
-	struct contact c;
+	struct contact_job *j;
 	struct err e = {0};
-	char key[LIMITS_KEY], thanks[300], actor[32];
+	char key[LIMITS_KEY];
 	int wait;
 
 	memset(&p, 0, sizeof p);
@@ -408,23 +462,33 @@ static void contact(struct app *a, struct site_ref *ref, const struct who *w,
 			return;
 		}
 	}
-	memset(&c, 0, sizeof c);
-	copy(c.name, sizeof c.name, form_get(&f, "name"));
-	copy(c.email, sizeof c.email, form_get(&f, "email"));
-	copy(c.office, sizeof c.office, form_get(&f, "office"));
-	copy(c.subject, sizeof c.subject, form_get(&f, "subject"));
-	c.message = (char *)form_get(&f, "message"); /* read only by the store */
-	snprintf(actor, sizeof actor, w->user_id ? "user:%lld" : "web", w->user_id);
-	if (store_contact_add(a->st, actor, &c, &e) < 0) {
+	j = calloc(1, sizeof *j);
+	if (!j) {
 		pairs_free(&p);
-		{
-			unavailable(res, &e);
-			return;
-		}
+		err_oom(&e);
+		unavailable(res, &e);
+		return;
 	}
+	j->a = a;
+	copy(j->c.name, sizeof j->c.name, form_get(&f, "name"));
+	copy(j->c.email, sizeof j->c.email, form_get(&f, "email"));
+	copy(j->c.office, sizeof j->c.office, form_get(&f, "office"));
+	copy(j->c.subject, sizeof j->c.subject, form_get(&f, "subject"));
+	j->message = strdup(form_get(&f, "message"));
 	pairs_free(&p);
-	snprintf(thanks, sizeof thanks, "%s/dziekujemy", req->path);
-	see_other(res, thanks);
+	if (!j->message) {
+		free(j);
+		err_oom(&e);
+		unavailable(res, &e);
+		return;
+	}
+	j->c.message = j->message;
+	snprintf(j->actor, sizeof j->actor, w->user_id ? "user:%lld" : "web", w->user_id);
+	snprintf(j->thanks, sizeof j->thanks, "%s/dziekujemy", req->path);
+	/* the request waits for its commit group without holding a thread */
+	res->defer = contact_answer;
+	res->defer_submit = contact_queue;
+	res->defer_arg = j;
 }
 
 /* The registration, after the checks: hashing on the pool, then storing. */

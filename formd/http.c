@@ -333,7 +333,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (k->res.defer) {
 		k->deferred = 1;
 		MHD_suspend_connection(c);
-		if (h->submit(h->app, deferred_run, k) < 0) {
+		if ((k->res.defer_submit ? k->res.defer_submit(k->res.defer_arg, deferred_run, k)
+		                         : h->submit(h->app, deferred_run, k)) < 0) {
 			k->res.defer = NULL;
 			buf_reset(&k->res.body);
 			k->res.status = MHD_HTTP_SERVICE_UNAVAILABLE;

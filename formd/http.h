@@ -43,6 +43,10 @@ struct response {
 	 * hashing pool, and the response is sent when it returns. */
 	void (*defer)(void *arg, struct response *res);
 	void *defer_arg;
+	/* Where the deferred work runs: NULL for the app's pool
+	 * (http_submit); else this, which must arrange for run(token) to be
+	 * called once (from any thread), or return -1 (503). */
+	int (*defer_submit)(void *arg, void (*run)(void *token), void *token);
 };
 
 struct http_opts {

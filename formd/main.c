@@ -41,8 +41,7 @@ static const char usage[] =
     "  --serve-public    also serve the static site from DIR/public/\n"
     "  --dev             development: the session cookie is sent without Secure,\n"
     "                    so logging in works over plain http on this machine\n"
-    "  --threads N       connection threads (default 32; a request waits in its\n"
-    "                    thread for its group commit, so more threads, bigger groups)\n"
+    "  --threads N       connection threads (default 8)\n"
     "  --hash-workers N  password hashes at once, 64 MiB each (default: half the\n"
     "                    processors, at least 1)\n"
     "  --max-body BYTES  largest POST body (default 65536; more gets 413)\n"
@@ -186,7 +185,7 @@ int main(int argc, char **argv)
 	};
 	const char *site = NULL, *db = NULL;
 	char *public_dir = NULL;
-	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 32, 30, 64, 64 * 1024};
+	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8, 30, 64, 32 * 1024};
 	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL};
 	char *forum_default = NULL;
 	/* half the processors hash, so that a flood of logins leaves the

@@ -239,6 +239,12 @@ struct job {
 	int done;       /* set by the writer under st->mu */
 	pthread_cond_t cond;
 	struct job *next;
+	/* an asynchronous job (submit_async): nobody waits on `cond`; the
+	 * writer calls cb once the group is on disk (or failed), then frees
+	 * the job and its arg with free_arg */
+	void (*cb)(void *cb_arg, int rc, const struct err *e);
+	void *cb_arg;
+	void (*free_arg)(void *arg);
 };
 
 struct store {
@@ -540,9 +546,19 @@ static void *writer_main(void *arg)
 		st->head = st->tail = NULL;
 		pthread_mutex_unlock(&st->mu);
 		run_group(st, group);
+		/* asynchronous jobs first, outside the lock: their callbacks
+		 * answer requests; then wake the callers that wait */
+		for (j = group; j; j = j->next)
+			if (j->cb)
+				j->cb(j->cb_arg, j->rc, &j->err);
 		pthread_mutex_lock(&st->mu);
 		for (j = group; j; j = next) {
 			next = j->next; /* j may be gone once its caller runs */
+			if (j->cb) {
+				j->free_arg(j->arg);
+				free(j);
+				continue;
+			}
 			j->done = 1;
 			pthread_cond_signal(&j->cond);
 		}
@@ -582,6 +598,42 @@ static int submit(struct store *st, int (*run)(struct store *, void *, struct er
 	if (j.rc < 0 && e)
 		*e = j.err;
 	return j.rc;
+}
+
+/* Queues run(st, arg) for the writer without waiting: cb(cb_arg, rc, e)
+ * is called on the writer thread once its group is committed or failed,
+ * then free_arg(arg). 0, or -1 with e when it could not be queued (arg is
+ * freed then too). */
+static int submit_async(struct store *st, int (*run)(struct store *, void *, struct err *),
+                        void *arg, void (*free_arg)(void *),
+                        void (*cb)(void *, int, const struct err *), void *cb_arg, struct err *e)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (!j) {
+		free_arg(arg);
+		return err_oom(e);
+	}
+	j->run = run;
+	j->arg = arg;
+	j->cb = cb;
+	j->cb_arg = cb_arg;
+	j->free_arg = free_arg;
+	pthread_mutex_lock(&st->mu);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->mu);
+		free_arg(arg);
+		free(j);
+		return err_kind_set(e, ERR_IO, "%s: the store is closing", st->path);
+	}
+	if (st->tail)
+		st->tail->next = j;
+	else
+		st->head = j;
+	st->tail = j;
+	pthread_cond_signal(&st->work);
+	pthread_mutex_unlock(&st->mu);
+	return 0;
 }
 
 /* Test-only (not in store.h; tests/unit/test_store.c declares it): the
@@ -1199,6 +1251,48 @@ int store_contact_add(struct store *st, const char *actor, struct contact *c, st
 	    !fits(c->office, sizeof c->office) || !fits(c->subject, sizeof c->subject))
 		return err_set(e, "a contact message's field is not a string of its size");
 	return submit(st, run_contact_add, &a, e);
+}
+
+/* An asynchronous contact message: the job owns copies of everything. */
+struct contact_copy {
+	struct contact_add_job a;
+	struct contact c;
+	char actor[64];
+};
+
+static void free_contact_copy(void *arg)
+{
+	struct contact_copy *k = arg;
+
+	free(k->c.message);
+	free(k);
+}
+
+int store_contact_add_async(struct store *st, const char *actor, const struct contact *c,
+                            void (*done)(void *arg, int rc, const struct err *e), void *arg,
+                            struct err *e)
+{
+	struct contact_copy *k;
+
+	if (check_actor(actor, e) < 0)
+		return -1;
+	if (!fits(c->name, sizeof c->name) || !fits(c->email, sizeof c->email) ||
+	    !fits(c->office, sizeof c->office) || !fits(c->subject, sizeof c->subject) ||
+	    !fits(actor, sizeof k->actor))
+		return err_set(e, "a contact message's field is not a string of its size");
+	k = calloc(1, sizeof *k);
+	if (!k)
+		return err_oom(e);
+	k->c = *c;
+	k->c.message = strdup(c->message ? c->message : "");
+	if (!k->c.message) {
+		free(k);
+		return err_oom(e);
+	}
+	snprintf(k->actor, sizeof k->actor, "%s", actor);
+	k->a.actor = k->actor;
+	k->a.c = &k->c;
+	return submit_async(st, run_contact_add, k, free_contact_copy, done, arg, e);
 }
 
 /* ---- tests and certificates ---- */

@@ -115,6 +115,14 @@ struct contact {
 
 /* Stores a message (id and received set here). */
 int store_contact_add(struct store *st, const char *actor, struct contact *c, struct err *e);
+/* The same without waiting (what the web uses: a request waits for its
+ * group without holding a thread). The message is copied; done(arg, rc,
+ * e) is called on the writer thread once the group holding it is on disk
+ * (rc 0) or failed (-1 with e), and must be quick. 0 when queued, or -1
+ * with e when not (then done is never called). */
+int store_contact_add_async(struct store *st, const char *actor, const struct contact *c,
+                            void (*done)(void *arg, int rc, const struct err *e), void *arg,
+                            struct err *e);
 
 /* ---- tests and certificates ---- */
 

@@ -20,6 +20,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,6 +410,62 @@ static void test_contacts_verbatim(void **state)
 }
 
 /* ---- tests and certificates ---- */
+
+/* store_contact_add_async: the caller does not wait; every callback comes,
+ * after its message is on disk, once; close drains what is queued. */
+struct async_count {
+	atomic_int ok, failed, calls;
+};
+
+static void async_done(void *arg, int rc, const struct err *e)
+{
+	struct async_count *c = arg;
+
+	(void)e;
+	atomic_fetch_add(&c->calls, 1);
+	if (rc == 0)
+		atomic_fetch_add(&c->ok, 1);
+	else
+		atomic_fetch_add(&c->failed, 1);
+}
+
+static void test_contact_async(void **state)
+{
+	struct fx *f = *state;
+	struct async_count c;
+	struct contact ct;
+	struct err e = {0};
+	sqlite3 *db;
+	int i;
+
+	memset(&c, 0, sizeof c);
+	memset(&ct, 0, sizeof ct);
+	snprintf(ct.name, sizeof ct.name, "Asynchroniczna");
+	snprintf(ct.email, sizeof ct.email, "a@example.pl");
+	snprintf(ct.subject, sizeof ct.subject, "temat");
+	for (i = 0; i < 200; i++) {
+		char msg[32];
+
+		snprintf(msg, sizeof msg, "wiadomość %d", i);
+		ct.message = msg; /* copied by the store: the buffer goes away now */
+		assert_int_equal(store_contact_add_async(f->st, "web", &ct, async_done, &c, &e), 0);
+	}
+	/* closing drains the queue: every callback has run when it returns */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(atomic_load(&c.calls), 200);
+	assert_int_equal(atomic_load(&c.ok), 200);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM contacts WHERE name = 'Asynchroniczna'"),
+	                 200);
+	assert_int_equal(raw_int(db, "SELECT COUNT(DISTINCT message) FROM contacts"), 200);
+	sqlite3_close(db);
+	/* a closed store queues nothing and calls nothing */
+	f->st = store_open(f->path, &e);
+	assert_non_null(f->st);
+	assert_int_equal(store_contact_add_async(f->st, "", &ct, async_done, &c, &e), -1);
+	assert_int_equal(atomic_load(&c.calls), 200);
+}
 
 static void test_attempts_and_certificates(void **state)
 {
@@ -1017,6 +1074,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_users, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_sessions, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_contacts_verbatim, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_contact_async, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_attempts_and_certificates, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_posts, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup_open, teardown),
