@@ -14,12 +14,14 @@
 #include "store.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VERSION "0.1.0"
@@ -321,8 +323,14 @@ int main(int argc, char **argv)
 	fprintf(stderr, "formd: serving %s on http://%s%s\n", site, ho.listen,
 	        serve ? " (with the public site)" : "");
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		struct timespec tick = {10, 0};
+
+		sig = sigtimedwait(&sigs, NULL, &tick);
+		if (sig < 0) {
+			/* quiet for a while: give the memory a burst took back */
+			malloc_trim(0);
 			continue;
+		}
 		if (sig == SIGHUP) {
 			if (app_reload(a, &e) < 0)
 				fail("reload failed, the old site stays", e.msg);
