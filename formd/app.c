@@ -321,23 +321,30 @@ static int is_form_body(const char *ct)
 static const char *const statuses[] = {"bezrobotna", "poszukujaca", NULL};
 
 static const struct field contact_fields[] = {
-    {"name", F_LINE, 1, 200, NULL},     {"email", F_EMAIL, 1, 254, NULL},
-    {"office", F_CHOICE, 0, 64, NULL},  {"subject", F_LINE, 1, 200, NULL},
-    {"message", F_TEXT, 1, 5000, NULL}, {"strona", F_HONEYPOT, 0, 200, NULL},
+    {"name", F_LINE, 1, 200, NULL, "Imię i nazwisko"},
+    {"email", F_EMAIL, 1, 254, NULL, "Adres e-mail"},
+    {"office", F_CHOICE, 0, 64, NULL, "Urząd"},
+    {"subject", F_LINE, 1, 200, NULL, "Temat"},
+    {"message", F_TEXT, 1, 5000, NULL, "Treść wiadomości"},
+    {"strona", F_HONEYPOT, 0, 200, NULL, NULL},
 };
 
 static const struct field register_fields[] = {
-    {"first_name", F_LINE, 1, 100, NULL},    {"last_name", F_LINE, 1, 100, NULL},
-    {"email", F_EMAIL, 1, 254, NULL},        {"status", F_CHOICE, 1, 32, statuses},
-    {"office", F_CHOICE, 1, 64, NULL},       {"password", F_PASSWORD, 1, 200, NULL},
-    {"password2", F_PASSWORD, 1, 200, NULL}, {"terms", F_CHECKBOX, 1, 0, NULL},
-    {"privacy", F_CHECKBOX, 1, 0, NULL},
+    {"first_name", F_LINE, 1, 100, NULL, "Imię"},
+    {"last_name", F_LINE, 1, 100, NULL, "Nazwisko"},
+    {"email", F_EMAIL, 1, 254, NULL, "Adres e-mail"},
+    {"status", F_CHOICE, 1, 32, statuses, "Status"},
+    {"office", F_CHOICE, 1, 64, NULL, "Urząd lub filia"},
+    {"password", F_PASSWORD, 1, 200, NULL, "Hasło"},
+    {"password2", F_PASSWORD, 1, 200, NULL, "Powtórzone hasło"},
+    {"terms", F_CHECKBOX, 1, 0, NULL, "Regulamin"},
+    {"privacy", F_CHECKBOX, 1, 0, NULL, "Polityka prywatności"},
 };
 
 static const struct field login_fields[] = {
-    {"email", F_EMAIL, 1, 254, NULL},
-    {"password", F_PASSWORD, 1, 200, NULL},
-    {"next", F_LINE, 0, 300, NULL},
+    {"email", F_EMAIL, 1, 254, NULL, "Adres e-mail"},
+    {"password", F_PASSWORD, 1, 200, NULL, "Hasło"},
+    {"next", F_LINE, 0, 300, NULL, NULL},
 };
 
 #define NF(t) (sizeof(t) / sizeof(t)[0])
@@ -855,7 +862,7 @@ static struct val *certificate_val(const struct sitedata *sd, const struct certi
  * after logging in they come back to the test. */
 static void login_first(const struct sitedata *sd, const char *back, struct response *res)
 {
-	static const struct field next_only[] = {{"next", F_LINE, 0, 300, NULL}};
+	static const struct field next_only[] = {{"next", F_LINE, 0, 300, NULL, NULL}};
 	struct pairs p;
 	struct form f;
 	struct err e = {0};
@@ -1138,10 +1145,10 @@ static void certificate_page(struct app *a, struct site_ref *ref, const struct w
 /* ---- the course forums ------------------------------------------------------- */
 
 static const struct field post_fields[] = {
-    {"course", F_LINE, 1, 64, NULL},
-    {"thread", F_LINE, 0, 20, NULL},
-    {"title", F_LINE, 0, FORUM_TITLE_MAX, NULL},
-    {"body", F_TEXT, 1, FORUM_BODY_MAX, NULL},
+    {"course", F_LINE, 1, 64, NULL, "Kurs"},
+    {"thread", F_LINE, 0, 20, NULL, "Wątek"},
+    {"title", F_LINE, 0, FORUM_TITLE_MAX, NULL, "Tytuł wątku"},
+    {"body", F_TEXT, 1, FORUM_BODY_MAX, NULL, "Treść wpisu"},
 };
 
 /* The course's {slug, title, url} from its test page, or NULL. */

@@ -511,6 +511,8 @@ static struct val *error_val(const struct form *f, size_t i, const char *idkey)
 		return NULL;
 	r |= val_set_str(t, idkey, f->fields[i].name);
 	r |= val_set(t, "message", message_val(f, i));
+	if (f->fields[i].label)
+		r |= val_set_str(t, "label", f->fields[i].label);
 	if (r) {
 		val_free(t);
 		return NULL;

@@ -40,8 +40,9 @@ struct field {
 	enum field_type type;
 	int required;
 	size_t max; /* characters (code points); 0: no limit of its own */
-	const char *const
-	    *choices; /* F_CHOICE: NULL-terminated list, or NULL (checked by the caller) */
+	/* F_CHOICE: NULL-terminated list, or NULL (checked by the caller) */
+	const char *const *choices;
+	const char *label; /* the field's name for people (the error summary), or NULL */
 };
 
 /* One name=value pair of a body: percent-decoded, '+' as space; both
@@ -109,7 +110,7 @@ const char *form_get(const struct form *f, const char *name);
 
 /* The `form` frame for the theme's form layouts:
  *   values.NAME (never passwords or the honeypot), field.NAME {id, message},
- *   errors.items [{field, message}] in table order, checked.NAME_VALUE for
+ *   errors.items [{field, message, label}] in table order, checked.NAME_VALUE for
  *   radio buttons, select options and checkboxes, message (a summary for
  *   the page, `summary` when given).
  * NULL on allocation failure. */

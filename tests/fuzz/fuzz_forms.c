@@ -26,15 +26,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const choices[] = {"bezrobotna", "poszukujaca", NULL};
 
 static const struct field table[] = {
-    {"first_name", F_LINE, 1, 100, NULL},
-    {"message", F_TEXT, 0, 2000, NULL},
-    {"email", F_EMAIL, 1, 254, NULL},
-    {"password", F_PASSWORD, 1, 200, NULL},
-    {"status", F_CHOICE, 1, 20, choices},
-    {"office", F_CHOICE, 0, 50, NULL},
-    {"terms", F_CHECKBOX, 1, 0, NULL},
-    {"website", F_HONEYPOT, 0, 0, NULL},
-    {"a", F_LINE, 0, 8, NULL},
+    {"first_name", F_LINE, 1, 100, NULL, NULL},
+    {"message", F_TEXT, 0, 2000, NULL, NULL},
+    {"email", F_EMAIL, 1, 254, NULL, NULL},
+    {"password", F_PASSWORD, 1, 200, NULL, NULL},
+    {"status", F_CHOICE, 1, 20, choices, NULL},
+    {"office", F_CHOICE, 0, 50, NULL, NULL},
+    {"terms", F_CHECKBOX, 1, 0, NULL, NULL},
+    {"website", F_HONEYPOT, 0, 0, NULL, NULL},
+    {"a", F_LINE, 0, 8, NULL, NULL},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -300,10 +300,10 @@ static void test_parse_cut_bodies(void **state)
 static const char *const statuses[] = {"bezrobotna", "poszukujaca", NULL};
 
 static const struct field reg[] = {
-    {"first_name", F_LINE, 1, 10, NULL},   {"bio", F_TEXT, 0, 20, NULL},
-    {"email", F_EMAIL, 1, 254, NULL},      {"password", F_PASSWORD, 1, 16, NULL},
-    {"status", F_CHOICE, 1, 30, statuses}, {"terms", F_CHECKBOX, 1, 0, NULL},
-    {"news", F_CHECKBOX, 0, 0, NULL},      {"website", F_HONEYPOT, 0, 100, NULL},
+    {"first_name", F_LINE, 1, 10, NULL, "Imię"}, {"bio", F_TEXT, 0, 20, NULL, NULL},
+    {"email", F_EMAIL, 1, 254, NULL, NULL},      {"password", F_PASSWORD, 1, 16, NULL, NULL},
+    {"status", F_CHOICE, 1, 30, statuses, NULL}, {"terms", F_CHECKBOX, 1, 0, NULL, NULL},
+    {"news", F_CHECKBOX, 0, 0, NULL, NULL},      {"website", F_HONEYPOT, 0, 100, NULL, NULL},
 };
 #define NREG (sizeof reg / sizeof reg[0])
 
@@ -356,7 +356,8 @@ static void assert_msg(const struct checked *c, const char *name, const char *wa
 static const char *one(enum field_type type, int required, size_t max, const char *enc)
 {
 	static struct checked c;
-	const struct field fd[] = {{"x", type, required, max, type == F_CHOICE ? statuses : NULL}};
+	const struct field fd[] = {
+	    {"x", type, required, max, type == F_CHOICE ? statuses : NULL, NULL}};
 	char body[512];
 	const char *m;
 
@@ -617,7 +618,7 @@ static void test_check_email(void **state)
 
 static void test_check_choice(void **state)
 {
-	const struct field any[] = {{"x", F_CHOICE, 1, 20, NULL}};
+	const struct field any[] = {{"x", F_CHOICE, 1, 20, NULL, NULL}};
 	struct checked c;
 
 	(void)state;
@@ -847,6 +848,11 @@ static void test_frame_errors(void **state)
 			assert_string_equal(val_get_str(it, "field", "?"), order[i]);
 			snprintf(path, sizeof path, "field.%s.message", order[i]);
 			assert_string_equal(val_get_str(it, "message", "?"), str_at(fr, path));
+			/* the summary names the field where the table gives its label */
+			if (i == 0)
+				assert_string_equal(val_get_str(it, "label", "?"), "Imię");
+			else
+				assert_null(val_get(it, "label"));
 		}
 	}
 	/* a wrong choice and an unchecked box check nothing */
@@ -875,7 +881,7 @@ static void test_frame_too_long_plural(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const struct field fd[] = {{"x", F_LINE, 1, cases[i].max, NULL}};
+		const struct field fd[] = {{"x", F_LINE, 1, cases[i].max, NULL, NULL}};
 		struct checked c;
 		struct val *fr;
 
@@ -900,8 +906,8 @@ static void test_frame_too_long_plural(void **state)
 static void test_frame_checked_keys(void **state)
 {
 	const struct field fd[] = {
-	    {"office", F_CHOICE, 1, 50, NULL},
-	    {"status", F_CHOICE, 1, 50, statuses},
+	    {"office", F_CHOICE, 1, 50, NULL, NULL},
+	    {"status", F_CHOICE, 1, 50, statuses, NULL},
 	};
 	struct checked c;
 	struct val *fr;
