@@ -65,6 +65,37 @@ else
 	fail "the HTML checker needs java and tests/a11y/node_modules/vnu-jar (make deps-test)"
 fi
 
+# ...and through the browser checks (axe-core WCAG 2.1 AA, keyboard, 320 px):
+# each kept page served as a static file beside the theme's stylesheet
+if [ -d tests/a11y/node_modules/axe-core ] && [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
+	mkdir -p "$TMP/served"
+	cp "$out/public/style.css" "$TMP/served/"
+	paths=""
+	for f in "$TMP"/pages/*.html; do
+		n=$(basename "$f" .html)
+		mkdir -p "$TMP/served/$n"
+		cp "$f" "$TMP/served/$n/index.html"
+		paths="$paths /$n/"
+	done
+	sport=$(free_port)
+	python3 -m http.server "$sport" --bind 127.0.0.1 --directory "$TMP/served" >/dev/null 2>&1 &
+	spid=$!
+	i=0
+	until python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$sport/style.css')" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && break
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086
+	timeout 300 node tests/a11y/check.mjs "http://127.0.0.1:$sport" $paths >"$TMP/a11y.log" 2>&1
+	kill $spid 2>/dev/null
+	grep -E '^(pass|fail) ' "$TMP/a11y.log" | sed 's/^\(pass\|fail\) /\1 formd page /' >>"$COUNTS"
+	grep -qE '^(pass|fail) ' "$TMP/a11y.log" || { fail "the browser checks of formd's pages ran"; cat "$TMP/a11y.log" >&2; }
+	grep -E '^fail ' "$TMP/a11y.log" >&2
+else
+	fail "the browser checks need chromium, node and tests/a11y/node_modules (make deps-test)"
+fi
+
 # a reload keeps serving; a reload of a broken site keeps the old one
 kill -HUP $pid
 sleep 0.3
