@@ -413,6 +413,15 @@ static int add_test(const struct site *s, struct val *pv, const struct page *p)
 	return r;
 }
 
+/* What the public reads about a change: the commit's "Zmiana:" trailer,
+ * or the theme's neutral line (commit messages are for developers). */
+static const char *public_note(const struct site *s, const struct rcommit *c)
+{
+	return c->note
+	           ? c->note
+	           : val_get_str(s->theme->strings, "history_no_note", "Zmiana treści dokumentu.");
+}
+
 static int add_history(const struct site *s, struct val *pv, const struct page *h)
 {
 	const struct page *p = h->of;
@@ -432,7 +441,8 @@ static int add_history(const struct site *s, struct val *pv, const struct page *
 		memcpy(shortid, c->id, 12);
 		shortid[12] = '\0';
 		r |= set_date(cv, "time", c->time, c->offset);
-		r |= val_set_str(cv, "summary", c->summary) | val_set_str(cv, "author", c->author);
+		r |= val_set_str(cv, "summary", public_note(s, c)) |
+		     val_set_str(cv, "author", c->author);
 		r |= val_set_str(cv, "commit", shortid);
 		if (i < p->nversions) {
 			r |= val_set_str(cv, "version_url", p->version_pages[i]->url);
@@ -461,7 +471,7 @@ static int add_version(const struct site *s, struct val *pv, const struct page *
 	shortid[7] = '\0';
 	r |= set_date(vv, "time", c->time, c->offset);
 	r |= val_set_str(vv, "commit", c->id) | val_set_str(vv, "short", shortid);
-	r |= val_set_str(vv, "summary", c->summary);
+	r |= val_set_str(vv, "summary", public_note(s, c));
 	r |= val_set_str(vv, "url", vp->url);
 	r |= val_set_bool(vv, "current", v->ver == 0);
 	r |= val_set_bool(vv, "archived", v->ver != 0);

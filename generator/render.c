@@ -359,7 +359,11 @@ static int write_feed(struct job *j, struct err *e)
 	for (i = 0; i < n; i++) {
 		const struct page *p = docs[i];
 		const struct rfile *f = p->src;
-		const char *summary = f->nhist ? s->repo->commits[f->hist[0].commit].summary : "";
+		const struct rcommit *last = f->nhist ? &s->repo->commits[f->hist[0].commit] : NULL;
+		const char *summary = last && last->note
+		                          ? last->note
+		                          : val_get_str(s->theme->strings, "history_no_note",
+		                                        "Zmiana treści dokumentu.");
 
 		buf_puts(&b, "<entry><title>");
 		esc_xml(&b, p->title, strlen(p->title));

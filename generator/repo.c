@@ -10,6 +10,7 @@
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 struct priv {
@@ -280,6 +281,22 @@ static int fill_commit(struct rcommit *c, const git_commit *gc)
 	c->offset = a ? a->when.offset : git_commit_time_offset(gc);
 	c->author = strdup(a && a->name ? a->name : "");
 	c->summary = strdup(s ? s : "");
+	c->note = NULL;
+	{
+		/* editors give the public a Polish line of their own as a
+		 * trailer: "Zmiana: Doprecyzowano okres przechowywania danych." */
+		git_message_trailer_array tr;
+		size_t i;
+
+		memset(&tr, 0, sizeof tr);
+		if (git_message_trailers(&tr, git_commit_message(gc)) == 0) {
+			for (i = 0; i < tr.count && !c->note; i++)
+				if (strcasecmp(tr.trailers[i].key, "Zmiana") == 0 &&
+				    tr.trailers[i].value[0])
+					c->note = strdup(tr.trailers[i].value);
+			git_message_trailer_array_free(&tr);
+		}
+	}
 	return c->author && c->summary ? 0 : -1;
 }
 
@@ -587,10 +604,12 @@ void repo_close(struct repo *r)
 	for (i = 0; i < r->ncommits; i++) {
 		free(r->commits[i].author);
 		free(r->commits[i].summary);
+		free(r->commits[i].note);
 	}
 	free(r->commits);
 	free(r->head.author);
 	free(r->head.summary);
+	free(r->head.note);
 	if (p) {
 		free(p->oids);
 		git_repository_free(p->git);

@@ -19,7 +19,9 @@ struct rcommit {
 	long long time; /* seconds since the epoch */
 	int offset;     /* author's time zone, minutes east of UTC */
 	char *author;   /* owned */
-	char *summary;  /* first line of the message, owned */
+	char *summary;  /* first line of the message, owned (for developers) */
+	char *note;     /* the message's "Zmiana:" trailer: a summary for the public,
+	                   in Polish, owned; NULL when the commit has none */
 };
 
 /* One commit that changed a file: what the file was after it. */

@@ -116,6 +116,8 @@ ok "each version has a page" test "$(echo "$v" | wc -l)" -eq 2
 new=$(echo "$v" | sort | tail -1)
 ok "the newer version has a comparison with ins" grep -q '<ins><span class="visually-hidden">dodano: </span>(zmiana testowa)</ins>' "$TMP/o3/public/polityka-prywatnosci/wersje/$new/zmiany/index.html"
 ok "the history links every version" sh -c "for d in $(echo $v); do grep -q \"/polityka-prywatnosci/wersje/\$d/\" '$TMP/o3/public/polityka-prywatnosci/historia/index.html' || exit 1; done"
+ok "the history shows no developer's commit message" sh -c "! grep -q 'polityka: zmiana testowa' '$TMP/o3/public/polityka-prywatnosci/historia/index.html'"
+ok "...but a neutral Polish line instead" grep -q 'Zmiana treści dokumentu.' "$TMP/o3/public/polityka-prywatnosci/historia/index.html"
 ok "versions are not in the sitemap" sh -c "! grep -q wersje '$TMP/o3/public/sitemap.xml'"
 ok "versions say noindex" grep -q 'name="robots" content="noindex"' "$TMP/o3/public/polityka-prywatnosci/wersje/$new/index.html"
 ok "private/documents.json lists the versions by commit" \
