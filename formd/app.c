@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "forms.h"
 #include "forum.h"
+#include "json.h"
 #include "utf8.h"
 
 #include <ctype.h>
@@ -215,6 +216,8 @@ static struct val *top_frame(const struct sitedata *sd, const struct who *w, str
 		r |= val_set(top, "account", acc);
 		r |= val_set_str(acc, "first_name", w->u.first_name);
 		r |= val_set_str(acc, "logout", val_get_str(sd->forms, "logout", "/konto/wyloguj"));
+		if (sitedata_form(sd, "account"))
+			r |= val_set_str(acc, "url", sitedata_form(sd, "account"));
 	}
 	if (r < 0) {
 		val_free(top);
@@ -1301,6 +1304,170 @@ int app_forums(struct app *a, struct err *e)
 	return r;
 }
 
+/* ---- the account page: what is held about the person (art. 15, 20) ------------ */
+
+/* Adds KEY_t = {date, iso} beside every time in the tree (the store gives
+ * seconds), for the page; the export keeps the seconds only. */
+static int add_dates(struct val *v)
+{
+	static const char *const times[] = {"created", "accepted", "at",       "issued",
+	                                    "posted",  "received", "answered", "last_used"};
+	size_t i, k, n;
+	int r = 0;
+
+	if (v->type == VAL_ARRAY) {
+		for (i = 0; i < v->u.arr.n; i++)
+			r |= add_dates(v->u.arr.items[i]);
+		return r;
+	}
+	if (v->type != VAL_TABLE)
+		return 0;
+	n = v->u.tab.n; /* the keys added below are not visited */
+	for (i = 0; i < n; i++) {
+		struct val *c = v->u.tab.kv[i].v;
+		const char *key = v->u.tab.kv[i].key;
+
+		for (k = 0; k < sizeof times / sizeof times[0]; k++)
+			if (strcmp(key, times[k]) == 0 && c->type == VAL_INT && c->u.i > 0) {
+				char name[32];
+
+				snprintf(name, sizeof name, "%s_t", key);
+				r |= val_set(v, name, pages_time(c->u.i));
+				break;
+			}
+		if (k == sizeof times / sizeof times[0])
+			r |= add_dates(v->u.tab.kv[i].v);
+	}
+	return r;
+}
+
+/* Names for the page: the status in words, the office's and courses' names. */
+static int add_names(const struct sitedata *sd, struct val *data)
+{
+	struct val *profile = val_get_mut(data, "profile");
+	const struct val *office = sitedata_office(sd, val_get_str(profile, "office", ""));
+	static const char *const lists[] = {"attempts", "certificates", "posts"};
+	size_t i, k;
+	int r = 0;
+
+	r |= val_set_str(profile, "status_text",
+	                 strcmp(val_get_str(profile, "status", ""), "bezrobotna") == 0
+	                     ? "osoba bezrobotna"
+	                     : "osoba poszukująca pracy");
+	r |= val_set_str(profile, "office_name", val_get_str(office, "name", ""));
+	for (k = 0; k < sizeof lists / sizeof lists[0]; k++) {
+		struct val *l = val_get_mut(data, lists[k]);
+
+		for (i = 0; l && l->type == VAL_ARRAY && i < l->u.arr.n; i++) {
+			struct val *it = l->u.arr.items[i];
+			const char *slug = val_get_str(it, "course", "");
+
+			r |= val_set_str(it, "course_title",
+			                 val_get_str(sitedata_test(sd, slug), "title", slug));
+		}
+	}
+	return r;
+}
+
+/* GET account (the page), account/wydruk (a printable copy) and
+ * account/dane.json (the export); POST account/sesje ends a session. */
+static void account(struct app *a, struct site_ref *ref, const struct who *w,
+                    const struct request *req, struct response *res)
+{
+	const struct sitedata *sd = ref->sd;
+	const char *base = sitedata_form(sd, "account");
+	const char *rest = req->path + strlen(base);
+	struct val *data = NULL, *top = NULL;
+	struct err e = {0};
+	char actor[32];
+	int r;
+
+	if (!w->user_id) {
+		see_other(res, "/konto/logowanie/");
+		return;
+	}
+	snprintf(actor, sizeof actor, "user:%lld", w->user_id);
+	res->no_store = 1;
+	if (strcmp(rest, "/sesje") == 0) {
+		static const struct field end_fields[] = {{"sesja", F_LINE, 1, 12, NULL, NULL}};
+		struct pairs p;
+		struct form f;
+
+		memset(&p, 0, sizeof p);
+		if (form_parse(req->body, req->body_len, &p, &e) < 0) {
+			pairs_free(&p);
+			plain(res, 400,
+			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+			return;
+		}
+		form_check(&f, end_fields, 1, &p);
+		r = f.nerrors ? 1 : store_session_end(a->st, w->user_id, form_get(&f, "sesja"), &e);
+		pairs_free(&p);
+		if (r < 0 && e.kind != ERR_INPUT) {
+			unavailable(res, &e);
+			return;
+		}
+		see_other(res, base);
+		return;
+	}
+	r = store_user_data(a->st, actor, w->user_id, w->digest, &data, &e);
+	if (r != 0) {
+		if (r == 1)
+			err_kind_set(&e, ERR_IO, "user %lld has no data", w->user_id);
+		unavailable(res, &e);
+		return;
+	}
+	if (strcmp(rest, "/dane.json") == 0) {
+		size_t len;
+		char *json = json_dump(data, JSON_OUT_PRETTY, &len, &e);
+
+		val_free(data);
+		if (!json) {
+			unavailable(res, &e);
+			return;
+		}
+		buf_reset(&res->body);
+		buf_add(&res->body, json, len);
+		free(json);
+		res->status = 200;
+		res->content_type = "application/json; charset=utf-8";
+		res->disposition = "attachment; filename=\"moje-dane.json\"";
+		return;
+	}
+	if (add_dates(data) < 0 || add_names(sd, data) < 0 ||
+	    !(top = top_frame(sd, w, NULL, NULL)) || val_set(top, "data", data) < 0) {
+		if (!top)
+			val_free(data);
+		val_free(top);
+		err_oom(&e);
+		unavailable(res, &e);
+		return;
+	}
+	if (strcmp(rest, "/wydruk") == 0)
+		val_set_bool(top, "copy", 1);
+	{
+		struct buf act = BUF_INIT;
+
+		buf_printf(&act, "%s/sesje", base);
+		val_set_str(top, "sessions_action", buf_failed(&act) ? base : act.ptr);
+		buf_reset(&act);
+		buf_printf(&act, "%s/wydruk", base);
+		val_set_str(top, "copy_url", buf_failed(&act) ? base : act.ptr);
+		buf_reset(&act);
+		buf_printf(&act, "%s/dane.json", base);
+		val_set_str(top, "json_url", buf_failed(&act) ? base : act.ptr);
+		buf_free(&act);
+	}
+	buf_reset(&res->body);
+	if (page_render(sd, "account", req->path,
+	                strcmp(rest, "/wydruk") == 0 ? "Kopia moich danych" : "Moje dane", top,
+	                &res->body, &e) < 0)
+		unavailable(res, &e);
+	else
+		res->status = 200;
+	val_free(top);
+}
+
 /* ---- routing --------------------------------------------------------------- */
 
 enum route {
@@ -1314,6 +1481,7 @@ enum route {
 	R_TEST,
 	R_CERTIFICATE,
 	R_FORUM,
+	R_ACCOUNT,
 };
 
 static enum route route(const struct sitedata *sd, const char *path)
@@ -1344,6 +1512,15 @@ static enum route route(const struct sitedata *sd, const char *path)
 	}
 	if (strcmp(path, "/konto/witaj") == 0)
 		return R_WELCOME;
+	{
+		const char *acc = sitedata_form(sd, "account");
+
+		l = acc ? strlen(acc) : 0;
+		if (acc && strncmp(path, acc, l) == 0 &&
+		    (path[l] == '\0' || strcmp(path + l, "/wydruk") == 0 ||
+		     strcmp(path + l, "/dane.json") == 0 || strcmp(path + l, "/sesje") == 0))
+			return R_ACCOUNT;
+	}
 	return R_NONE;
 }
 
@@ -1360,7 +1537,23 @@ void app_handle(void *app, const struct request *req, struct response *res)
 
 	if (r == R_NONE)
 		goto out; /* not formd's: a static file, or 404 */
-	if (r == R_CONTACT_THANKS || r == R_WELCOME || r == R_CERTIFICATE) {
+	if (r == R_ACCOUNT) {
+		const char *acc = sitedata_form(sd, "account");
+		int post_ok = strcmp(req->path + strlen(acc), "/sesje") == 0;
+
+		if (post_ok ? !is_post : !is_get) {
+			res->allow = post_ok ? "POST" : "GET, HEAD";
+			plain(res, 405,
+			      post_ok ? "Ten adres przyjmuje tylko formularze (POST)."
+			              : "Ta strona przyjmuje tylko GET.");
+			goto out;
+		}
+		if (post_ok && (!same_origin(sd, req) || !is_form_body(req->content_type))) {
+			plain(res, !same_origin(sd, req) ? 403 : 415,
+			      "Formularz wysłano z innej strony albo w złym formacie.");
+			goto out;
+		}
+	} else if (r == R_CONTACT_THANKS || r == R_WELCOME || r == R_CERTIFICATE) {
 		if (!is_get) {
 			res->allow = "GET, HEAD";
 			plain(res, 405, "Ta strona przyjmuje tylko GET.");
@@ -1420,6 +1613,9 @@ void app_handle(void *app, const struct request *req, struct response *res)
 		break;
 	case R_FORUM:
 		forum_post(a, ref, &w, req, res);
+		break;
+	case R_ACCOUNT:
+		account(a, ref, &w, req, res);
 		break;
 	default:
 		break;

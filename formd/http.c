@@ -245,6 +245,8 @@ static enum MHD_Result send_response(struct conn *k)
 	}
 	if (res->allow)
 		MHD_add_response_header(r, "Allow", res->allow);
+	if (res->disposition)
+		MHD_add_response_header(r, "Content-Disposition", res->disposition);
 	ret = MHD_queue_response(k->c, (unsigned)res->status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -33,11 +33,12 @@ struct response {
 	int status;
 	const char *content_type; /* default "text/html; charset=utf-8" */
 	struct buf body;
-	char location[512];   /* Location, for 303 */
-	char set_cookie[256]; /* one Set-Cookie value, or "" */
-	int retry_after;      /* seconds, for 429/503; 0: none */
-	int no_store;         /* Cache-Control: no-store (personal pages) */
-	const char *allow;    /* Allow, for 405 */
+	char location[512];      /* Location, for 303 */
+	char set_cookie[256];    /* one Set-Cookie value, or "" */
+	int retry_after;         /* seconds, for 429/503; 0: none */
+	int no_store;            /* Cache-Control: no-store (personal pages) */
+	const char *allow;       /* Allow, for 405 */
+	const char *disposition; /* Content-Disposition (a download), or NULL */
 	/* Work to do off the HTTP thread (a password hash): when set by the
 	 * handler, the connection is suspended, defer(arg, res) runs on the
 	 * hashing pool, and the response is sent when it returns. */

@@ -44,8 +44,14 @@
 #define STORE_COMMIT 41
 #define STORE_SUBJECT (200 * 4 + 1)
 #define STORE_TITLE (200 * 4 + 1)
+#define STORE_SESSION_ID 13 /* a session as store_user_data shows it: 12 hex + NUL */
+
+/* The `format` of store_user_data's tree; a change of its structure that
+ * a reader could trip on gets the next number. */
+#define STORE_USER_DATA_FORMAT "okienko-dane-osobowe/1"
 
 struct store;
+struct val; /* value.h */
 
 /* Opens (creating it, and its schema, when missing) the database at
  * `path`, migrates it to STORE_SCHEMA_VERSION and starts the writer
@@ -99,6 +105,13 @@ int store_session_user(struct store *st, const char digest[AUTH_DIGEST_TEXT], lo
                        long long idle, long long absolute, long long *user_id, struct err *e);
 /* Ends a session (logout). 1 when there was none. */
 int store_session_delete(struct store *st, const char digest[AUTH_DIGEST_TEXT], struct err *e);
+/* Ends one of user `user_id`'s sessions by the id store_user_data shows
+ * (STORE_SESSION_ID - 1 hex characters: the start of its digest; upper
+ * case is taken as lower). Ids of another length or not hex are refused
+ * (-1, ERR_INPUT). 1 when the user has no such session, or when two or
+ * more of the user's sessions start so (a prefix collision: none is
+ * ended). Not audited (sessions are not personal-data changes). */
+int store_session_end(struct store *st, long long user_id, const char *id12, struct err *e);
 
 /* ---- contact messages ---- */
 
@@ -186,6 +199,37 @@ int store_post_hide(struct store *st, const char *actor, long long id, int hidde
  * certificate shown to whoever holds its code). */
 int store_audit_read(struct store *st, const char *actor, const char *action, const char *record,
                      struct err *e);
+
+/* ---- a person's own data (GDPR art. 15 access, art. 20 portability) ---- */
+
+/* Everything the store holds about user `user_id`, as a value tree
+ * (value.h) the caller frees with val_free: the account page renders it,
+ * formd serves it as JSON (json_dump can write it). A stable structure;
+ * keys in this order:
+ *   {format: STORE_USER_DATA_FORMAT, generated: SECONDS,
+ *    profile: {id, first_name, last_name, email, status ("bezrobotna" |
+ *              "poszukujaca"), office, created},
+ *    consents: [{document: "regulamin", commit, accepted: SECONDS},
+ *               {document: "polityka-prywatnosci", commit, accepted}],
+ *    attempts: [{course, score, passed (bool), wrong (text), at}],
+ *    certificates: [{code, course, issued}],
+ *    posts: [{id, course, thread_id, title ("" for replies), body, posted,
+ *             hidden (bool)}],
+ *    contacts: [{id, name, email, office, subject, message, received,
+ *                answered (0: not yet, else its time)}],
+ *    sessions: [{id: the first 12 hex characters of the digest, created,
+ *                last_used, current (bool: its digest is
+ *                `current_digest`; NULL: none is)}]}
+ * Every list is oldest first. `contacts` holds the messages sent from the
+ * user's e-mail address (compared case-insensitively, as logins are).
+ * Times are seconds since the epoch (ints). Neither the password hash nor
+ * a full session digest is in it. All of it is read in one snapshot.
+ *
+ * The read is audited first: action "user.read", record "user:ID", by
+ * `actor`. 0 with *out set; 1 when there is no such user (nothing is
+ * audited, *out is NULL); -1 with e (*out NULL). */
+int store_user_data(struct store *st, const char *actor, long long user_id,
+                    const char *current_digest, struct val **out, struct err *e);
 
 /* ---- staff (formd admin) ---- */
 

@@ -315,3 +315,39 @@ for path in (CONTACT, REGISTER, LOGIN, LOGOUT, TEST, FORUM):
 for path, fields in ((REGISTER, {"email": "x@example.pl"}), (LOGIN, {"email": ""}), (FORUM, {"course": "komunikacja"})):
     st, hh, dd = req("POST", path, fields, headers={"Cookie": anna})
     check(path + ": missing fields come back with 422 and messages", st == 422 and 'class="field-error"' in dd, st)
+
+# the account page: everything held about the person, and a copy to take away
+ACCOUNT = "/konto/moje-dane"
+s, h, d = req("GET", ACCOUNT)
+check("the account page without logging in leads to the login page", s == 303 and h.get("location") == "/konto/logowanie/", s)
+s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": reg["password"]})
+anna2 = h.get("set-cookie", "").split(";")[0]
+s, h, d = req("GET", ACCOUNT, headers={"Cookie": anna})
+check("the account page shows the person's data", s == 200 and "Anna" in d and "anna.nowak@example.pl".lower() in d.lower() and code in d, s)
+save("account", d)
+check("...and nobody else's", "piotr@example.pl" not in d and "Zieliński" not in d)
+check("...her forum posts and her contact message", "Jak odpowiadać na maile?" in d)
+check("...and her sessions, this one marked", "to urządzenie" in d and d.count('name="sesja"') >= 1)
+check("...never a password hash", "argon2" not in d)
+s, h, d = req("GET", ACCOUNT + "/wydruk", headers={"Cookie": anna})
+check("a printable copy without forms", s == 200 and "Kopia moich danych" in d and 'name="sesja"' not in d, s)
+save("account-copy", d)
+s, h, d = req("GET", ACCOUNT + "/dane.json", headers={"Cookie": anna})
+check("the export is a JSON download", s == 200 and h.get("content-type", "").startswith("application/json") and "attachment" in h.get("content-disposition", ""), s)
+try:
+    data = json.loads(d)
+except ValueError:
+    data = {}
+check("...in the documented format", data.get("format") == "okienko-dane-osobowe/1" and data.get("profile", {}).get("first_name") == "Anna")
+check("...with her certificate and consents", any(c.get("code") == code for c in data.get("certificates", [])) and len(data.get("consents", [])) == 2)
+check("...and no one else's data", "piotr@example.pl" not in d and "pw_hash" not in d and "argon2" not in d)
+other = [x for x in data.get("sessions", []) if not x.get("current")]
+if other:
+    s, h, d = req("POST", ACCOUNT + "/sesje", {"sesja": other[0]["id"]}, headers={"Cookie": anna})
+    s2, h2, d2 = req("GET", ACCOUNT + "/dane.json", headers={"Cookie": anna})
+    left = [x["id"] for x in json.loads(d2).get("sessions", [])] if s2 == 200 else []
+    check("ending another session from the account page", s == 303 and other[0]["id"] not in left, (s, s2))
+else:
+    check("the person has another session to end", False)
+rc, outp, err = admin("audit")
+check("reading one's own data is in the audit log", rc == 0 and "user.read" in outp, (rc, err))

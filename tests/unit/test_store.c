@@ -16,7 +16,9 @@
 #include "auth.h"
 #include "err.h"
 #include "fsutil.h"
+#include "json.h"
 #include "store.h"
+#include "value.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -1065,6 +1067,307 @@ static void test_admin_verify_broken(void **state)
 	            "audit record 1: its hash does not match its content");
 }
 
+/* ---- a person's own data ---- */
+
+static void add_contact_from(struct store *st, const char *name, const char *email)
+{
+	struct contact c;
+	struct err e = {0};
+
+	memset(&c, 0, sizeof c);
+	snprintf(c.name, sizeof c.name, "%s", name);
+	snprintf(c.email, sizeof c.email, "%s", email);
+	snprintf(c.office, sizeof c.office, "powiat-a");
+	snprintf(c.subject, sizeof c.subject, "Temat");
+	c.message = "Wiadomość";
+	if (store_contact_add(st, "web", &c, &e) != 0)
+		fail_msg("store_contact_add: %s", e.msg);
+}
+
+/* A digest of its own: `head` (12 hex characters) then 52 times `fill`. */
+static void crafted_digest(char d[AUTH_DIGEST_TEXT], const char *head, char fill)
+{
+	memcpy(d, head, 12);
+	memset(d + 12, fill, AUTH_DIGEST_TEXT - 13);
+	d[AUTH_DIGEST_TEXT - 1] = '\0';
+}
+
+/* Counts, in the whole tree, the keys named `key` and the strings (keys
+ * or values) holding `text`. */
+static int tree_mentions(const struct val *v, const char *key, const char *text)
+{
+	int n = 0;
+	size_t i;
+
+	switch (v->type) {
+	case VAL_STRING:
+		return strstr(v->u.str.s, text) != NULL;
+	case VAL_ARRAY:
+		for (i = 0; i < v->u.arr.n; i++)
+			n += tree_mentions(v->u.arr.items[i], key, text);
+		return n;
+	case VAL_TABLE:
+		for (i = 0; i < v->u.tab.n; i++) {
+			n += strcmp(v->u.tab.kv[i].key, key) == 0;
+			n += strstr(v->u.tab.kv[i].key, text) != NULL;
+			n += tree_mentions(v->u.tab.kv[i].v, key, text);
+		}
+		return n;
+	default:
+		return 0;
+	}
+}
+
+/* The array `key` of the tree, checked to be one. */
+static const struct val *list(const struct val *tree, const char *key)
+{
+	const struct val *v = val_get(tree, key);
+
+	assert_non_null(v);
+	assert_int_equal(v->type, VAL_ARRAY);
+	return v;
+}
+
+/* Two users with a bit of everything; the data of each holds its own rows
+ * only, in the documented shape, and reading it is audited. */
+static void test_user_data(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char da1[AUTH_DIGEST_TEXT], da2[AUTH_DIGEST_TEXT], db1[AUTH_DIGEST_TEXT];
+	char code_a[AUTH_CODE_TEXT], code_b[AUTH_CODE_TEXT], record[160];
+	long long a = add_user(f->st, "a@example.pl"), b = add_user(f->st, "b@example.pl");
+	long long thread_a, reply_a, reply_b;
+	const struct val *v, *row, *profile;
+	struct val *tree = NULL;
+	sqlite3 *db = raw_open(f->path);
+	size_t i, current = 0, len = 0;
+	char *json;
+
+	auth_code(code_a);
+	auth_code(code_b);
+	assert_int_equal(store_attempt_add(f->st, "user:a", a, "cv", 40, 0, "2,5", NULL, &e), 0);
+	assert_int_equal(store_attempt_add(f->st, "user:a", a, "cv", 90, 1, "", code_a, &e), 0);
+	assert_int_equal(store_attempt_add(f->st, "user:b", b, "cv", 95, 1, "", code_b, &e), 0);
+	thread_a = add_post(f->st, a, "cv", 0, "Wątek A", 0);
+	reply_b = add_post(f->st, b, "cv", thread_a, "Odpowiedź B", 0);
+	reply_a = add_post(f->st, a, "cv", thread_a, "Odpowiedź A", 0);
+	add_contact_from(f->st, "Anna", "A@EXAMPLE.PL");
+	add_contact_from(f->st, "Beata", "b@example.pl");
+	add_contact_from(f->st, "Jan", "jan@example.pl");
+	auth_digest("token-a1", 8, da1);
+	auth_digest("token-a2", 8, da2);
+	auth_digest("token-b1", 8, db1);
+	assert_int_equal(store_session_add(f->st, da1, a, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, da2, a, 1001, &e), 0);
+	assert_int_equal(store_session_add(f->st, db1, b, 1002, &e), 0);
+
+	if (store_user_data(f->st, "user:a", a, da1, &tree, &e) != 0)
+		fail_msg("store_user_data: %s", e.msg);
+	assert_non_null(tree);
+	assert_string_equal(val_get_str(tree, "format", ""), "okienko-dane-osobowe/1");
+	assert_true(val_get_int(tree, "generated", 0) > 1000000000);
+	profile = val_get(tree, "profile");
+	assert_non_null(profile);
+	assert_int_equal(val_get_int(profile, "id", 0), a);
+	assert_string_equal(val_get_str(profile, "email", ""), "a@example.pl");
+	assert_string_equal(val_get_str(profile, "first_name", ""), "Anna");
+	assert_string_equal(val_get_str(profile, "status", ""), "bezrobotna");
+	assert_string_equal(val_get_str(profile, "office", ""), "powiat-a");
+	assert_true(val_get_int(profile, "created", 0) > 0);
+
+	/* no password hash, no full digest, nothing of B's */
+	assert_int_equal(tree_mentions(tree, "pw_hash", "$argon2id"), 0);
+	assert_int_equal(tree_mentions(tree, "digest", da1), 0);
+	assert_int_equal(tree_mentions(tree, "digest", da2), 0);
+	assert_int_equal(tree_mentions(tree, "digest", "b@example.pl"), 0);
+	assert_int_equal(tree_mentions(tree, "digest", code_b), 0);
+	assert_int_equal(tree_mentions(tree, "digest", "Odpowiedź B"), 0);
+	assert_int_equal(tree_mentions(tree, "digest", "Jan"), 0);
+
+	v = list(tree, "consents");
+	assert_int_equal(v->u.arr.n, 2);
+	assert_string_equal(val_get_str(v->u.arr.items[0], "document", ""), "regulamin");
+	assert_string_equal(val_get_str(v->u.arr.items[0], "commit", ""),
+	                    "0000000000000000000000000000000000000001");
+	assert_int_equal(val_get_int(v->u.arr.items[0], "accepted", 0), 100);
+	assert_string_equal(val_get_str(v->u.arr.items[1], "document", ""), "polityka-prywatnosci");
+	assert_string_equal(val_get_str(v->u.arr.items[1], "commit", ""),
+	                    "0000000000000000000000000000000000000002");
+	assert_int_equal(val_get_int(v->u.arr.items[1], "accepted", 0), 101);
+
+	v = list(tree, "attempts"); /* oldest first */
+	assert_int_equal(v->u.arr.n, 2);
+	assert_int_equal(val_get_int(v->u.arr.items[0], "score", -1), 40);
+	assert_false(val_get_bool(v->u.arr.items[0], "passed", 1));
+	assert_int_equal(val_get(v->u.arr.items[0], "passed")->type, VAL_BOOL);
+	assert_string_equal(val_get_str(v->u.arr.items[0], "wrong", ""), "2,5");
+	assert_string_equal(val_get_str(v->u.arr.items[0], "course", ""), "cv");
+	assert_int_equal(val_get_int(v->u.arr.items[1], "score", -1), 90);
+	assert_true(val_get_bool(v->u.arr.items[1], "passed", 0));
+	assert_true(val_get_int(v->u.arr.items[1], "at", 0) > 0);
+
+	v = list(tree, "certificates");
+	assert_int_equal(v->u.arr.n, 1);
+	assert_string_equal(val_get_str(v->u.arr.items[0], "code", ""), code_a);
+	assert_string_equal(val_get_str(v->u.arr.items[0], "course", ""), "cv");
+
+	v = list(tree, "posts");
+	assert_int_equal(v->u.arr.n, 2);
+	assert_int_equal(val_get_int(v->u.arr.items[0], "id", 0), thread_a);
+	assert_string_equal(val_get_str(v->u.arr.items[0], "title", ""), "Pytanie");
+	assert_string_equal(val_get_str(v->u.arr.items[0], "body", ""), "Wątek A");
+	assert_int_equal(val_get_int(v->u.arr.items[1], "id", 0), reply_a);
+	assert_int_equal(val_get_int(v->u.arr.items[1], "thread_id", 0), thread_a);
+	assert_string_equal(val_get_str(v->u.arr.items[1], "title", "x"), "");
+	assert_false(val_get_bool(v->u.arr.items[1], "hidden", 1));
+	for (i = 0; i < v->u.arr.n; i++)
+		assert_int_not_equal(val_get_int(v->u.arr.items[i], "id", 0), reply_b);
+
+	v = list(tree, "contacts"); /* sent from A's address, whatever its case */
+	assert_int_equal(v->u.arr.n, 1);
+	assert_string_equal(val_get_str(v->u.arr.items[0], "email", ""), "A@EXAMPLE.PL");
+	assert_string_equal(val_get_str(v->u.arr.items[0], "message", ""), "Wiadomość");
+	assert_int_equal(val_get_int(v->u.arr.items[0], "answered", -1), 0);
+
+	v = list(tree, "sessions"); /* A's two; only the one in use is current */
+	assert_int_equal(v->u.arr.n, 2);
+	for (i = 0; i < v->u.arr.n; i++) {
+		const char *id = val_get_str(v->u.arr.items[i], "id", "");
+
+		row = v->u.arr.items[i];
+		assert_int_equal(strlen(id), 12);
+		assert_int_equal(strspn(id, "0123456789abcdef"), 12);
+		assert_true(memcmp(id, da1, 12) == 0 || memcmp(id, da2, 12) == 0);
+		if (val_get_bool(row, "current", 0)) {
+			current++;
+			assert_memory_equal(id, da1, 12);
+		}
+	}
+	assert_int_equal(current, 1);
+
+	json = json_dump(tree, JSON_OUT_PRETTY, &len, &e);
+	if (!json)
+		fail_msg("json_dump: %s", e.msg);
+	assert_non_null(strstr(json, "\"format\": \"okienko-dane-osobowe/1\""));
+	assert_null(strstr(json, "argon2"));
+	free(json);
+	val_free(tree);
+	tree = NULL;
+
+	/* audited, as read by its actor */
+	snprintf(record, sizeof record,
+	         "SELECT COUNT(*) FROM audit WHERE actor = 'user:a' AND action = 'user.read' "
+	         "AND record = 'user:%lld'",
+	         a);
+	assert_int_equal(raw_int(db, record), 1);
+
+	/* B's: B's rows only; no digest given, no session is current */
+	if (store_user_data(f->st, "admin:anna", b, NULL, &tree, &e) != 0)
+		fail_msg("store_user_data: %s", e.msg);
+	assert_string_equal(val_get_str(val_get(tree, "profile"), "email", ""), "b@example.pl");
+	assert_int_equal(list(tree, "attempts")->u.arr.n, 1);
+	assert_int_equal(list(tree, "certificates")->u.arr.n, 1);
+	assert_int_equal(list(tree, "posts")->u.arr.n, 1);
+	v = list(tree, "contacts");
+	assert_int_equal(v->u.arr.n, 1);
+	assert_string_equal(val_get_str(v->u.arr.items[0], "email", ""), "b@example.pl");
+	v = list(tree, "sessions");
+	assert_int_equal(v->u.arr.n, 1);
+	assert_false(val_get_bool(v->u.arr.items[0], "current", 1));
+	assert_int_equal(tree_mentions(tree, "pw_hash", "a@example.pl"), 0);
+	assert_int_equal(tree_mentions(tree, "digest", code_a), 0);
+	val_free(tree);
+	tree = NULL;
+
+	/* no such user: 1, nothing to free, nothing audited; no actor: refused */
+	assert_int_equal(store_user_data(f->st, "user:x", b + 100, NULL, &tree, &e), 1);
+	assert_null(tree);
+	assert_int_equal(store_user_data(f->st, "user:x", 0, NULL, &tree, &e), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit WHERE actor = 'user:x'"), 0);
+	assert_int_equal(store_user_data(f->st, "", a, NULL, &tree, &e), -1);
+	assert_null(tree);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit WHERE action = 'user.read'"), 2);
+	sqlite3_close(db);
+}
+
+/* Ending a session by its shown id: the user's own only, one at a time. */
+static void test_session_end(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char da1[AUTH_DIGEST_TEXT], da2[AUTH_DIGEST_TEXT], db1[AUTH_DIGEST_TEXT];
+	char dc1[AUTH_DIGEST_TEXT], dc2[AUTH_DIGEST_TEXT], id[STORE_SESSION_ID];
+	long long a = add_user(f->st, "a@example.pl"), b = add_user(f->st, "b@example.pl");
+	long long got = 0;
+	struct val *tree = NULL;
+	const struct val *v;
+	sqlite3 *db = raw_open(f->path);
+	size_t i;
+
+	auth_digest("token-a1", 8, da1);
+	auth_digest("token-a2", 8, da2);
+	auth_digest("token-b1", 8, db1);
+	assert_int_equal(store_session_add(f->st, da1, a, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, da2, a, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, db1, b, 1000, &e), 0);
+
+	/* B's session is not A's to end */
+	snprintf(id, sizeof id, "%.12s", db1);
+	assert_int_equal(store_session_end(f->st, a, id, &e), 1);
+	assert_int_equal(store_session_user(f->st, db1, 1001, 1800, 43200, &got, &e), 0);
+	assert_int_equal(got, b);
+
+	/* A's own, by the id store_user_data shows */
+	assert_int_equal(store_user_data(f->st, "user:a", a, da1, &tree, &e), 0);
+	v = val_get(tree, "sessions");
+	assert_non_null(v);
+	assert_int_equal(v->u.arr.n, 2);
+	for (i = 0; i < v->u.arr.n; i++)
+		if (memcmp(val_get_str(v->u.arr.items[i], "id", ""), da1, 12) == 0)
+			snprintf(id, sizeof id, "%s", val_get_str(v->u.arr.items[i], "id", ""));
+	val_free(tree);
+	assert_memory_equal(id, da1, 12);
+	assert_int_equal(store_session_end(f->st, a, id, &e), 0);
+	assert_int_equal(store_session_user(f->st, da1, 1001, 1800, 43200, &got, &e), 1);
+	assert_int_equal(store_session_end(f->st, a, id, &e), 1); /* gone already */
+	assert_int_equal(store_session_user(f->st, da2, 1001, 1800, 43200, &got, &e), 0);
+	assert_int_equal(got, a);
+
+	/* upper case is the same id */
+	snprintf(id, sizeof id, "%.12s", da2);
+	for (i = 0; id[i]; i++)
+		if (id[i] >= 'a' && id[i] <= 'f')
+			id[i] = (char)(id[i] - 'a' + 'A');
+	assert_int_equal(store_session_end(f->st, a, id, &e), 0);
+	assert_int_equal(store_session_user(f->st, da2, 1001, 1800, 43200, &got, &e), 1);
+
+	/* refused: not 12 hex characters */
+	memset(&e, 0, sizeof e);
+	assert_int_equal(store_session_end(f->st, a, "xyz", &e), -1);
+	assert_int_equal(e.kind, ERR_INPUT);
+	assert_int_equal(store_session_end(f->st, a, "", &e), -1);
+	assert_int_equal(store_session_end(f->st, a, NULL, &e), -1);
+	assert_int_equal(store_session_end(f->st, a, "0123456789ag", &e), -1);
+	assert_int_equal(store_session_end(f->st, a, "0123456789AG", &e), -1);
+	snprintf(id, sizeof id, "%.12s", db1);
+	assert_int_equal(store_session_end(f->st, b, "0123456789abc", &e), -1);
+	assert_int_equal(store_session_end(f->st, b, "%", &e), -1);
+	assert_int_equal(store_session_user(f->st, db1, 1001, 1800, 43200, &got, &e), 0);
+
+	/* two sessions with the same start: neither is ended */
+	crafted_digest(dc1, "abcdef012345", '0');
+	crafted_digest(dc2, "abcdef012345", '1');
+	assert_int_equal(store_session_add(f->st, dc1, a, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, dc2, a, 1000, &e), 0);
+	assert_int_equal(store_session_end(f->st, a, "abcdef012345", &e), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sessions WHERE user_id = 1"), 2);
+	/* B's own still ends with B's id */
+	assert_int_equal(store_session_end(f->st, b, id, &e), 0);
+	assert_int_equal(store_session_user(f->st, db1, 1001, 1800, 43200, &got, &e), 1);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1086,6 +1389,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_audit_verify_deleted, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_admin_commands, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_admin_verify_broken, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_user_data, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_end, setup_open, teardown),
 	};
 	struct err e = {0};
 
