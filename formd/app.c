@@ -321,6 +321,27 @@ static int is_form_body(const char *ct)
 
 /* ---- the forms ------------------------------------------------------------- */
 
+/* Parses a form's body and checks it against `table` into f (p zeroed by
+ * the caller). 0, or -1 when it is no form (400) or memory ran out (503):
+ * the answer is set and p freed. */
+static int read_form(const struct request *req, struct pairs *p, struct form *f,
+                     const struct field *table, size_t n, struct response *res)
+{
+	struct err e = {0};
+
+	if (form_parse(req->body, req->body_len, p, &e) < 0) {
+		pairs_free(p);
+		if (e.kind == ERR_NOMEM)
+			unavailable(res, &e);
+		else
+			plain(res, 400,
+			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+		return -1;
+	}
+	form_check(f, table, n, p);
+	return 0;
+}
+
 static const char *const statuses[] = {"bezrobotna", "poszukujaca", NULL};
 
 static const struct field contact_fields[] = {
@@ -437,19 +458,8 @@ static void contact(struct app *a, struct site_ref *ref, const struct who *w,
 	int wait;
 
 	memset(&p, 0, sizeof p);
-	if (form_parse(req->body, req->body_len, &p, &e) < 0) {
-		pairs_free(&p);
-		if (e.kind == ERR_NOMEM) {
-			unavailable(res, &e);
-			return;
-		}
-		{
-			plain(res, 400,
-			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
-			return;
-		}
-	}
-	form_check(&f, contact_fields, NF(contact_fields), &p);
+	if (read_form(req, &p, &f, contact_fields, NF(contact_fields), res) < 0)
+		return;
 	if (*form_get(&f, "office") && !office_ok(sd, form_get(&f, "office")))
 		form_fail(&f, "office", "Wybierz urząd z listy.");
 	if (f.spam)
@@ -603,16 +613,10 @@ static void registration(struct app *a, struct site_ref *ref, const struct who *
 		unavailable(res, &e);
 		return;
 	}
-	if (form_parse(req->body, req->body_len, &j->p, &e) < 0) {
-		pairs_free(&j->p);
+	if (read_form(req, &j->p, &j->f, register_fields, NF(register_fields), res) < 0) {
 		free(j);
-		{
-			plain(res, 400,
-			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
-			return;
-		}
+		return;
 	}
-	form_check(&j->f, register_fields, NF(register_fields), &j->p);
 	pw = form_get(&j->f, "password");
 	if (*form_get(&j->f, "office") && !office_ok(sd, form_get(&j->f, "office")))
 		form_fail(&j->f, "office", "Wybierz urząd lub filię z listy.");
@@ -773,16 +777,10 @@ static void login(struct app *a, struct site_ref *ref, const struct who *w,
 		unavailable(res, &e);
 		return;
 	}
-	if (form_parse(req->body, req->body_len, &j->p, &e) < 0) {
-		pairs_free(&j->p);
+	if (read_form(req, &j->p, &j->f, login_fields, NF(login_fields), res) < 0) {
 		free(j);
-		{
-			plain(res, 400,
-			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
-			return;
-		}
+		return;
 	}
-	form_check(&j->f, login_fields, NF(login_fields), &j->p);
 	if (j->f.nerrors) {
 		form_again(sd, w, page, &j->f, NULL, res);
 		pairs_free(&j->p);
@@ -1218,16 +1216,12 @@ static void forum_post(struct app *a, struct site_ref *ref, const struct who *w,
 	int r, wait;
 
 	memset(&p, 0, sizeof p);
-	if (form_parse(req->body, req->body_len, &p, &e) < 0) {
-		pairs_free(&p);
-		plain(res, 400, "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+	if (read_form(req, &p, &f, post_fields, NF(post_fields), res) < 0)
 		return;
-	}
-	form_check(&f, post_fields, NF(post_fields), &p);
 	course = form_get(&f, "course");
 	thread = form_get(&f, "thread");
 	c = course_of(sd, course);
-	if (!c || !forum_course_exists(sd, course)) {
+	if (!c) {
 		pairs_free(&p);
 		plain(res, 422, "Nie ma takiego kursu. Wróć do strony kursu.");
 		return;
@@ -1394,13 +1388,8 @@ static void account(struct app *a, struct site_ref *ref, const struct who *w,
 		struct form f;
 
 		memset(&p, 0, sizeof p);
-		if (form_parse(req->body, req->body_len, &p, &e) < 0) {
-			pairs_free(&p);
-			plain(res, 400,
-			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+		if (read_form(req, &p, &f, end_fields, 1, res) < 0)
 			return;
-		}
-		form_check(&f, end_fields, 1, &p);
 		r = f.nerrors ? 1 : store_session_end(a->st, w->user_id, form_get(&f, "sesja"), &e);
 		pairs_free(&p);
 		if (r < 0 && e.kind != ERR_INPUT) {
