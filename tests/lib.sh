@@ -71,3 +71,22 @@ demo_second_commit() {
 		[ "$(git -C "$1" status --porcelain | wc -l)" -eq 2 ] &&
 		commit_all "$1" "Polityka i regulamin: zmiany" 2026-03-02T09:30:00+01:00
 }
+
+# serve_static DIR: serves DIR over HTTP on a free loopback port in the
+# background (tests/serve.py); sets $static_url and $static_pid. Fails if
+# the server has not said its port within 30 s.
+serve_static() {
+	rm -f "$TMP/serve.port"
+	python3 "$ROOT/tests/serve.py" "$1" "$TMP/serve.port" >"$TMP/serve.log" 2>&1 &
+	static_pid=$!
+	i=0
+	until [ -s "$TMP/serve.port" ]; do
+		i=$((i + 1))
+		if [ $i -gt 300 ] || ! kill -0 $static_pid 2>/dev/null; then
+			cat "$TMP/serve.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	static_url="http://127.0.0.1:$(cat "$TMP/serve.port")"
+}

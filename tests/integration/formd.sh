@@ -77,18 +77,10 @@ if [ -d tests/a11y/node_modules/axe-core ] && [ -x /usr/bin/chromium ] && comman
 		cp "$f" "$TMP/served/$n/index.html"
 		paths="$paths /$n/"
 	done
-	sport=$(free_port)
-	python3 -m http.server "$sport" --bind 127.0.0.1 --directory "$TMP/served" >/dev/null 2>&1 &
-	spid=$!
-	i=0
-	until python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$sport/style.css')" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && break
-		sleep 0.1
-	done
+	serve_static "$TMP/served" || fail "the static server for formd's pages started"
 	# shellcheck disable=SC2086
-	timeout 300 node tests/a11y/check.mjs "http://127.0.0.1:$sport" $paths >"$TMP/a11y.log" 2>&1
-	kill $spid 2>/dev/null
+	timeout 300 node tests/a11y/check.mjs "$static_url" $paths >"$TMP/a11y.log" 2>&1
+	kill $static_pid 2>/dev/null
 	grep -E '^(pass|fail) ' "$TMP/a11y.log" | sed 's/^\(pass\|fail\) /\1 formd page /' >>"$COUNTS"
 	grep -qE '^(pass|fail) ' "$TMP/a11y.log" || { fail "the browser checks of formd's pages ran"; cat "$TMP/a11y.log" >&2; }
 	grep -E '^fail ' "$TMP/a11y.log" >&2
