@@ -12,7 +12,7 @@ CC      ?= cc
 # checks which file includes which library).
 COMMON_PKGS := jansson
 GEN_PKGS    := libcmark libgit2
-FORMD_PKGS  := libmicrohttpd sqlite3 libsodium
+FORMD_PKGS  := libmicrohttpd sqlite3 libsodium libcurl
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread
 CFLAGS  += -MMD -MP -Icommon
