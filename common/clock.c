@@ -59,9 +59,7 @@ void fmt_datetime(struct buf *out, long long t, int offset)
 	           offset < 0 ? '-' : '+', a / 60, a % 60);
 }
 
-/* Days from 1970-01-01 to year-month-day of the proleptic Gregorian
- * calendar (Howard Hinnant's days_from_civil). */
-static long long days_from_civil(long long y, int m, int d)
+long long clock_days_from_civil(long long y, int m, int d)
 {
 	long long era, yoe, doy, doe;
 
@@ -73,11 +71,27 @@ static long long days_from_civil(long long y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* Howard Hinnant's civil_from_days. */
+void clock_civil_from_days(long long days, long long *y, int *m, int *d)
+{
+	long long era, doe, yoe, doy, mp;
+
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 /* Seconds since the epoch of 01:00 UTC on the last Sunday of `month`
  * (March or October: both have 31 days) of `year`. */
 static long long last_sunday_0100(long long year, int month)
 {
-	long long d = days_from_civil(year, month, 31);
+	long long d = clock_days_from_civil(year, month, 31);
 	long long wd = ((d + 4) % 7 + 7) % 7; /* 0 Sunday: 1970-01-01 was a Thursday */
 
 	return (d - wd) * 86400 + 3600;
@@ -85,16 +99,9 @@ static long long last_sunday_0100(long long year, int month)
 
 int clock_warsaw_offset(long long t)
 {
-	long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	long long y, doe, yoe, era, doy, mp;
+	long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400), y;
+	int m, d;
 
-	/* the year of `days` (civil_from_days, the year part only) */
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
-	doe = days - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	y = yoe + era * 400 + (mp >= 10);
+	clock_civil_from_days(days, &y, &m, &d);
 	return t >= last_sunday_0100(y, 3) && t < last_sunday_0100(y, 10) ? 120 : 60;
 }

@@ -38,4 +38,12 @@ void fmt_datetime(struct buf *out, long long t, int offset);
  * The process's TZ is neither read nor changed. */
 int clock_warsaw_offset(long long t);
 
+/* Days from 1970-01-01 to the date y-m-d (m 1..12, d 1..31) of the
+ * proleptic Gregorian calendar, negative before it (Howard Hinnant's
+ * days_from_civil); and back: the date of day `days`. Exact for |y| up
+ * to 10^15 and |days| up to 10^17, which covers every date a long long of
+ * seconds reaches. */
+long long clock_days_from_civil(long long y, int m, int d);
+void clock_civil_from_days(long long days, long long *y, int *m, int *d);
+
 #endif
