@@ -12,3 +12,4 @@ ok "fuzz: the TOML reader survives its corpus and $n mutations" "$OBJ/fuzz/fuzz_
 ok "fuzz: the Mustache engine survives the theme and $n mutations" "$OBJ/fuzz/fuzz_mustache" "$n" "$TMP/mst"
 ok "fuzz: pages (front matter + Markdown) survive the content and $n mutations" "$OBJ/fuzz/fuzz_markdown" "$n" "$TMP/md"
 ok "fuzz: form bodies survive their corpus and $n mutations" "$OBJ/fuzz/fuzz_forms" "$n" tests/fuzz/forms
+ok "fuzz: retention periods survive their corpus and $n mutations" "$OBJ/fuzz/fuzz_retention" "$n" tests/fuzz/retention
