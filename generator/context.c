@@ -186,6 +186,39 @@ static int menu_items(const struct site *s, struct val *base, struct err *e)
 	return 0;
 }
 
+/* The periods site.toml [retention] sets, in the policy's order:
+ * { KEY: { text: "5 lat", n: 5, unit: "years" } }; kinds without a period
+ * are left out, so the table is empty when none is set. NULL on
+ * allocation failure. */
+static struct val *retention_val(const struct site *s)
+{
+	struct val *v = val_new(VAL_TABLE);
+	struct buf text = BUF_INIT;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; v && i < retention_kinds_n; i++) {
+		const struct retention *p = &s->retention[i];
+		struct val *kv;
+
+		if (p->n == 0)
+			continue;
+		kv = val_new(VAL_TABLE);
+		r |= val_set(v, retention_kinds[i].key, kv);
+		buf_reset(&text);
+		retention_text(p, &text);
+		r |= buf_failed(&text) ? -1 : val_set_str(kv, "text", text.ptr);
+		r |= val_set_int(kv, "n", p->n);
+		r |= val_set_str(kv, "unit", retention_unit_name(p->unit));
+	}
+	buf_free(&text);
+	if (r < 0) {
+		val_free(v);
+		return NULL;
+	}
+	return v;
+}
+
 struct val *ctx_base(const struct site *s, struct err *e)
 {
 	struct val *base = val_new(VAL_TABLE), *site = val_new(VAL_TABLE), *commit, *offices;
@@ -228,6 +261,8 @@ struct val *ctx_base(const struct site *s, struct err *e)
 	x |= val_set(base, "offices", offices);
 	for (i = 0; offices && i < s->noffices; i++)
 		x |= val_push(offices, ctx_office(s, s->offices[i]));
+	/* formd's purge reads these from private/site.json */
+	x |= val_set(base, "retention", retention_val(s));
 	if (s->notice) {
 		struct val *n = val_new(VAL_TABLE);
 

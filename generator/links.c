@@ -255,6 +255,50 @@ out:
 	return ret;
 }
 
+/* {{< retention >}}: the periods site.toml [retention] sets, each kind
+ * with its label and from when its period counts, after a sentence that
+ * introduces them; nothing at all when no period is set. A block: alone on
+ * its line. */
+static int sc_retention(struct link_ctx *lc, const struct md_sc *sc, struct buf *out, struct err *e)
+{
+	const struct site *s = lc->site;
+	const char *file = lc->page->src->path;
+	struct buf text = BUF_INIT;
+	size_t i;
+	int any = 0, oom;
+
+	if (sc->nargs)
+		return err_at(e, file, sc->line, sc->col,
+		              "retention takes no arguments: {{< retention >}}");
+	if (!sc->block)
+		return err_at(e, file, sc->line, sc->col,
+		              "retention makes a list: put {{< retention >}} on a line of its own");
+	for (i = 0; i < retention_kinds_n; i++) {
+		const struct retention_kind *k = &retention_kinds[i];
+
+		if (s->retention[i].n == 0)
+			continue;
+		if (!any++)
+			buf_puts(out,
+			         "<p>Poszczególne rodzaje danych Administrator przechowuje przez "
+			         "następujące okresy:</p>\n<ul class=\"retention\">\n");
+		buf_reset(&text);
+		retention_text(&s->retention[i], &text);
+		buf_puts(out, "<li><strong>");
+		esc_html(out, k->label, strlen(k->label));
+		buf_puts(out, "</strong>: ");
+		esc_html(out, text.ptr, text.len);
+		buf_puts(out, ", ");
+		esc_html(out, k->since, strlen(k->since));
+		buf_puts(out, ".</li>\n");
+	}
+	if (any)
+		buf_puts(out, "</ul>\n");
+	oom = buf_failed(&text) || buf_failed(out);
+	buf_free(&text);
+	return oom ? err_oom(e) : 0;
+}
+
 static int sc_date(struct link_ctx *lc, const struct md_sc *sc, struct buf *out, struct err *e)
 {
 	const char *which = arg(sc, NULL, 0), *id = arg(sc, "id", 0);
@@ -313,6 +357,8 @@ int shortcode_render(void *ctx, const struct md_sc *sc, struct buf *out, struct 
 		return sc_param(lc, sc, out, e);
 	if (strcmp(sc->name, "date") == 0)
 		return sc_date(lc, sc, out, e);
+	if (strcmp(sc->name, "retention") == 0)
+		return sc_retention(lc, sc, out, e);
 	if (strcmp(sc->name, "office") == 0) {
 		const char *slug = arg(sc, NULL, 0);
 		struct buf rel = BUF_INIT;

@@ -31,7 +31,7 @@ struct link_ctx {
  */
 int link_resolve(void *ctx, const char *dest, int is_image, int line, int col, struct buf *out,
                  struct err *e);
-/* md_sc_fn: param, date, office, offices (docs/content-format.md). */
+/* md_sc_fn: param, date, office, offices, retention (docs/content-format.md). */
 int shortcode_render(void *ctx, const struct md_sc *sc, struct buf *out, struct err *e);
 
 /* Renders one page's Markdown into p->doc, resolving and checking its

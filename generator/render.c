@@ -663,6 +663,12 @@ static int write_private(struct job *j, struct err *e)
 		r = write_json(j, "private/offices.json", offices_json(s), e);
 	if (r == 0)
 		r = write_json(j, "private/forms.json", forms_json(s), e);
+	/* site.json is the site frame (context.c, ctx_base): site, t, menu,
+	 * footer, offices, notice, and `retention`, the periods site.toml
+	 * [retention] sets, which formd's purge applies: by kind (a key of
+	 * retention_kinds), { "text": "5 lat", "n": 5, "unit": "years" }, unit
+	 * one of "days", "months", "years" (retention_unit_name); a kind
+	 * without a period is absent and kept ({} when none is set) */
 	if (r == 0)
 		r = write_json(j, "private/site.json", val_dup(j->base), e);
 	if (r == 0)

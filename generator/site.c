@@ -808,6 +808,65 @@ const struct output *site_find_url(const struct site *s, const char *url, size_t
 	return o;
 }
 
+/* site.toml's [retention]: each key one of retention_kinds, each value a
+ * period retention_parse reads, or "" for none. The table may be missing.
+ * Fills s->retention; errors name the value's place and the key. */
+static int load_retention(struct site *s, struct err *e)
+{
+	const struct val *t = val_get(s->config, "retention");
+	struct buf known = BUF_INIT;
+	size_t i;
+	int ret = -1;
+
+	s->retention = calloc(retention_kinds_n, sizeof *s->retention);
+	if (!s->retention)
+		return err_oom(e);
+	if (!t)
+		return 0;
+	if (t->type != VAL_TABLE)
+		return err_at(e, "site.toml", t->line, t->col,
+		              "'retention' must be a table: [retention] with lines like "
+		              "contacts = \"30 dni\"");
+	for (i = 0; i < retention_kinds_n; i++)
+		buf_printf(&known, "%s%s", i ? ", " : "", retention_kinds[i].key);
+	if (buf_failed(&known))
+		return err_oom(e);
+	for (i = 0; i < t->u.tab.n; i++) {
+		const struct val_kv *kv = &t->u.tab.kv[i];
+		const struct val *v = kv->v;
+		struct err pe = {{0}, ERR_NONE};
+		int k = strlen(kv->key) == kv->klen ? retention_kind_find(kv->key) : -1;
+
+		if (k < 0) {
+			err_at(e, "site.toml", v->line, v->col,
+			       "retention.%s: unknown kind of data (the kinds: %s)", kv->key,
+			       known.ptr);
+			goto out;
+		}
+		if (v->type != VAL_STRING) {
+			err_at(e, "site.toml", v->line, v->col,
+			       "retention.%s: must be a period in quotes, like \"5 lat\", or \"\" "
+			       "for none (not %s)",
+			       kv->key, val_type_name(v->type));
+			goto out;
+		}
+		if (strlen(v->u.str.s) != v->u.str.len) {
+			err_at(e, "site.toml", v->line, v->col,
+			       "retention.%s: a NUL character in the period", kv->key);
+			goto out;
+		}
+		if (retention_parse(v->u.str.s, &s->retention[k], &pe) < 0) {
+			err_at(e, "site.toml", v->line, v->col, "retention.%s: %s", kv->key,
+			       pe.msg);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	buf_free(&known);
+	return ret;
+}
+
 /* The theme named in site.toml, from the snapshot's themes/NAME/. */
 static int load_theme(struct site *s, struct err *e)
 {
@@ -881,6 +940,8 @@ int site_load(struct site *s, struct repo *r, int jobs, struct phases *ph, struc
 	}
 	if (!val_get_str(s->config, "title", NULL))
 		return err_at(e, "site.toml", 1, 1, "missing 'title'");
+	if (load_retention(s, e) < 0)
+		return -1;
 	if (load_theme(s, e) < 0)
 		return -1;
 	phases_mark(ph, "config and theme");
@@ -926,6 +987,7 @@ void site_free(struct site *s)
 	strmap_free(&s->by_rel);
 	strmap_free(&s->by_path);
 	theme_free(s->theme);
+	free(s->retention);
 	val_free(s->config);
 	free(s->base_url);
 	memset(s, 0, sizeof *s);

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "markdown.h"
 #include "repo.h"
+#include "retention.h"
 #include "strmap.h"
 #include "theme.h"
 #include "value.h"
@@ -117,6 +118,9 @@ struct site {
 	struct page **offices;
 	size_t noffices;
 	struct page *notice; /* a recently changed document, or NULL */
+	/* site.toml [retention], checked: by index of retention_kinds[]
+	 * (retention_kinds_n entries, owned); n == 0 where no period is set */
+	struct retention *retention;
 	int unsafe;
 	int jobs;
 };

@@ -15,6 +15,7 @@
 #include "links.h"
 #include "markdown.h"
 #include "repo.h"
+#include "retention.h"
 #include "slug.h"
 #include "strmap.h"
 #include "utf8.h"
@@ -367,6 +368,66 @@ static void test_markdown_shortcodes(void **state)
 	assert_non_null(strstr(e.msg, "t.md:1:3: unterminated string"));
 }
 
+/* {{< retention >}} against a hand-made site: the periods set, in the
+ * policy's order, in correct Polish; nothing when none is set. */
+static void test_shortcode_retention(void **state)
+{
+	struct site s;
+	struct page p = {0};
+	struct rfile f = {0};
+	struct retention periods[8];
+	struct link_ctx lc = {&s, &p, NULL, 0};
+	struct md_sc sc;
+	struct buf out = BUF_INIT;
+	struct err e = {0};
+
+	(void)state;
+	assert_int_equal(retention_kinds_n, 8);
+	memset(&s, 0, sizeof s);
+	memset(periods, 0, sizeof periods);
+	memset(&sc, 0, sizeof sc);
+	s.retention = periods;
+	f.path = "content/polityka.md";
+	p.src = &f;
+	snprintf(sc.name, sizeof sc.name, "retention");
+	sc.block = 1;
+	sc.line = 12;
+	sc.col = 1;
+	/* none set: nothing at all, not even the introduction */
+	assert_int_equal(shortcode_render(&lc, &sc, &out, &e), 0);
+	assert_int_equal(out.len, 0);
+	/* contacts and (before it in the policy) attempts; "2 lat" reads "2 lata" */
+	periods[3].n = 30;
+	periods[3].unit = RETENTION_DAYS;
+	periods[1].n = 2;
+	periods[1].unit = RETENTION_YEARS;
+	assert_int_equal(shortcode_render(&lc, &sc, &out, &e), 0);
+	assert_string_equal(out.ptr,
+	                    "<p>Poszczególne rodzaje danych Administrator przechowuje przez "
+	                    "następujące okresy:</p>\n"
+	                    "<ul class=\"retention\">\n"
+	                    "<li><strong>Wyniki testów wiedzy i certyfikaty</strong>: 2 lata, od "
+	                    "rozwiązania testu lub wydania certyfikatu.</li>\n"
+	                    "<li><strong>Wiadomości wysłane formularzem kontaktowym</strong>: 30 "
+	                    "dni, od otrzymania wiadomości.</li>\n"
+	                    "</ul>\n");
+	buf_reset(&out);
+	/* a list cannot stand inside a paragraph; it takes no arguments */
+	sc.block = 0;
+	assert_int_equal(shortcode_render(&lc, &sc, &out, &e), -1);
+	assert_string_equal(e.msg, "content/polityka.md:12:1: retention makes a list: put {{< "
+	                           "retention >}} on a line of its own");
+	sc.block = 1;
+	sc.nargs = 1;
+	sc.args[0].key[0] = '\0';
+	sc.args[0].value = "contacts";
+	assert_int_equal(shortcode_render(&lc, &sc, &out, &e), -1);
+	assert_string_equal(e.msg, "content/polityka.md:12:1: retention takes no arguments: {{< "
+	                           "retention >}}");
+	assert_int_equal(out.len, 0);
+	buf_free(&out);
+}
+
 static void test_front_matter_split(void **state)
 {
 	const char *src = "+++\ntitle = \"x\"\n+++\nbody\n", *fm, *body;
@@ -551,6 +612,7 @@ int main(void)
 	    cmocka_unit_test(test_markdown_links),
 	    cmocka_unit_test(test_link_resolve),
 	    cmocka_unit_test(test_markdown_shortcodes),
+	    cmocka_unit_test(test_shortcode_retention),
 	    cmocka_unit_test(test_front_matter_split),
 	    cmocka_unit_test(test_strmap),
 	    cmocka_unit_test_setup_teardown(test_history, history_setup, history_teardown),
