@@ -59,16 +59,21 @@ demo_site() {
 
 # demo_second_commit DIR: a second commit in a demo_site repository: a
 # sentence of the privacy policy and of the terms changed, an old address
-# for the terms; so change notices, histories with two entries, archived
-# versions with a comparison and a redirect page exist. Each edit must
-# change its file, or a test would quietly check one commit only.
+# for the terms, two retention periods filled in site.toml (test values,
+# not the office's); so change notices, histories with two entries,
+# archived versions with a comparison, a redirect page and the policy's
+# list of retention periods exist. Each edit must change its file, or a
+# test would quietly check one commit only.
 demo_second_commit() {
 	sed -i 's/niniejsza Polityka prywatności\.$/niniejsza Polityka prywatności i plików cookies wraz z jej zmianami./' \
 		"$1/content/polityka-prywatnosci.md" &&
 		sed -i -e 's/otrzymanie certyfikatu, jest bezpłatne\.$/otrzymanie certyfikatu, jest bezpłatne i nie wymaga podpisania umowy./' \
 			-e 's/^history = true$/history = true\naliases = ["\/zasady-korzystania\/"]/' \
 			"$1/content/regulamin.md" &&
-		[ "$(git -C "$1" status --porcelain | wc -l)" -eq 2 ] &&
+		sed -i -e 's/^attempts = ""$/attempts = "5 lat"/' -e 's/^contacts = ""$/contacts = "30 dni"/' \
+			"$1/site.toml" &&
+		grep -q '^attempts = "5 lat"$' "$1/site.toml" && grep -q '^contacts = "30 dni"$' "$1/site.toml" &&
+		[ "$(git -C "$1" status --porcelain | wc -l)" -eq 3 ] &&
 		commit_all "$1" "Polityka i regulamin: zmiany" 2026-03-02T09:30:00+01:00
 }
 
