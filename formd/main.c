@@ -31,6 +31,7 @@ static const char usage[] =
     "             [--dev]"
     " [--threads N] [--hash-workers N] [--max-body BYTES]\n"
     "             [--contact-rate N] [--register-rate N]\n"
+    "             [--trusted-proxy ADDR]...\n"
     "       formd admin --db FILE [--site DIR --forum-dir DIR] COMMAND ...\n"
     "                                  (formd admin --db FILE help)\n"
     "       formd --help | --version\n"
@@ -50,6 +51,8 @@ static const char usage[] =
     "  --contact-rate N  contact messages per address per 10 minutes (default 10)\n"
     "  --register-rate N registrations per address per hour (default 20)\n"
     "  --post-rate N     forum posts per person per 10 minutes (default 20)\n"
+    "  --trusted-proxy ADDR  a reverse proxy (nginx) whose X-Real-IP header is the\n"
+    "                    client's address, for rate limits; repeatable (up to 16)\n"
     "\n"
     "signals: HUP reads DIR/private/ again (a failure keeps the old site),\n"
     "TERM and INT finish the requests in flight and stop.\n"
@@ -181,19 +184,21 @@ int main(int argc, char **argv)
 	    {"register-rate", required_argument, NULL, 'r'},
 	    {"post-rate", required_argument, NULL, 'P'},
 	    {"forum-dir", required_argument, NULL, 'F'},
+	    {"trusted-proxy", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *site = NULL, *db = NULL;
 	char *public_dir = NULL;
-	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8, 30, 64, 32 * 1024};
+	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8, 30, 64, 32 * 1024, NULL, 0};
 	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL};
 	char *forum_default = NULL;
 	/* half the processors hash, so that a flood of logins leaves the
 	 * others to everything else */
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int workers = ncpu > 2 ? (int)(ncpu / 2) : 1, serve = 0, c, sig, rc = 1, li = 0;
+	const char *trusted[16];
 	struct err e = {0};
 	struct store *st = NULL;
 	struct auth_pool *pool = NULL;
@@ -255,6 +260,12 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			set.forum_dir = optarg;
+			break;
+		case 'T': /* checked by http_start */
+			if (ho.ntrusted == sizeof trusted / sizeof trusted[0])
+				goto bad;
+			trusted[ho.ntrusted++] = optarg;
+			ho.trusted = trusted;
 			break;
 		case 'h':
 			fputs(usage, stdout);
