@@ -1,7 +1,8 @@
 #!/bin/sh
 # formd behind a reverse proxy: the client's address (the rate limits'
 # key) comes from X-Real-IP only when the peer is a --trusted-proxy; from
-# anyone else the header is ignored, so it cannot be spoofed.
+# anyone else the header is ignored, so it cannot be spoofed. And formd
+# confines itself (Landlock) unless the kernel cannot.
 . tests/lib.sh
 trap 'formd_down; rm -rf "$TMP"' EXIT
 
@@ -44,3 +45,11 @@ expect_fail "a trusted proxy that is no IP address is refused" \
 	'--trusted-proxy proxy.example: give an IP address' \
 	"$ROOT/bin/formd" --site "$out" --db "$db" --listen "127.0.0.1:$(free_port)" --trusted-proxy proxy.example
 
+# the sandbox: on this kernel formd confines itself (the unit test
+# test_sandbox shows what it then cannot do); --require-sandbox starts
+: >"$TMP/formd.log"
+formd_up "$out" "$db" --require-sandbox || exit 1
+got=$(posts 10.0.3.1)
+ok "formd with --require-sandbox starts and stores a message ($got)" test "$got" = "303 "
+ok "...and did not say it runs without a sandbox" sh -c "! grep -q 'without a sandbox' '$TMP/formd.log'"
+formd_down
