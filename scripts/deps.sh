@@ -5,7 +5,7 @@
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -eu
 what=${1:-build}
-pkgs="gcc make pkg-config git libcmark-dev libgit2-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3"
+pkgs="gcc make pkg-config git libcmark-dev libgit2-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev python3"
 [ "$what" = test ] && pkgs="$pkgs libcmocka-dev chromium default-jre-headless python3-aiosmtpd"
 # node and npm: the browser tests' tools come from npm; a node already on
 # the machine (18 or newer) is used as it is
