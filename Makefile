@@ -11,7 +11,7 @@ CC      ?= cc
 # compiled without libgit2's or cmark's (tests/integration/layering.sh
 # checks which file includes which library).
 COMMON_PKGS := jansson
-GEN_PKGS    := libcmark libgit2
+GEN_PKGS    := libcmark libgit2 zlib
 FORMD_PKGS  := libmicrohttpd sqlite3 libsodium libcurl
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread

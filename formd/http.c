@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define SESSION_COOKIE "sesja"
+#define MAX_TRUSTED 16 /* --trusted-proxy addresses */
 
 struct http {
 	struct MHD_Daemon *d;
@@ -28,6 +29,9 @@ struct http {
 	http_submit submit;
 	void *app;
 	atomic_int active; /* connections with a request in progress */
+	/* the trusted proxies, as inet_ntop writes them (compared as text) */
+	char trusted[MAX_TRUSTED][INET6_ADDRSTRLEN];
+	size_t ntrusted;
 };
 
 /* One request's state, kept across the calls MHD makes for it. */
@@ -50,11 +54,29 @@ static const char *header(struct MHD_Connection *c, const char *name)
 	return v && strlen(v) <= HTTP_MAX_HEADER_VALUE ? v : NULL;
 }
 
-static void client_address(struct MHD_Connection *c, char *out, size_t n)
+/* An IP address in canonical text (what inet_ntop writes) into out, or
+ * -1 when s is not one. */
+static int canonical_ip(const char *s, char *out, size_t n)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, s, a) == 1)
+		return inet_ntop(AF_INET, a, out, (socklen_t)n) ? 0 : -1;
+	if (inet_pton(AF_INET6, s, a) == 1)
+		return inet_ntop(AF_INET6, a, out, (socklen_t)n) ? 0 : -1;
+	return -1;
+}
+
+/* The client's address: the peer's; but when the peer is a trusted proxy
+ * and its X-Real-IP is an IP address, that one (nginx sets it from the
+ * connection it took, so a visitor cannot choose it). */
+static void client_address(const struct http *h, struct MHD_Connection *c, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const char *real;
+	size_t i;
 
 	snprintf(out, n, "?");
 	if (sa && sa->sa_family == AF_INET)
@@ -63,6 +85,18 @@ static void client_address(struct MHD_Connection *c, char *out, size_t n)
 	else if (sa && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
 		          out, (socklen_t)n);
+	for (i = 0; i < h->ntrusted; i++)
+		if (strcmp(out, h->trusted[i]) == 0)
+			break;
+	if (i == h->ntrusted)
+		return;
+	real = header(c, "X-Real-IP");
+	if (real && strlen(real) < INET6_ADDRSTRLEN) {
+		char ip[INET6_ADDRSTRLEN];
+
+		if (canonical_ip(real, ip, sizeof ip) == 0)
+			snprintf(out, n, "%s", ip);
+	}
 }
 
 const char *http_query_arg(const struct request *req, const char *name)
@@ -279,7 +313,7 @@ static void fill_request(struct conn *k, const char *url, const char *method)
 	q->origin = header(k->c, "Origin");
 	q->fetch_site = header(k->c, "Sec-Fetch-Site");
 	q->host = header(k->c, "Host");
-	client_address(k->c, q->client, sizeof q->client);
+	client_address(k->h, k->c, q->client, sizeof q->client);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -443,6 +477,19 @@ struct http *http_start(const struct http_opts *o, http_handler handler, http_su
 	h->submit = submit;
 	h->app = app;
 	atomic_init(&h->active, 0);
+	if (o->ntrusted > MAX_TRUSTED) {
+		free(h);
+		err_set(e, "--trusted-proxy: at most %d addresses", MAX_TRUSTED);
+		return NULL;
+	}
+	for (h->ntrusted = 0; h->ntrusted < o->ntrusted; h->ntrusted++)
+		if (canonical_ip(o->trusted[h->ntrusted], h->trusted[h->ntrusted],
+		                 sizeof h->trusted[0]) < 0) {
+			err_set(e, "--trusted-proxy %s: give an IP address, like 127.0.0.1 or ::1",
+			        o->trusted[h->ntrusted]);
+			free(h);
+			return NULL;
+		}
 	if (parse_listen(o->listen, &ss, &sl) < 0) {
 		free(h);
 		err_set(e, "--listen %s: give HOST:PORT, like 127.0.0.1:8080 or [::1]:8080",

@@ -25,7 +25,8 @@ struct request {
 	const char *origin;       /* Origin, or NULL */
 	const char *fetch_site;   /* Sec-Fetch-Site, or NULL */
 	const char *host;         /* Host, or NULL */
-	char client[64];          /* the client's address as text */
+	char client[64];          /* the client's address as text: the peer's, or
+	                             X-Real-IP when the peer is a trusted proxy */
 	void *conn;               /* http.c's own (for http_query_arg) */
 };
 
@@ -59,6 +60,11 @@ struct http_opts {
 	unsigned timeout;        /* seconds a connection may idle */
 	unsigned per_ip;         /* connections per client address */
 	size_t conn_memory;      /* bytes of memory per connection */
+	/* Peers (a reverse proxy: nginx) whose X-Real-IP header is taken as the
+	 * client's address; from any other peer the header is ignored. Text
+	 * addresses ("127.0.0.1", "::1"), checked by http_start; borrowed. */
+	const char *const *trusted;
+	size_t ntrusted;
 };
 
 /* The application: called once per request with the whole body read. */
@@ -69,8 +75,9 @@ typedef void (*http_handler)(void *app, const struct request *req, struct respon
 typedef int (*http_submit)(void *app, void (*run)(void *token), void *token);
 
 struct http;
-/* Starts serving. NULL with e (ERR_INPUT for a bad --listen, ERR_IO when
- * the address cannot be bound). */
+/* Starts serving. NULL with e (ERR_INPUT for a bad --listen or a trusted
+ * proxy that is not an IP address, ERR_IO when the address cannot be
+ * bound). */
 struct http *http_start(const struct http_opts *o, http_handler h, http_submit submit, void *app,
                         struct err *e);
 /* Stops taking new connections, waits up to `grace` seconds for the

@@ -11,6 +11,7 @@
 #include "escape.h"
 #include "forum.h"
 #include "http.h"
+#include "sandbox.h"
 #include "store.h"
 
 #include <getopt.h>
@@ -31,6 +32,7 @@ static const char usage[] =
     "             [--dev]"
     " [--threads N] [--hash-workers N] [--max-body BYTES]\n"
     "             [--contact-rate N] [--register-rate N]\n"
+    "             [--trusted-proxy ADDR]... [--require-sandbox]\n"
     "       formd admin --db FILE [--site DIR --forum-dir DIR] COMMAND ...\n"
     "                                  (formd admin --db FILE help)\n"
     "       formd --help | --version\n"
@@ -50,6 +52,10 @@ static const char usage[] =
     "  --contact-rate N  contact messages per address per 10 minutes (default 10)\n"
     "  --register-rate N registrations per address per hour (default 20)\n"
     "  --post-rate N     forum posts per person per 10 minutes (default 20)\n"
+    "  --trusted-proxy ADDR  a reverse proxy (nginx) whose X-Real-IP header is the\n"
+    "                    client's address, for rate limits; repeatable (up to 16)\n"
+    "  --require-sandbox refuse to start when the kernel cannot confine formd's file\n"
+    "                    access (Landlock); without it formd says so and goes on\n"
     "\n"
     "signals: HUP reads DIR/private/ again (a failure keeps the old site),\n"
     "TERM and INT finish the requests in flight and stop.\n"
@@ -181,19 +187,23 @@ int main(int argc, char **argv)
 	    {"register-rate", required_argument, NULL, 'r'},
 	    {"post-rate", required_argument, NULL, 'P'},
 	    {"forum-dir", required_argument, NULL, 'F'},
+	    {"trusted-proxy", required_argument, NULL, 'T'},
+	    {"require-sandbox", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *site = NULL, *db = NULL;
 	char *public_dir = NULL;
-	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8, 30, 64, 32 * 1024};
+	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8, 30, 64, 32 * 1024, NULL, 0};
 	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL};
 	char *forum_default = NULL;
 	/* half the processors hash, so that a flood of logins leaves the
 	 * others to everything else */
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int workers = ncpu > 2 ? (int)(ncpu / 2) : 1, serve = 0, c, sig, rc = 1, li = 0;
+	const char *trusted[16];
+	int require_sandbox = 0;
 	struct err e = {0};
 	struct store *st = NULL;
 	struct auth_pool *pool = NULL;
@@ -256,6 +266,15 @@ int main(int argc, char **argv)
 		case 'F':
 			set.forum_dir = optarg;
 			break;
+		case 'T': /* checked by http_start */
+			if (ho.ntrusted == sizeof trusted / sizeof trusted[0])
+				goto bad;
+			trusted[ho.ntrusted++] = optarg;
+			ho.trusted = trusted;
+			break;
+		case 'S':
+			require_sandbox = 1;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -293,6 +312,14 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Landlock binds this thread and those it starts later: before any */
+	c = sandbox_formd(site, db, set.forum_dir, &e);
+	if (c < 0 || (c == SANDBOX_ABSENT && require_sandbox)) {
+		fail("the sandbox", e.msg);
+		goto out;
+	} else if (c == SANDBOX_ABSENT) {
+		fail("running without a sandbox", e.msg);
+	}
 	if (auth_init(&e) < 0 || !(st = store_open(db, &e)) ||
 	    !(pool = auth_pool_new(workers, 256, &e)) || !(a = app_new(site, st, pool, &set, &e))) {
 		fail(NULL, e.msg);

@@ -256,6 +256,15 @@ struct val *ctx_base(const struct site *s, struct err *e)
 		x |= val_set_str(commit, "short", shortid);
 	}
 	x |= set_date(commit, "time", r->head.time, r->head.offset);
+	{
+		/* the stylesheets' fingerprinted URLs: assets.style_css */
+		struct val *assets = val_new(VAL_TABLE);
+
+		x |= val_set(base, "assets", assets);
+		for (i = 0; assets && i < s->noutputs; i++)
+			if (s->outputs[i].asset)
+				x |= val_set_str(assets, s->outputs[i].asset, s->outputs[i].path);
+	}
 	x |= val_set(base, "t", val_dup(s->theme->strings));
 	offices = val_new(VAL_ARRAY);
 	x |= val_set(base, "offices", offices);

@@ -4,6 +4,7 @@
 #include "context.h"
 #include "escape.h"
 #include "fsutil.h"
+#include "gzip.h"
 #include "json.h"
 #include "links.h"
 #include "parallel.h"
@@ -91,9 +92,11 @@ out:
 	return ret;
 }
 
+/* Writes public/ or private/ file `rel`; an HTML or CSS file in public/
+ * gets its gzip copy beside it (rel + ".gz"). */
 static int write_out(struct job *j, const char *rel, const char *data, size_t len, struct err *e)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT, gz = BUF_INIT;
 	int r;
 
 	if (!j->out)
@@ -102,9 +105,18 @@ static int write_out(struct job *j, const char *rel, const char *data, size_t le
 	if (buf_failed(&path))
 		return err_oom(e);
 	r = fs_write(path.ptr, data, len, 0, e);
-	buf_free(&path);
 	if (r == 0)
 		atomic_fetch_add(&j->written, 1);
+	if (r == 0 && strncmp(rel, "public/", 7) == 0 && gzip_wanted(rel)) {
+		buf_puts(&path, ".gz");
+		r = buf_failed(&path) ? err_oom(e) : gzip_file(&gz, data, len, e);
+		if (r == 0)
+			r = fs_write(path.ptr, gz.ptr, gz.len, 0, e);
+		if (r == 0)
+			atomic_fetch_add(&j->written, 1);
+	}
+	buf_free(&path);
+	buf_free(&gz);
 	return r;
 }
 

@@ -664,6 +664,38 @@ static int add_output(struct site *s, const char *path, size_t plen, enum out_ki
 	return strmap_putn(&s->by_path, o->path, plen, o) < 0 ? err_oom(e) : 0;
 }
 
+/* A stylesheet of the theme ("/css/a.css") is also published under a name
+ * that carries its content's hash ("/css/a.3f2a9c1e.css": the start of
+ * its git blob id), which the pages link, so that it can be cached for
+ * ever and a new version is a new URL. Other files: nothing. */
+static int add_fingerprinted(struct site *s, const struct rfile *f, const char *path, struct buf *b,
+                             struct err *e)
+{
+	size_t n = strlen(path), i;
+	struct output *o;
+	char *key;
+
+	if (n < 5 || strcmp(path + n - 4, ".css") != 0 || strlen(f->oid) < 8)
+		return 0;
+	buf_reset(b);
+	buf_printf(b, "%.*s.%.8s.css", (int)(n - 4), path, f->oid);
+	key = strdup(path + 1);
+	if (buf_failed(b) || !key) {
+		free(key);
+		return err_oom(e);
+	}
+	for (i = 0; key[i]; i++)
+		if (key[i] == '.' || key[i] == '/' || key[i] == '-')
+			key[i] = '_';
+	if (add_output(s, b->ptr, b->len, OUT_THEME_STATIC, f->path, 0, 0, NULL, f, e) < 0) {
+		free(key);
+		return -1;
+	}
+	o = &s->outputs[s->noutputs - 1];
+	o->asset = key;
+	return 0;
+}
+
 /* The file a page writes: its URL + "index.html". */
 static int add_page_output(struct site *s, struct page *p, struct buf *b, struct err *e)
 {
@@ -726,7 +758,8 @@ static int list_outputs(struct site *s, struct err *e)
 	size_t i, cap, dl = strlen(s->theme->dir) + strlen("static");
 	int ret = -1;
 
-	cap = 2 * s->npages + s->ntheme_statics + r->nfiles + 4; /* pages, forums, ... */
+	/* pages, forums, theme files and stylesheets' fingerprinted copies, ... */
+	cap = 2 * s->npages + 2 * s->ntheme_statics + r->nfiles + 4;
 	for (i = 0; i < s->npages; i++) {
 		const struct val *al = s->pages[i]->fm ? val_get(s->pages[i]->fm, "aliases") : NULL;
 
@@ -768,7 +801,8 @@ static int list_outputs(struct site *s, struct err *e)
 		const struct rfile *f = s->theme_statics[i]; /* "themes/x/static/a.css" */
 
 		if (add_output(s, f->path + dl, strlen(f->path + dl), OUT_THEME_STATIC, f->path, 0,
-		               0, NULL, f, e) < 0)
+		               0, NULL, f, e) < 0 ||
+		    add_fingerprinted(s, f, f->path + dl, &b, e) < 0)
 			goto out;
 	}
 	for (i = 0; i < r->nfiles; i++) {
@@ -978,8 +1012,10 @@ void site_free(struct site *s)
 		free(p->anchors);
 		free(p);
 	}
-	for (i = 0; i < s->noutputs; i++)
+	for (i = 0; i < s->noutputs; i++) {
 		free(s->outputs[i].path);
+		free(s->outputs[i].asset);
+	}
 	free(s->outputs);
 	free(s->pages);
 	free(s->offices);

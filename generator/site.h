@@ -97,6 +97,10 @@ struct output {
 	int line, col;            /* where in `source` (aliases), 0 if nowhere */
 	struct page *page;        /* OUT_PAGE: the page; OUT_ALIAS: the page it sends to */
 	const struct rfile *file; /* static files */
+	/* a theme stylesheet's copy named by its content ("/style.3f2a9c1e.css"),
+	 * which may be cached for ever; `asset` is its key in the templates'
+	 * `assets` ("style_css"), owned. NULL for every other output. */
+	char *asset;
 };
 
 struct site {

@@ -5,8 +5,10 @@
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -eu
 what=${1:-build}
-pkgs="gcc make pkg-config git libcmark-dev libgit2-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev python3"
-[ "$what" = test ] && pkgs="$pkgs libcmocka-dev chromium default-jre-headless python3-aiosmtpd"
+pkgs="gcc make pkg-config git libcmark-dev libgit2-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev python3"
+# nginx, openssl and sqlite3: tests/integration/deploy.sh (nginx in front
+# of formd over TLS, a backup of the database)
+[ "$what" = test ] && pkgs="$pkgs libcmocka-dev chromium default-jre-headless python3-aiosmtpd nginx-light openssl sqlite3"
 # node and npm: the browser tests' tools come from npm; a node already on
 # the machine (18 or newer) is used as it is
 if [ "$what" = test ] && ! command -v npm >/dev/null 2>&1; then
@@ -20,8 +22,17 @@ if [ -n "$missing" ]; then
 	if [ "$(id -u)" = 0 ]; then
 		echo "deps: installing:$missing"
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq
-		apt-get install -y -qq --no-install-recommends $missing
+		# the nginx package starts its service on port 80 unless told not to
+		made_policy=""
+		if [ ! -e /usr/sbin/policy-rc.d ]; then
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+			chmod 755 /usr/sbin/policy-rc.d
+			made_policy=1
+		fi
+		rc=0
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing || rc=$?
+		[ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
+		[ $rc -eq 0 ] || exit $rc
 	else
 		echo "deps: missing packages:$missing" >&2
 		echo "deps: run: sudo apt-get install -y$missing" >&2

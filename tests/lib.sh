@@ -95,3 +95,36 @@ serve_static() {
 	done
 	static_url="http://127.0.0.1:$(cat "$TMP/serve.port")"
 }
+
+# free_port: a TCP port free on 127.0.0.1 now
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# formd_up SITE DB [OPTION...]: bin/formd in the background on a free
+# loopback port (log: $TMP/formd.log); sets $formd_pid and $formd_url.
+# Fails when it does not answer within 10 s.
+formd_up() {
+	fu_site=$1 fu_db=$2
+	shift 2
+	fu_port=$(free_port)
+	formd_url="http://127.0.0.1:$fu_port"
+	"$ROOT/bin/formd" --site "$fu_site" --db "$fu_db" --listen "127.0.0.1:$fu_port" \
+		--hash-workers 1 "$@" 2>>"$TMP/formd.log" &
+	formd_pid=$!
+	fu_i=0
+	until python3 -c "import socket; socket.create_connection(('127.0.0.1', $fu_port), 1)" 2>/dev/null; do
+		fu_i=$((fu_i + 1))
+		if [ $fu_i -gt 100 ] || ! kill -0 $formd_pid 2>/dev/null; then
+			cat "$TMP/formd.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# formd_down: stops the formd formd_up started
+formd_down() {
+	kill -TERM "$formd_pid" 2>/dev/null && wait "$formd_pid" 2>/dev/null
+	formd_pid=
+}

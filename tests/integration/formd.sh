@@ -65,11 +65,17 @@ else
 	fail "the HTML checker needs java and tests/a11y/node_modules/vnu-jar (make deps-test)"
 fi
 
+# ...and their heads: title, description, canonical link, icon
+python3 tests/head_check.py --pages https://kompetencjedlapracy.pl "$TMP"/pages/*.html >"$TMP/head.log" 2>&1
+grep -E '^(pass|fail) ' "$TMP/head.log" >>"$COUNTS"
+grep -E '^fail ' "$TMP/head.log" >&2
+grep -qE '^(pass|fail) ' "$TMP/head.log" || { fail "head_check.py ran on formd's pages"; cat "$TMP/head.log" >&2; }
+
 # ...and through the browser checks (axe-core WCAG 2.1 AA, keyboard, 320 px):
 # each kept page served as a static file beside the theme's stylesheet
 if [ -d tests/a11y/node_modules/axe-core ] && [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
 	mkdir -p "$TMP/served"
-	cp "$out/public/style.css" "$TMP/served/"
+	cp "$out"/public/style.*css "$TMP/served/"  # style.css and its fingerprinted copy
 	paths=""
 	for f in "$TMP"/pages/*.html; do
 		n=$(basename "$f" .html)

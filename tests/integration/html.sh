@@ -23,6 +23,13 @@ ok "the demo portal builds after the second commit" "$PORTAL" build --repo "$sit
 ok "the old address of the terms is a redirect page" grep -q 'url=/regulamin/' "$TMP/out/public/zasady-korzystania/index.html"
 
 pub="$TMP/out/public"
+# every page's head (title, description, canonical link, icon), the .gz
+# copies beside the pages and stylesheets, the fingerprinted stylesheet
+python3 tests/head_check.py "$(sed -n 's/^base_url = "\(.*\)"$/\1/p' "$site/site.toml")" "$pub" >"$TMP/head.log" 2>&1
+grep -E '^(pass|fail) ' "$TMP/head.log" >>"$COUNTS"
+grep -E '^fail ' "$TMP/head.log" >&2
+grep -qE '^(pass|fail) ' "$TMP/head.log" || { fail "head_check.py ran"; cat "$TMP/head.log" >&2; }
+ok "the committed icon is what scripts/favicon.py draws" sh -c "python3 scripts/favicon.py '$TMP/favicon.ico' && cmp '$TMP/favicon.ico' themes/default/static/favicon.ico"
 find "$pub" -name '*.html' -type f | LC_ALL=C sort >"$TMP/pages"
 if [ ! -s "$TMP/pages" ]; then
 	fail "the build wrote .html files to check"

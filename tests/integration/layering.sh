@@ -14,6 +14,8 @@ only microhttpd.h formd/http.c
 only sqlite3.h formd/store.c
 only sodium.h formd/auth.c
 only curl/curl.h formd/mail.c
+only zlib.h generator/gzip.c
+only linux/landlock.h formd/sandbox.c
 ok "formd includes nothing of the generator" sh -c "! grep -l '#include \"\\(site\\|repo\\|markdown\\|links\\|render\\|context\\|versions\\|build\\|compare\\)\\.h\"' formd/*.[ch]"
 ok "bin/formd links no libgit2 or cmark" sh -c "! ldd bin/formd | grep -q 'libgit2\\|libcmark'"
 ok "common/ includes nothing from generator/" sh -c "! grep -l '#include \"\\(site\\|repo\\|markdown\\|links\\|render\\|context\\|versions\\|build\\|compare\\)\\.h\"' common/*.[ch]"
