@@ -5,9 +5,14 @@
  */
 #include "admin.h"
 
+#include "buf.h"
+#include "clock.h"
+#include "retention.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LOGIN_MAX 64 /* bytes of a login name written to the audit log */
 
@@ -24,6 +29,20 @@ static const char usage[] =
     "  audit --verify                      check the audit log's hash chain\n"
     "  posts hide ID                       hide a forum post\n"
     "  posts show ID                       show a hidden forum post again\n"
+    "  audit --user ID                     one person's trail\n"
+    "  users lift ID                       lift a restriction of processing (art. 18)\n"
+    "  requests [--all]                    data-protection requests by due date\n"
+    "  request show ID                     one request with its history\n"
+    "  request identity|progress|done ID [--note TEXT]\n"
+    "                                      record a step\n"
+    "  request extend ID --months 1|2 --reason TEXT\n"
+    "                                      extend the deadline (once, in the first month)\n"
+    "  request refuse ID --reason TEXT     refuse, with the reasons\n"
+    "  request note ID --note TEXT         add a note to the history\n"
+    "  request reply ID [--send]           the reply in Polish; --send queues it\n"
+    "  outbox [--all]                      e-mails waiting or failed (--all: sent too)\n"
+    "  outbox retry ID                     try a failed e-mail again\n"
+    "  purge [--dry-run]                   apply site.toml [retention] (needs --site)\n"
     "  help                                this text\n"
     "\n"
     "Reading contact messages and certificates is written to the audit log.\n"
@@ -35,6 +54,7 @@ struct cmd {
 	struct store *st;
 	const char *actor; /* "admin:LOGIN" */
 	FILE *out, *err;
+	const struct sitedata *sd; /* --site's, or NULL */
 };
 
 static int bad_usage(FILE *err, const char *what, const char *arg)
@@ -133,14 +153,20 @@ static int cmd_contact(const struct cmd *c, int argc, char **argv)
 	return result(c, rc, &e, missing);
 }
 
-/* `audit [--verify]`. */
+/* `audit [--verify | --user ID]`. */
 static int cmd_audit(const struct cmd *c, int argc, char **argv)
 {
 	struct err e = {0};
+	long long id;
 	int rc;
 
 	if (argc == 1)
 		return result(c, store_admin_audit(c->st, c->out, &e), &e, "");
+	if (argc == 3 && strcmp(argv[1], "--user") == 0) {
+		if (parse_id(argv[2], &id) < 0)
+			return bad_usage(c->err, "not a user id", argv[2]);
+		return result(c, store_admin_audit_user(c->st, id, c->out, &e), &e, "");
+	}
 	if (argc != 2 || strcmp(argv[1], "--verify") != 0)
 		return bad_usage(c->err, "unexpected argument", argv[1]);
 	rc = store_audit_verify(c->st, &e);
@@ -181,6 +207,284 @@ static int cmd_posts(const struct cmd *c, int argc, char **argv)
 	return 0;
 }
 
+/* `users stats` | `users lift ID`. */
+static int cmd_users(const struct cmd *c, int argc, char **argv)
+{
+	struct err e = {0};
+	char missing[64];
+	long long id;
+	int rc;
+
+	if (argc == 2 && strcmp(argv[1], "stats") == 0)
+		return result(c, store_admin_user_counts(c->st, c->out, &e), &e, "");
+	if (argc != 3 || strcmp(argv[1], "lift") != 0)
+		return bad_usage(c->err, "expected users stats or users lift ID", NULL);
+	if (parse_id(argv[2], &id) < 0)
+		return bad_usage(c->err, "not a user id", argv[2]);
+	snprintf(missing, sizeof missing, "no open account %lld", id);
+	rc = store_user_restrict(c->st, c->actor, id, 0, NULL, &e);
+	if (rc == 0)
+		fprintf(c->out, "user %lld: restriction lifted\n", id);
+	return result(c, rc, &e, missing);
+}
+
+/* `requests [--all]`. */
+static int cmd_requests(const struct cmd *c, int argc, char **argv)
+{
+	struct err e = {0};
+	int all = argc == 2 && strcmp(argv[1], "--all") == 0;
+
+	if (argc > 2 || (argc == 2 && !all))
+		return bad_usage(c->err, "unexpected argument", argv[1]);
+	return result(c,
+	              store_admin_requests(c->st, c->actor, all, (long long)time(NULL), c->out, &e),
+	              &e, "");
+}
+
+/* A date for a letter: "28.11.2026". */
+static void date_pl(struct buf *out, long long t)
+{
+	struct buf iso = BUF_INIT;
+
+	fmt_date(&iso, t, clock_warsaw_offset(t));
+	if (iso.len == 10)
+		buf_printf(out, "%.2s.%.2s.%.4s", iso.ptr + 8, iso.ptr + 5, iso.ptr);
+	buf_free(&iso);
+}
+
+static const char *right_pl(const char *right)
+{
+	static const char *const names[][2] = {
+	    {"informacja", "informacja o przetwarzaniu danych (art. 13 i 14 RODO)"},
+	    {"dostep", "dostęp do danych (art. 15 RODO)"},
+	    {"sprostowanie", "sprostowanie danych (art. 16 RODO)"},
+	    {"usuniecie", "usunięcie danych (art. 17 RODO)"},
+	    {"ograniczenie", "ograniczenie przetwarzania (art. 18 RODO)"},
+	    {"powiadomienie", "informacja o odbiorcach (art. 19 RODO)"},
+	    {"przenoszenie", "przeniesienie danych (art. 20 RODO)"},
+	    {"sprzeciw", "sprzeciw (art. 21 RODO)"},
+	    {"decyzje", "decyzje zautomatyzowane (art. 22 RODO)"},
+	    {"cofniecie-zgody", "cofnięcie zgody (art. 7 ust. 3 RODO)"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(right, names[i][0]) == 0)
+			return names[i][1];
+	return right;
+}
+
+/* The reply to request r in Polish, for its status: a request for proof
+ * of identity (instructions 3.2), an extension with its reasons (5.1), the
+ * completion, or a refusal with its reasons and the remedies (5.2). 0, or
+ * -1 with e (ERR_INPUT: nothing to reply yet). */
+static int reply_text(const struct cmd *c, const struct rights_request *r, struct buf *out,
+                      struct err *e)
+{
+	const struct val *adm =
+	    val_get(val_get(val_get(c->sd ? c->sd->base : NULL, "site"), "params"), "admin");
+	const char *step = strcmp(r->status, "identity") == 0   ? "identity"
+	                   : strcmp(r->status, "extended") == 0 ? "extend"
+	                   : strcmp(r->status, "done") == 0     ? "done"
+	                   : strcmp(r->status, "refused") == 0  ? "refuse"
+	                                                        : NULL;
+	char *note = NULL;
+	int rc;
+
+	if (!step)
+		return err_set(e,
+		               "request %lld is %s: record identity, extend, done or refuse first; "
+		               "then there is something to reply",
+		               r->id, r->status);
+	rc = store_request_note(c->st, r->id, step, &note, NULL, e);
+	if (rc < 0)
+		return -1;
+	buf_printf(out, "Dzień dobry,\n\ndotyczy: wniosku nr %lld z dnia ", r->id);
+	date_pl(out, r->received);
+	buf_printf(out, " – %s.\n\n", right_pl(r->right));
+	if (strcmp(step, "identity") == 0) {
+		buf_puts(out,
+		         "Zanim zrealizujemy wniosek, musimy potwierdzić, że jest Pani/Pan osobą, "
+		         "której dane dotyczą. Prosimy o podanie informacji, które na to "
+		         "pozwolą");
+		buf_puts(out, note && *note ? ":\n\n" : ".");
+	} else if (strcmp(step, "extend") == 0) {
+		buf_puts(out, "Z uwagi na skomplikowany charakter żądania lub liczbę żądań termin "
+		              "odpowiedzi zostaje przedłużony do dnia ");
+		date_pl(out, r->extended_due);
+		buf_puts(out, ".\n\nPrzyczyny opóźnienia:\n\n");
+	} else if (strcmp(step, "done") == 0) {
+		buf_puts(out, "Informujemy, że wniosek został zrealizowany.");
+		buf_puts(out, note && *note ? "\n\n" : "");
+	} else {
+		buf_puts(out, "Informujemy, że nie podejmiemy działań w związku z wnioskiem.\n\n"
+		              "Przyczyny:\n\n");
+	}
+	if (note && *note)
+		buf_puts(out, note);
+	if (strcmp(step, "refuse") == 0)
+		buf_puts(out, "\n\nMa Pani/Pan prawo wnieść skargę do Prezesa Urzędu Ochrony "
+		              "Danych Osobowych oraz skorzystać ze środków ochrony prawnej przed "
+		              "sądem.");
+	buf_puts(out, "\n\nZ poważaniem\n");
+	if (adm) {
+		buf_printf(out, "%s\n%s, %s %s\n%s\n", val_get_str(adm, "name", ""),
+		           val_get_str(adm, "street", ""), val_get_str(adm, "postal_code", ""),
+		           val_get_str(adm, "city", ""), val_get_str(adm, "dpo_email", ""));
+	} else {
+		buf_puts(out, "Administrator danych\n");
+	}
+	free(note);
+	return buf_failed(out) ? err_oom(e) : 0;
+}
+
+/* `request show|identity|progress|done|extend|refuse|note|reply ID [options]`. */
+static int cmd_request(const struct cmd *c, int argc, char **argv)
+{
+	static const char *const steps[] = {"identity", "progress", "done", "extend",
+	                                    "refuse",   "note",     NULL};
+	const char *note = NULL, *verb;
+	struct err e = {0};
+	char missing[64];
+	long long id;
+	int months = 0, send = 0, i, rc;
+	size_t k;
+
+	if (argc < 3)
+		return bad_usage(c->err, "expected request VERB ID", NULL);
+	verb = argv[1];
+	if (parse_id(argv[2], &id) < 0)
+		return bad_usage(c->err, "not a request id", argv[2]);
+	for (i = 3; i < argc; i++) {
+		if ((strcmp(argv[i], "--note") == 0 || strcmp(argv[i], "--reason") == 0) &&
+		    i + 1 < argc)
+			note = argv[++i];
+		else if (strcmp(argv[i], "--months") == 0 && i + 1 < argc)
+			months = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--send") == 0 && strcmp(verb, "reply") == 0)
+			send = 1;
+		else
+			return bad_usage(c->err, "unexpected argument", argv[i]);
+	}
+	snprintf(missing, sizeof missing, "no request %lld", id);
+	if (strcmp(verb, "show") == 0)
+		return result(c,
+		              store_admin_request_show(c->st, c->actor, id, (long long)time(NULL),
+		                                       c->out, &e),
+		              &e, missing);
+	if (strcmp(verb, "reply") == 0) {
+		struct rights_request r;
+		struct buf text = BUF_INIT;
+		char subject[64];
+
+		rc = store_request_get(c->st, id, &r, &e);
+		if (rc != 0)
+			return result(c, rc, &e, missing);
+		rc = reply_text(c, &r, &text, &e);
+		if (rc == 0)
+			fputs(text.ptr, c->out);
+		if (rc == 0 && send && strcmp(r.channel, "email") != 0) {
+			fprintf(
+			    c->err,
+			    "formd admin: request %lld asks for a reply by %s: print the text and "
+			    "send it that way; nothing was queued\n",
+			    id, r.channel);
+			rc = 1;
+		} else if (rc == 0 && send) {
+			struct mail_out m = {"request.reply", r.email, subject, text.ptr};
+
+			snprintf(subject, sizeof subject, "Odpowiedź na wniosek nr %lld", id);
+			rc = store_request_step(c->st, c->actor, id, "reply", "wysłano e-mailem", 0,
+			                        (long long)time(NULL), &m, &e);
+			if (rc == 0)
+				fprintf(c->err, "request %lld: the reply is in the outbox\n", id);
+		}
+		store_request_free(&r);
+		buf_free(&text);
+		return rc == 1 ? 1 : result(c, rc, &e, missing);
+	}
+	for (k = 0; steps[k] && strcmp(steps[k], verb) != 0; k++)
+		;
+	if (!steps[k])
+		return bad_usage(c->err, "unknown request verb", verb);
+	if (strcmp(verb, "extend") == 0 && months == 0)
+		return bad_usage(c->err, "request extend needs --months 1 or 2", NULL);
+	if (strcmp(verb, "note") == 0 && !note)
+		return bad_usage(c->err, "request note needs --note TEXT", NULL);
+	rc = store_request_step(c->st, c->actor, id, verb, note, months, (long long)time(NULL),
+	                        NULL, &e);
+	if (rc == 0)
+		fprintf(c->out, "request %lld: %s recorded\n", id, verb);
+	return result(c, rc, &e, missing);
+}
+
+/* `outbox [--all]` | `outbox retry ID`. */
+static int cmd_outbox(const struct cmd *c, int argc, char **argv)
+{
+	struct err e = {0};
+	char missing[64];
+	long long id;
+	int rc;
+
+	if (argc == 3 && strcmp(argv[1], "retry") == 0) {
+		if (parse_id(argv[2], &id) < 0)
+			return bad_usage(c->err, "not a message id", argv[2]);
+		snprintf(missing, sizeof missing, "no unsent message %lld", id);
+		rc = store_admin_outbox_retry(c->st, c->actor, id, (long long)time(NULL), &e);
+		if (rc == 0)
+			fprintf(c->out, "message %lld: will be tried again\n", id);
+		return result(c, rc, &e, missing);
+	}
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--all") != 0))
+		return bad_usage(c->err, "expected outbox [--all] or outbox retry ID", NULL);
+	return result(c, store_admin_outbox(c->st, c->actor, argc == 2, c->out, &e), &e, "");
+}
+
+int admin_cutoffs(const struct sitedata *sd, long long now, struct purge_cutoffs *c, struct err *e)
+{
+	const struct val *ret = val_get(sd->base, "retention");
+	static const char *const keys[] = {"accounts", "attempts", "posts",  "contacts",
+	                                   "requests", "sessions", "outbox", "audit"};
+	long long *slots[] = {&c->accounts, &c->attempts, &c->posts,  &c->contacts,
+	                      &c->requests, &c->sessions, &c->outbox, &c->audit};
+	size_t i;
+
+	memset(c, 0, sizeof *c);
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const struct val *p = val_get(ret, keys[i]);
+		struct retention r;
+
+		if (!p)
+			continue;
+		if (retention_parse(val_get_str(p, "text", ""), &r, e) != 0)
+			return err_set(e, "site.json: retention.%s is not a period formd can read",
+			               keys[i]);
+		*slots[i] = retention_sub(&r, now);
+	}
+	return 0;
+}
+
+/* `purge [--dry-run]`. */
+static int cmd_purge(const struct cmd *c, int argc, char **argv)
+{
+	struct purge_cutoffs cut;
+	struct err e = {0};
+	int dry = argc == 2 && strcmp(argv[1], "--dry-run") == 0;
+	long long now = (long long)time(NULL);
+
+	if (argc > 2 || (argc == 2 && !dry))
+		return bad_usage(c->err, "expected purge [--dry-run]", NULL);
+	if (!c->sd) {
+		fputs("formd admin: purge needs --site DIR: the periods are site.toml's "
+		      "[retention], read from the built site\n",
+		      c->err);
+		return 2;
+	}
+	if (admin_cutoffs(c->sd, now, &cut, &e) < 0)
+		return result(c, -1, &e, "");
+	return result(c, store_purge(c->st, c->actor, &cut, now, dry, c->out, NULL, &e), &e, "");
+}
+
 /* The actor for the audit log: "admin:LOGIN", LOGIN printable ASCII without
  * spaces or '|' (the audit text's separator). 0, or -1. */
 static int make_actor(const char *login, char *actor, size_t size)
@@ -196,10 +500,11 @@ static int make_actor(const char *login, char *actor, size_t size)
 	return 0;
 }
 
-int admin_main(struct store *st, const char *login, int argc, char **argv, FILE *out, FILE *err)
+int admin_main(struct store *st, const struct sitedata *sd, const char *login, int argc,
+               char **argv, FILE *out, FILE *err)
 {
 	char actor[LOGIN_MAX + 8];
-	struct cmd c = {st, actor, out, err};
+	struct cmd c = {st, actor, out, err, sd};
 	struct err e = {0};
 	const char *cmd;
 
@@ -212,7 +517,9 @@ int admin_main(struct store *st, const char *login, int argc, char **argv, FILE 
 	}
 	if (strcmp(cmd, "contacts") != 0 && strcmp(cmd, "contact") != 0 &&
 	    strcmp(cmd, "users") != 0 && strcmp(cmd, "certificates") != 0 &&
-	    strcmp(cmd, "audit") != 0 && strcmp(cmd, "posts") != 0)
+	    strcmp(cmd, "audit") != 0 && strcmp(cmd, "posts") != 0 &&
+	    strcmp(cmd, "requests") != 0 && strcmp(cmd, "request") != 0 &&
+	    strcmp(cmd, "outbox") != 0 && strcmp(cmd, "purge") != 0)
 		return bad_usage(err, "unknown command", cmd);
 	if (make_actor(login, actor, sizeof actor) < 0) {
 		fputs("formd admin: no usable login name for the audit log\n", err);
@@ -230,11 +537,16 @@ int admin_main(struct store *st, const char *login, int argc, char **argv, FILE 
 		return cmd_audit(&c, argc, argv);
 	if (strcmp(cmd, "posts") == 0)
 		return cmd_posts(&c, argc, argv);
-	if (strcmp(cmd, "users") == 0) {
-		if (argc != 2 || strcmp(argv[1], "stats") != 0)
-			return bad_usage(err, "expected users stats", NULL);
-		return result(&c, store_admin_user_counts(st, out, &e), &e, "");
-	}
+	if (strcmp(cmd, "users") == 0)
+		return cmd_users(&c, argc, argv);
+	if (strcmp(cmd, "requests") == 0)
+		return cmd_requests(&c, argc, argv);
+	if (strcmp(cmd, "request") == 0)
+		return cmd_request(&c, argc, argv);
+	if (strcmp(cmd, "outbox") == 0)
+		return cmd_outbox(&c, argc, argv);
+	if (strcmp(cmd, "purge") == 0)
+		return cmd_purge(&c, argc, argv);
 	if (argc != 1)
 		return bad_usage(err, "unexpected argument", argv[1]);
 	return result(&c, store_admin_certificates(st, actor, out, &e), &e, "");

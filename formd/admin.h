@@ -16,6 +16,19 @@
  *   audit                               the audit log, oldest first
  *   audit --verify                      checks the audit log's hash chain
  *   posts hide ID | posts show ID       hides or shows a forum post
+ *   audit --user ID                     one person's trail
+ *   users lift ID                       lifts a restriction of processing (art. 18)
+ *   requests [--all]                    data-protection requests by due date
+ *   request show ID                     one request with its history
+ *   request identity|progress|done ID [--note TEXT]
+ *   request extend ID --months 1|2 --reason TEXT
+ *   request refuse ID --reason TEXT
+ *   request note ID --note TEXT         a step, written to its history
+ *   request reply ID [--send]           the reply's text in Polish; --send
+ *                                       queues it in the outbox
+ *   outbox [--all]                      messages waiting or failed (--all: sent)
+ *   outbox retry ID                     try a failed message again
+ *   purge [--dry-run]                   applies site.toml [retention] (needs --site)
  *   help                                this list
  *
  * `posts hide|show` print "post ID hidden|shown, course SLUG": the caller
@@ -24,6 +37,7 @@
 #ifndef OKIENKO_ADMIN_H
 #define OKIENKO_ADMIN_H
 
+#include "pages.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -35,6 +49,10 @@
  * command failed (a record not found, a broken chain, a database error),
  * 2 wrong usage (also no command at all; `help` prints the usage to out
  * and returns 0). */
-int admin_main(struct store *st, const char *login, int argc, char **argv, FILE *out, FILE *err);
+int admin_main(struct store *st, const struct sitedata *sd, const char *login, int argc,
+               char **argv, FILE *out, FILE *err);
+/* The cutoffs of site.json's retention periods (site.toml [retention])
+ * at `now`. 0, or -1 with e (a period formd cannot read). */
+int admin_cutoffs(const struct sitedata *sd, long long now, struct purge_cutoffs *c, struct err *e);
 
 #endif

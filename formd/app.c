@@ -1,4 +1,5 @@
 #include "app.h"
+#include "app_int.h"
 
 #include "clock.h"
 #include "forms.h"
@@ -14,23 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A loaded site, shared by the requests that use it: a reload puts a new
- * one in place and the old one goes when its last request ends. */
-struct site_ref {
-	struct sitedata *sd;
-	atomic_int refs;
-};
-
-struct app {
-	char *site_dir;
-	pthread_mutex_t lock; /* guards `cur` */
-	struct site_ref *cur;
-	struct store *st;
-	struct auth_pool *pool;
-	struct limits *lim;
-	struct app_settings set;
-};
-
 static struct site_ref *site_get(struct app *a)
 {
 	struct site_ref *r;
@@ -42,7 +26,7 @@ static struct site_ref *site_get(struct app *a)
 	return r;
 }
 
-static void site_put(struct site_ref *r)
+void app_site_put(struct site_ref *r)
 {
 	if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
 		sitedata_free(r->sd);
@@ -104,7 +88,7 @@ int app_reload(struct app *a, struct err *e)
 	old = a->cur;
 	a->cur = fresh;
 	pthread_mutex_unlock(&a->lock);
-	site_put(old);
+	app_site_put(old);
 	/* a new theme: the forum pages again */
 	return app_forums(a, e);
 }
@@ -113,7 +97,7 @@ void app_free(struct app *a)
 {
 	if (!a)
 		return;
-	site_put(a->cur);
+	app_site_put(a->cur);
 	limits_free(a->lim);
 	pthread_mutex_destroy(&a->lock);
 	free(a->site_dir);
@@ -129,7 +113,7 @@ int app_submit(void *app, void (*run)(void *token), void *token)
 
 /* ---- answers -------------------------------------------------------------- */
 
-static void plain(struct response *res, int status, const char *text)
+void app_plain(struct response *res, int status, const char *text)
 {
 	res->status = status;
 	res->content_type = "text/plain; charset=utf-8";
@@ -139,34 +123,21 @@ static void plain(struct response *res, int status, const char *text)
 }
 
 /* 503 for a failure of ours: nothing was stored. */
-static void unavailable(struct response *res, const struct err *e)
+void app_unavailable(struct response *res, const struct err *e)
 {
 	fprintf(stderr, "formd: %s: %s\n", err_kind_name(e->kind), e->msg);
-	plain(res, 503,
-	      "Nie udało się zapisać danych. Nic nie zostało zapisane. Spróbuj ponownie "
-	      "za kilka minut.");
+	app_plain(res, 503,
+	          "Nie udało się zapisać danych. Nic nie zostało zapisane. Spróbuj ponownie "
+	          "za kilka minut.");
 	res->retry_after = 30;
 }
 
-static void see_other(struct response *res, const char *where)
+void app_see_other(struct response *res, const char *where)
 {
 	res->status = 303;
 	snprintf(res->location, sizeof res->location, "%s", where);
 	buf_reset(&res->body);
 }
-
-static long long now_s(void)
-{
-	return (long long)time(NULL);
-}
-
-/* ---- who is asking --------------------------------------------------------- */
-
-struct who {
-	long long user_id; /* 0: nobody logged in */
-	struct user u;
-	char digest[AUTH_DIGEST_TEXT];
-};
 
 /* The person behind the session cookie, if any. -1 on a store failure. */
 static int whoami(struct app *a, const struct request *req, struct who *w, struct err *e)
@@ -192,8 +163,8 @@ static int whoami(struct app *a, const struct request *req, struct who *w, struc
 /* The frame on top of a page formd renders: the person (for the account
  * links), the form, the offices with the chosen one selected. Takes
  * ownership of `form` (NULL: none). NULL when out of memory. */
-static struct val *top_frame(const struct sitedata *sd, const struct who *w, struct val *form,
-                             const char *office)
+struct val *app_top_frame(const struct sitedata *sd, const struct who *w, struct val *form,
+                          const char *office)
 {
 	struct val *top = val_new(VAL_TABLE), *offices;
 	size_t i;
@@ -228,10 +199,10 @@ static struct val *top_frame(const struct sitedata *sd, const struct who *w, str
 
 /* Answers with the form page at `url` again: status 422, the errors, the
  * values (never a password). */
-static void form_again(const struct sitedata *sd, const struct who *w, const char *url,
-                       const struct form *f, const char *summary, struct response *res)
+void app_form_again(const struct sitedata *sd, const struct who *w, const char *url,
+                    const struct form *f, const char *summary, struct response *res)
 {
-	struct val *top = top_frame(sd, w, form_frame(f, summary), form_get(f, "office"));
+	struct val *top = app_top_frame(sd, w, form_frame(f, summary), form_get(f, "office"));
 	struct err e = {0};
 
 	buf_reset(&res->body);
@@ -239,7 +210,7 @@ static void form_again(const struct sitedata *sd, const struct who *w, const cha
 	if (!top || page_render_url(sd, url, top, &res->body, &e) < 0) {
 		if (!top)
 			err_oom(&e);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 	} else {
 		res->status = 422;
 	}
@@ -247,11 +218,11 @@ static void form_again(const struct sitedata *sd, const struct who *w, const cha
 }
 
 /* A page of formd's own with a message (thank-you pages). */
-static void message_page(const struct sitedata *sd, const struct who *w, const char *url,
-                         const char *title, const char *text, const char *link,
-                         const char *link_text, struct response *res)
+void app_message_page(const struct sitedata *sd, const struct who *w, const char *url,
+                      const char *title, const char *text, const char *link, const char *link_text,
+                      struct response *res)
 {
-	struct val *top = top_frame(sd, w, NULL, NULL), *m = val_new(VAL_TABLE);
+	struct val *top = app_top_frame(sd, w, NULL, NULL), *m = val_new(VAL_TABLE);
 	struct err e = {0};
 
 	buf_reset(&res->body);
@@ -262,11 +233,11 @@ static void message_page(const struct sitedata *sd, const struct who *w, const c
 			val_free(m);
 		val_free(top);
 		err_oom(&e);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	if (page_render(sd, "message", url, title, top, &res->body, &e) < 0)
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 	else
 		res->status = 200;
 	val_free(top);
@@ -274,7 +245,7 @@ static void message_page(const struct sitedata *sd, const struct who *w, const c
 
 /* The form page a form's path belongs to: the page whose frame's form
  * action is that path, found by the layout. */
-static const char *form_page(const struct sitedata *sd, const char *layout)
+const char *app_form_page(const struct sitedata *sd, const char *layout)
 {
 	size_t i;
 
@@ -324,25 +295,25 @@ static int is_form_body(const char *ct)
 /* Parses a form's body and checks it against `table` into f (p zeroed by
  * the caller). 0, or -1 when it is no form (400) or memory ran out (503):
  * the answer is set and p freed. */
-static int read_form(const struct request *req, struct pairs *p, struct form *f,
-                     const struct field *table, size_t n, struct response *res)
+int app_read_form(const struct request *req, struct pairs *p, struct form *f,
+                  const struct field *table, size_t n, struct response *res)
 {
 	struct err e = {0};
 
 	if (form_parse(req->body, req->body_len, p, &e) < 0) {
 		pairs_free(p);
 		if (e.kind == ERR_NOMEM)
-			unavailable(res, &e);
+			app_unavailable(res, &e);
 		else
-			plain(res, 400,
-			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+			app_plain(res, 400,
+			          "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
 		return -1;
 	}
 	form_check(f, table, n, p);
 	return 0;
 }
 
-static const char *const statuses[] = {"bezrobotna", "poszukujaca", NULL};
+const char *const app_statuses[] = {"bezrobotna", "poszukujaca", NULL};
 
 static const struct field contact_fields[] = {
     {"name", F_LINE, 1, 200, NULL, "Imię i nazwisko"},
@@ -357,7 +328,7 @@ static const struct field register_fields[] = {
     {"first_name", F_LINE, 1, 100, NULL, "Imię"},
     {"last_name", F_LINE, 1, 100, NULL, "Nazwisko"},
     {"email", F_EMAIL, 1, 254, NULL, "Adres e-mail"},
-    {"status", F_CHOICE, 1, 32, statuses, "Status"},
+    {"status", F_CHOICE, 1, 32, app_statuses, "Status"},
     {"office", F_CHOICE, 1, 64, NULL, "Urząd lub filia"},
     {"password", F_PASSWORD, 1, 200, NULL, "Hasło"},
     {"password2", F_PASSWORD, 1, 200, NULL, "Powtórzone hasło"},
@@ -371,15 +342,9 @@ static const struct field login_fields[] = {
     {"next", F_LINE, 0, 300, NULL, NULL},
 };
 
-#define NF(t) (sizeof(t) / sizeof(t)[0])
-/* A number as a string literal, for static messages (form_fail keeps the
- * pointer) */
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
 /* An office a person may choose: one of the offices, not the
  * administrator. */
-static int office_ok(const struct sitedata *sd, const char *slug)
+int app_office_ok(const struct sitedata *sd, const char *slug)
 {
 	const struct val *o = sitedata_office(sd, slug);
 
@@ -438,9 +403,9 @@ static void contact_answer(void *arg, struct response *res)
 	struct contact_job *j = arg;
 
 	if (j->rc == 0)
-		see_other(res, j->thanks);
+		app_see_other(res, j->thanks);
 	else
-		unavailable(res, &j->e);
+		app_unavailable(res, &j->e);
 	free(j->message);
 	free(j);
 }
@@ -449,7 +414,7 @@ static void contact(struct app *a, struct site_ref *ref, const struct who *w,
                     const struct request *req, struct response *res)
 {
 	const struct sitedata *sd = ref->sd;
-	const char *page = form_page(sd, "form-contact");
+	const char *page = app_form_page(sd, "form-contact");
 	struct pairs p;
 	struct form f;
 	struct contact_job *j;
@@ -458,16 +423,16 @@ static void contact(struct app *a, struct site_ref *ref, const struct who *w,
 	int wait;
 
 	memset(&p, 0, sizeof p);
-	if (read_form(req, &p, &f, contact_fields, NF(contact_fields), res) < 0)
+	if (app_read_form(req, &p, &f, contact_fields, NF(contact_fields), res) < 0)
 		return;
-	if (*form_get(&f, "office") && !office_ok(sd, form_get(&f, "office")))
+	if (*form_get(&f, "office") && !app_office_ok(sd, form_get(&f, "office")))
 		form_fail(&f, "office", "Wybierz urząd z listy.");
 	if (f.spam)
 		form_fail(&f, "message",
 		          "Nie udało się wysłać wiadomości. Zostaw puste pole "
 		          "„Nie wypełniaj”.");
 	if (f.nerrors) {
-		form_again(sd, w, page, &f, NULL, res);
+		app_form_again(sd, w, page, &f, NULL, res);
 		pairs_free(&p);
 		return;
 	}
@@ -477,8 +442,8 @@ static void contact(struct app *a, struct site_ref *ref, const struct who *w,
 		res->retry_after = wait;
 		pairs_free(&p);
 		{
-			plain(res, 429,
-			      "Wysłano stąd zbyt wiele wiadomości. Spróbuj ponownie później.");
+			app_plain(res, 429,
+			          "Wysłano stąd zbyt wiele wiadomości. Spróbuj ponownie później.");
 			return;
 		}
 	}
@@ -486,7 +451,7 @@ static void contact(struct app *a, struct site_ref *ref, const struct who *w,
 	if (!j) {
 		pairs_free(&p);
 		err_oom(&e);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	j->a = a;
@@ -499,7 +464,7 @@ static void contact(struct app *a, struct site_ref *ref, const struct who *w,
 	if (!j->message) {
 		free(j);
 		err_oom(&e);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	j->c.message = j->message;
@@ -529,7 +494,7 @@ static void set_session_cookie(struct app *a, struct response *res, const char *
 }
 
 /* Starts a session for `user_id`: the cookie on `res`. 0 or -1 with e. */
-static int start_session(struct app *a, long long user_id, struct response *res, struct err *e)
+int app_start_session(struct app *a, long long user_id, struct response *res, struct err *e)
 {
 	char token[AUTH_TOKEN_TEXT], digest[AUTH_DIGEST_TEXT];
 
@@ -557,7 +522,7 @@ static void register_finish(void *arg, struct response *res)
 
 	memset(&u, 0, sizeof u);
 	if (auth_hash_password(pw, strlen(pw), u.pw_hash, &e) < 0) {
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		goto out;
 	}
 	copy(u.first_name, sizeof u.first_name, form_get(&j->f, "first_name"));
@@ -574,20 +539,20 @@ static void register_finish(void *arg, struct response *res)
 	u.terms_at = u.policy_at = now_s();
 	r = store_user_add(j->a->st, "web", &u, &e);
 	if (r < 0) {
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 	} else if (r == 1) {
 		form_fail(&j->f, "email",
 		          "Konto z tym adresem e-mail już istnieje. Zaloguj się "
 		          "albo użyj innego adresu.");
-		form_again(sd, &j->w, j->page, &j->f, NULL, res);
-	} else if (start_session(j->a, u.id, res, &e) < 0) {
-		unavailable(res, &e);
+		app_form_again(sd, &j->w, j->page, &j->f, NULL, res);
+	} else if (app_start_session(j->a, u.id, res, &e) < 0) {
+		app_unavailable(res, &e);
 	} else {
-		see_other(res, "/konto/witaj");
+		app_see_other(res, "/konto/witaj");
 	}
 out:
 	pairs_free(&j->p);
-	site_put(j->ref);
+	app_site_put(j->ref);
 	free(j);
 }
 
@@ -605,20 +570,20 @@ static void registration(struct app *a, struct site_ref *ref, const struct who *
 	struct err e = {0};
 	struct user existing;
 	char key[LIMITS_KEY];
-	const char *pw, *page = form_page(sd, "form-register");
+	const char *pw, *page = app_form_page(sd, "form-register");
 	int wait, r;
 
 	if (!j) {
 		err_oom(&e);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
-	if (read_form(req, &j->p, &j->f, register_fields, NF(register_fields), res) < 0) {
+	if (app_read_form(req, &j->p, &j->f, register_fields, NF(register_fields), res) < 0) {
 		free(j);
 		return;
 	}
 	pw = form_get(&j->f, "password");
-	if (*form_get(&j->f, "office") && !office_ok(sd, form_get(&j->f, "office")))
+	if (*form_get(&j->f, "office") && !app_office_ok(sd, form_get(&j->f, "office")))
 		form_fail(&j->f, "office", "Wybierz urząd lub filię z listy.");
 	if (*pw && utf8_count(pw, strlen(pw)) < PASSWORD_MIN) {
 		form_fail(&j->f, "password",
@@ -637,7 +602,7 @@ static void registration(struct app *a, struct site_ref *ref, const struct who *
 			pairs_free(&j->p);
 			free(j);
 			{
-				unavailable(res, &e);
+				app_unavailable(res, &e);
 				return;
 			}
 		}
@@ -647,7 +612,7 @@ static void registration(struct app *a, struct site_ref *ref, const struct who *
 			          "się albo użyj innego adresu.");
 	}
 	if (j->f.nerrors) {
-		form_again(sd, w, page, &j->f, NULL, res);
+		app_form_again(sd, w, page, &j->f, NULL, res);
 		pairs_free(&j->p);
 		free(j);
 		return;
@@ -659,7 +624,8 @@ static void registration(struct app *a, struct site_ref *ref, const struct who *
 		free(j);
 		res->retry_after = wait;
 		{
-			plain(res, 429, "Z tego adresu założono zbyt wiele kont. Spróbuj później.");
+			app_plain(res, 429,
+			          "Z tego adresu założono zbyt wiele kont. Spróbuj później.");
 			return;
 		}
 	}
@@ -708,6 +674,18 @@ static void make_dummy(void)
 		dummy_hash[0] = '\0';
 }
 
+int app_check_password(const char *pw, const char *hash, struct err *e)
+{
+	struct err ignore;
+
+	if (hash && *hash)
+		return auth_check_password(pw, strlen(pw), hash, e);
+	pthread_once(&dummy_once, make_dummy);
+	if (dummy_hash[0])
+		auth_check_password(pw, strlen(pw), dummy_hash, &ignore);
+	return 0;
+}
+
 static void login_finish(void *arg, struct response *res)
 {
 	struct login_job *j = arg;
@@ -719,27 +697,19 @@ static void login_finish(void *arg, struct response *res)
 
 	r = store_user_by_email(j->a->st, form_get(&j->f, "email"), &u, &e);
 	if (r < 0) {
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		goto out;
 	}
-	if (r == 0) {
-		ok = auth_check_password(pw, strlen(pw), u.pw_hash, &e);
-	} else {
-		struct err ignore;
-
-		pthread_once(&dummy_once, make_dummy);
-		if (dummy_hash[0])
-			auth_check_password(pw, strlen(pw), dummy_hash, &ignore);
-	}
+	ok = app_check_password(pw, r == 0 ? u.pw_hash : NULL, &e);
 	if (ok < 0) {
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		goto out;
 	}
 	if (!ok) {
 		limits_fail(j->a->lim, j->key_ip, now_s());
 		limits_fail(j->a->lim, j->key_acct, now_s());
 		form_fail(&j->f, "email", "Nieprawidłowy adres e-mail lub hasło.");
-		form_again(sd, &j->w, j->page, &j->f, "Nie udało się zalogować.", res);
+		app_form_again(sd, &j->w, j->page, &j->f, "Nie udało się zalogować.", res);
 		goto out;
 	}
 	limits_clear(j->a->lim, j->key_acct);
@@ -750,14 +720,14 @@ static void login_finish(void *arg, struct response *res)
 			store_user_set_hash(j->a->st, u.id, fresh,
 			                    &e); /* a failure keeps the old */
 	}
-	if (start_session(j->a, u.id, res, &e) < 0) {
-		unavailable(res, &e);
+	if (app_start_session(j->a, u.id, res, &e) < 0) {
+		app_unavailable(res, &e);
 		goto out;
 	}
-	see_other(res, safe_next(form_get(&j->f, "next")));
+	app_see_other(res, safe_next(form_get(&j->f, "next")));
 out:
 	pairs_free(&j->p);
-	site_put(j->ref);
+	app_site_put(j->ref);
 	free(j);
 }
 
@@ -766,7 +736,7 @@ static void login(struct app *a, struct site_ref *ref, const struct who *w,
 {
 	const struct sitedata *sd = ref->sd;
 	struct login_job *j = calloc(1, sizeof *j);
-	const char *page = form_page(sd, "form-login");
+	const char *page = app_form_page(sd, "form-login");
 	struct err e = {0};
 	char email[255];
 	size_t i;
@@ -774,15 +744,15 @@ static void login(struct app *a, struct site_ref *ref, const struct who *w,
 
 	if (!j) {
 		err_oom(&e);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
-	if (read_form(req, &j->p, &j->f, login_fields, NF(login_fields), res) < 0) {
+	if (app_read_form(req, &j->p, &j->f, login_fields, NF(login_fields), res) < 0) {
 		free(j);
 		return;
 	}
 	if (j->f.nerrors) {
-		form_again(sd, w, page, &j->f, NULL, res);
+		app_form_again(sd, w, page, &j->f, NULL, res);
 		pairs_free(&j->p);
 		free(j);
 		return;
@@ -804,9 +774,9 @@ static void login(struct app *a, struct site_ref *ref, const struct who *w,
 		free(j);
 		res->retry_after = wait;
 		{
-			plain(res, 429,
-			      "Zbyt wiele nieudanych prób logowania. Odczekaj chwilę i "
-			      "spróbuj ponownie.");
+			app_plain(res, 429,
+			          "Zbyt wiele nieudanych prób logowania. Odczekaj chwilę i "
+			          "spróbuj ponownie.");
 			return;
 		}
 	}
@@ -824,13 +794,13 @@ static void logout(struct app *a, const struct who *w, struct response *res)
 	struct err e = {0};
 
 	if (w->user_id && store_session_delete(a->st, w->digest, &e) < 0) {
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	snprintf(res->set_cookie, sizeof res->set_cookie,
 	         "sesja=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0%s",
 	         a->set.dev ? "" : "; Secure");
-	see_other(res, "/");
+	app_see_other(res, "/");
 }
 
 /* ---- tests and certificates ------------------------------------------------ */
@@ -872,14 +842,14 @@ static void login_first(const struct sitedata *sd, const char *back, struct resp
 	memset(&p, 0, sizeof p);
 	snprintf(body, sizeof body, "next=%s", back); /* a page URL: no escaping needed */
 	if (form_parse(body, strlen(body), &p, &e) < 0) {
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	form_check(&f, next_only, 1, &p);
-	form_again(sd, NULL, form_page(sd, "form-login"), &f,
-	           "Zaloguj się, aby zapisać wynik testu. Po zalogowaniu wrócisz do testu i "
-	           "wyślesz odpowiedzi jeszcze raz.",
-	           res);
+	app_form_again(sd, NULL, app_form_page(sd, "form-login"), &f,
+	               "Zaloguj się, aby zapisać wynik testu. Po zalogowaniu wrócisz do testu i "
+	               "wyślesz odpowiedzi jeszcze raz.",
+	               res);
 	res->status = 401;
 	pairs_free(&p);
 }
@@ -938,19 +908,23 @@ static void test_submit(struct app *a, struct site_ref *ref, const struct who *w
 
 	if (form_parse_answers(req->body, req->body_len, &t, &e) < 0) {
 		if (e.kind == ERR_NOMEM)
-			unavailable(res, &e);
+			app_unavailable(res, &e);
 		else
-			plain(res, 400,
-			      "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
+			app_plain(res, 400,
+			          "Formularz przyszedł uszkodzony. Wróć i wyślij go ponownie.");
 		return;
 	}
 	key = t.course[0] ? sitedata_test(sd, t.course) : NULL;
 	if (!key) {
-		plain(res, 422, "Nie ma takiego testu. Wróć do strony kursu.");
+		app_plain(res, 422, "Nie ma takiego testu. Wróć do strony kursu.");
 		return;
 	}
 	if (!w->user_id) {
 		login_first(sd, val_get_str(key, "test_url", "/kursy/"), res);
+		return;
+	}
+	if (w->u.restricted) {
+		rights_restricted(sd, w, req->path, res);
 		return;
 	}
 	pass_mark = (int)val_get_int(key, "pass_mark", 100);
@@ -961,7 +935,7 @@ static void test_submit(struct app *a, struct site_ref *ref, const struct who *w
 		val_free(result);
 		val_free(wrong_list);
 		err_oom(&e);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	r = store_certificate_of(a->st, w->user_id, t.course, &cert, &e);
@@ -1013,7 +987,7 @@ static void test_submit(struct app *a, struct site_ref *ref, const struct who *w
 show:
 	val_set_str(result, "course", val_get_str(key, "title", t.course));
 	val_set_str(result, "test_url", val_get_str(key, "test_url", "/kursy/"));
-	top = top_frame(sd, w, NULL, NULL);
+	top = app_top_frame(sd, w, NULL, NULL);
 	if (!top || val_set(top, "result", result) < 0) {
 		result = NULL;
 		err_oom(&e);
@@ -1028,7 +1002,7 @@ show:
 	res->status = 200;
 	goto out;
 fail:
-	unavailable(res, &e);
+	app_unavailable(res, &e);
 out:
 	val_free(top);
 	val_free(result);
@@ -1078,7 +1052,7 @@ static void certificate_page(struct app *a, struct site_ref *ref, const struct w
 		char where[300];
 
 		if (!arg || !normalise_code(arg, code)) {
-			message_page(
+			app_message_page(
 			    sd, w, req->path, "Sprawdzanie certyfikatu",
 			    "To nie jest kod certyfikatu. Kod ma 16 znaków, np. "
 			    "ABCD-EFGH-JKMN-PQRS. Sprawdź, czy został przepisany bez błędu.",
@@ -1087,7 +1061,7 @@ static void certificate_page(struct app *a, struct site_ref *ref, const struct w
 			return;
 		}
 		snprintf(where, sizeof where, "%s/%s", base, code);
-		see_other(res, where);
+		app_see_other(res, where);
 		return;
 	}
 	if (!normalise_code(req->path + bl + 1, code) || strcmp(req->path + bl + 1, code) != 0)
@@ -1095,7 +1069,7 @@ static void certificate_page(struct app *a, struct site_ref *ref, const struct w
 	else
 		r = store_certificate(a->st, code, &c, &e);
 	if (r < 0) {
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	if (r == 1) {
@@ -1104,15 +1078,16 @@ static void certificate_page(struct app *a, struct site_ref *ref, const struct w
 		wait = limits_hit(a->lim, key, 20, 600, now_s());
 		if (wait) {
 			res->retry_after = wait;
-			plain(res, 429,
-			      "Zbyt wiele prób sprawdzenia nieistniejących kodów. Spróbuj "
-			      "później.");
+			app_plain(res, 429,
+			          "Zbyt wiele prób sprawdzenia nieistniejących kodów. Spróbuj "
+			          "później.");
 			return;
 		}
-		message_page(sd, w, req->path, "Nie ma takiego certyfikatu",
-		             "Portal nie wydał certyfikatu o tym kodzie. Sprawdź, czy kod został "
-		             "przepisany bez błędu.",
-		             "/certyfikaty/", "Sprawdź inny kod", res);
+		app_message_page(
+		    sd, w, req->path, "Nie ma takiego certyfikatu",
+		    "Portal nie wydał certyfikatu o tym kodzie. Sprawdź, czy kod został "
+		    "przepisany bez błędu.",
+		    "/certyfikaty/", "Sprawdź inny kod", res);
 		res->status = 404;
 		return;
 	}
@@ -1123,21 +1098,21 @@ static void certificate_page(struct app *a, struct site_ref *ref, const struct w
 		snprintf(actor, sizeof actor, w->user_id ? "user:%lld" : "web", w->user_id);
 		snprintf(record, sizeof record, "certificate:%s", c.code);
 		if (store_audit_read(a->st, actor, "certificate.read", record, &e) < 0) {
-			unavailable(res, &e);
+			app_unavailable(res, &e);
 			return;
 		}
 	}
-	top = top_frame(sd, w, NULL, NULL);
+	top = app_top_frame(sd, w, NULL, NULL);
 	if (!top || val_set(top, "certificate", certificate_val(sd, &c)) < 0) {
 		val_free(top);
 		err_oom(&e);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	buf_reset(&res->body);
 	if (page_render(sd, "certificate", req->path, "Certyfikat ukończenia kursu", top,
 	                &res->body, &e) < 0)
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 	else
 		res->status = 200;
 	val_free(top);
@@ -1172,7 +1147,7 @@ static void post_again(const struct sitedata *sd, const struct who *w, const str
                        const struct request *req, struct response *res)
 {
 	const struct val *course = course_of(sd, form_get(f, "course"));
-	struct val *top = top_frame(sd, w, form_frame(f, NULL), NULL), *fv = val_new(VAL_TABLE);
+	struct val *top = app_top_frame(sd, w, form_frame(f, NULL), NULL), *fv = val_new(VAL_TABLE);
 	struct err e = {0};
 	struct buf u = BUF_INIT;
 	int r = 0;
@@ -1191,11 +1166,11 @@ static void post_again(const struct sitedata *sd, const struct who *w, const str
 	if (!top || r < 0) {
 		val_free(top);
 		err_oom(&e);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	if (page_render(sd, "forum-post", req->path, "Wpis na forum", top, &res->body, &e) < 0)
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 	else
 		res->status = 422;
 	val_free(top);
@@ -1216,14 +1191,14 @@ static void forum_post(struct app *a, struct site_ref *ref, const struct who *w,
 	int r, wait;
 
 	memset(&p, 0, sizeof p);
-	if (read_form(req, &p, &f, post_fields, NF(post_fields), res) < 0)
+	if (app_read_form(req, &p, &f, post_fields, NF(post_fields), res) < 0)
 		return;
 	course = form_get(&f, "course");
 	thread = form_get(&f, "thread");
 	c = course_of(sd, course);
 	if (!c) {
 		pairs_free(&p);
-		plain(res, 422, "Nie ma takiego kursu. Wróć do strony kursu.");
+		app_plain(res, 422, "Nie ma takiego kursu. Wróć do strony kursu.");
 		return;
 	}
 	if (!w->user_id) {
@@ -1232,6 +1207,11 @@ static void forum_post(struct app *a, struct site_ref *ref, const struct who *w,
 		snprintf(back, sizeof back, "%sforum/", val_get_str(c, "url", "/"));
 		pairs_free(&p);
 		login_first(sd, back, res);
+		return;
+	}
+	if (w->u.restricted) {
+		pairs_free(&p);
+		rights_restricted(sd, w, req->path, res);
 		return;
 	}
 	memset(&post, 0, sizeof post);
@@ -1252,7 +1232,7 @@ static void forum_post(struct app *a, struct site_ref *ref, const struct who *w,
 	if (wait) {
 		res->retry_after = wait;
 		pairs_free(&p);
-		plain(res, 429, "Zbyt wiele wpisów w krótkim czasie. Spróbuj za kilka minut.");
+		app_plain(res, 429, "Zbyt wiele wpisów w krótkim czasie. Spróbuj za kilka minut.");
 		return;
 	}
 	copy(post.course, sizeof post.course, course);
@@ -1277,7 +1257,7 @@ static void forum_post(struct app *a, struct site_ref *ref, const struct who *w,
 	}
 	pairs_free(&p);
 	if (r < 0) {
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	/* the post is stored: a failure to rewrite the page is logged and
@@ -1286,7 +1266,7 @@ static void forum_post(struct app *a, struct site_ref *ref, const struct who *w,
 		fprintf(stderr, "formd: forum %s: %s\n", post.course, e.msg);
 	snprintf(where, sizeof where, "%sforum/%lld/#wpis-%lld", val_get_str(c, "url", "/"),
 	         post.thread_id ? post.thread_id : post.id, post.id);
-	see_other(res, where);
+	app_see_other(res, where);
 }
 
 int app_forums(struct app *a, struct err *e)
@@ -1294,7 +1274,7 @@ int app_forums(struct app *a, struct err *e)
 	struct site_ref *ref = site_get(a);
 	int r = forum_write_all(ref->sd, a->st, a->set.forum_dir, e);
 
-	site_put(ref);
+	app_site_put(ref);
 	return r;
 }
 
@@ -1304,8 +1284,9 @@ int app_forums(struct app *a, struct err *e)
  * seconds), for the page; the export keeps the seconds only. */
 static int add_dates(struct val *v)
 {
-	static const char *const times[] = {"created", "accepted", "at",       "issued",
-	                                    "posted",  "received", "answered", "last_used"};
+	static const char *const times[] = {"created", "accepted",     "at",       "issued",
+	                                    "posted",  "received",     "answered", "last_used",
+	                                    "due",     "extended_due", "closed",   "restricted"};
 	size_t i, k, n;
 	int r = 0;
 
@@ -1349,6 +1330,31 @@ static int add_names(const struct sitedata *sd, struct val *data)
 	                     ? "osoba bezrobotna"
 	                     : "osoba poszukująca pracy");
 	r |= val_set_str(profile, "office_name", val_get_str(office, "name", ""));
+	{
+		struct val *l = val_get_mut(data, "consents");
+
+		for (i = 0; l && l->type == VAL_ARRAY && i < l->u.arr.n; i++) {
+			struct val *it = l->u.arr.items[i];
+			const char *doc = val_get_str(it, "document", "");
+			char short_commit[8];
+
+			snprintf(short_commit, sizeof short_commit, "%s",
+			         val_get_str(it, "commit", ""));
+			r |= val_set_str(it, "title",
+			                 strcmp(doc, "regulamin") == 0 ? "Regulamin portalu"
+			                                               : "Polityka prywatności");
+			r |= val_set_str(it, "commit_short", short_commit);
+		}
+		l = val_get_mut(data, "requests");
+		for (i = 0; l && l->type == VAL_ARRAY && i < l->u.arr.n; i++) {
+			struct val *it = l->u.arr.items[i];
+
+			r |= val_set_str(it, "right_text",
+			                 rights_right_name(val_get_str(it, "right", "")));
+			r |= val_set_str(it, "status_text",
+			                 rights_status_name(val_get_str(it, "status", "")));
+		}
+	}
 	for (k = 0; k < sizeof lists / sizeof lists[0]; k++) {
 		struct val *l = val_get_mut(data, lists[k]);
 
@@ -1377,7 +1383,7 @@ static void account(struct app *a, struct site_ref *ref, const struct who *w,
 	int r;
 
 	if (!w->user_id) {
-		see_other(res, "/konto/logowanie/");
+		app_see_other(res, "/konto/logowanie/");
 		return;
 	}
 	snprintf(actor, sizeof actor, "user:%lld", w->user_id);
@@ -1388,22 +1394,22 @@ static void account(struct app *a, struct site_ref *ref, const struct who *w,
 		struct form f;
 
 		memset(&p, 0, sizeof p);
-		if (read_form(req, &p, &f, end_fields, 1, res) < 0)
+		if (app_read_form(req, &p, &f, end_fields, 1, res) < 0)
 			return;
 		r = f.nerrors ? 1 : store_session_end(a->st, w->user_id, form_get(&f, "sesja"), &e);
 		pairs_free(&p);
 		if (r < 0 && e.kind != ERR_INPUT) {
-			unavailable(res, &e);
+			app_unavailable(res, &e);
 			return;
 		}
-		see_other(res, base);
+		app_see_other(res, base);
 		return;
 	}
 	r = store_user_data(a->st, actor, w->user_id, w->digest, &data, &e);
 	if (r != 0) {
 		if (r == 1)
 			err_kind_set(&e, ERR_IO, "user %lld has no data", w->user_id);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	if (strcmp(rest, "/dane.json") == 0) {
@@ -1412,7 +1418,7 @@ static void account(struct app *a, struct site_ref *ref, const struct who *w,
 
 		val_free(data);
 		if (!json) {
-			unavailable(res, &e);
+			app_unavailable(res, &e);
 			return;
 		}
 		buf_reset(&res->body);
@@ -1424,12 +1430,12 @@ static void account(struct app *a, struct site_ref *ref, const struct who *w,
 		return;
 	}
 	if (add_dates(data) < 0 || add_names(sd, data) < 0 ||
-	    !(top = top_frame(sd, w, NULL, NULL)) || val_set(top, "data", data) < 0) {
+	    !(top = app_top_frame(sd, w, NULL, NULL)) || val_set(top, "data", data) < 0) {
 		if (!top)
 			val_free(data);
 		val_free(top);
 		err_oom(&e);
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		return;
 	}
 	if (strcmp(rest, "/wydruk") == 0)
@@ -1451,7 +1457,7 @@ static void account(struct app *a, struct site_ref *ref, const struct who *w,
 	if (page_render(sd, "account", req->path,
 	                strcmp(rest, "/wydruk") == 0 ? "Kopia moich danych" : "Moje dane", top,
 	                &res->body, &e) < 0)
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 	else
 		res->status = 200;
 	val_free(top);
@@ -1524,44 +1530,77 @@ void app_handle(void *app, const struct request *req, struct response *res)
 	struct who w;
 	struct err e = {0};
 
-	if (r == R_NONE)
-		goto out; /* not formd's: a static file, or 404 */
+	if (r == R_NONE) {
+		enum rights_route rr = rights_route(sd, req->path);
+
+		if (rr == RR_NONE)
+			goto out; /* not formd's: a static file, or 404 */
+		if (!is_get && !is_post) {
+			res->allow = "GET, HEAD, POST";
+			app_plain(res, 405, "Ta strona przyjmuje tylko GET i POST.");
+			goto out;
+		}
+		if (!rights_allows(rr, is_post)) {
+			res->allow = is_post ? "GET, HEAD" : "POST";
+			app_plain(res, 405,
+			          is_post ? "Ta strona przyjmuje tylko GET."
+			                  : "Ten adres przyjmuje tylko formularze (POST).");
+			goto out;
+		}
+		if (is_post && !same_origin(sd, req)) {
+			app_plain(res, 403,
+			          "Formularz wysłano z innej strony. Wyślij go z naszej strony.");
+			goto out;
+		}
+		if (is_post && !is_form_body(req->content_type)) {
+			app_plain(
+			    res, 415,
+			    "Oczekiwano danych formularza (application/x-www-form-urlencoded).");
+			goto out;
+		}
+		if (whoami(a, req, &w, &e) < 0) {
+			app_unavailable(res, &e);
+			goto out;
+		}
+		rights_handle(a, ref, &w, rr, req, res);
+		goto out;
+	}
 	if (r == R_ACCOUNT) {
 		const char *acc = sitedata_form(sd, "account");
 		int post_ok = strcmp(req->path + strlen(acc), "/sesje") == 0;
 
 		if (post_ok ? !is_post : !is_get) {
 			res->allow = post_ok ? "POST" : "GET, HEAD";
-			plain(res, 405,
-			      post_ok ? "Ten adres przyjmuje tylko formularze (POST)."
-			              : "Ta strona przyjmuje tylko GET.");
+			app_plain(res, 405,
+			          post_ok ? "Ten adres przyjmuje tylko formularze (POST)."
+			                  : "Ta strona przyjmuje tylko GET.");
 			goto out;
 		}
 		if (post_ok && (!same_origin(sd, req) || !is_form_body(req->content_type))) {
-			plain(res, !same_origin(sd, req) ? 403 : 415,
-			      "Formularz wysłano z innej strony albo w złym formacie.");
+			app_plain(res, !same_origin(sd, req) ? 403 : 415,
+			          "Formularz wysłano z innej strony albo w złym formacie.");
 			goto out;
 		}
 	} else if (r == R_CONTACT_THANKS || r == R_WELCOME || r == R_CERTIFICATE) {
 		if (!is_get) {
 			res->allow = "GET, HEAD";
-			plain(res, 405, "Ta strona przyjmuje tylko GET.");
+			app_plain(res, 405, "Ta strona przyjmuje tylko GET.");
 			goto out;
 		}
 	} else if (!is_post) {
 		res->allow = "POST";
-		plain(res, 405, "Ten adres przyjmuje tylko formularze (POST).");
+		app_plain(res, 405, "Ten adres przyjmuje tylko formularze (POST).");
 		goto out;
 	} else if (!same_origin(sd, req)) {
-		plain(res, 403, "Formularz wysłano z innej strony. Wyślij go z naszej strony.");
+		app_plain(res, 403, "Formularz wysłano z innej strony. Wyślij go z naszej strony.");
 		goto out;
 	} else if (!is_form_body(req->content_type)) {
-		plain(res, 415,
-		      "Oczekiwano danych formularza (application/x-www-form-urlencoded).");
+		app_plain(res, 415,
+		          "Oczekiwano danych formularza (application/x-www-form-urlencoded).");
 		goto out;
 	}
 	if (whoami(a, req, &w, &e) < 0) {
-		unavailable(res, &e);
+		app_unavailable(res, &e);
 		goto out;
 	}
 	switch (r) {
@@ -1569,20 +1608,21 @@ void app_handle(void *app, const struct request *req, struct response *res)
 		contact(a, ref, &w, req, res);
 		break;
 	case R_CONTACT_THANKS:
-		message_page(sd, &w, req->path, "Dziękujemy za wiadomość",
-		             "Twoja wiadomość została zapisana. Odpowiemy na adres e-mail podany w "
-		             "formularzu.",
-		             "/", "Wróć na stronę główną", res);
+		app_message_page(
+		    sd, &w, req->path, "Dziękujemy za wiadomość",
+		    "Twoja wiadomość została zapisana. Odpowiemy na adres e-mail podany w "
+		    "formularzu.",
+		    "/", "Wróć na stronę główną", res);
 		break;
 	case R_REGISTER:
 		registration(a, ref, &w, req, res);
 		break;
 	case R_WELCOME:
 		if (!w.user_id) {
-			see_other(res, sitedata_form(sd, "login") ? "/konto/logowanie/" : "/");
+			app_see_other(res, sitedata_form(sd, "login") ? "/konto/logowanie/" : "/");
 			break;
 		}
-		message_page(
+		app_message_page(
 		    sd, &w, req->path, "Witamy w portalu",
 		    "Jesteś zalogowany(-a). Możesz teraz rozwiązywać testy i pisać na forach "
 		    "kursów.",
@@ -1610,5 +1650,5 @@ void app_handle(void *app, const struct request *req, struct response *res)
 		break;
 	}
 out:
-	site_put(ref);
+	app_site_put(ref);
 }

@@ -23,11 +23,14 @@ struct app_settings {
 	int form_rate;    /* registrations per address per hour */
 	int login_free;   /* failed logins before they slow down */
 	int login_max_wait;
-	int post_rate;         /* forum posts per person per 10 minutes */
-	const char *forum_dir; /* where the forum pages are written (forum.h) */
+	int post_rate;          /* forum posts per person per 10 minutes */
+	const char *forum_dir;  /* where the forum pages are written (forum.h) */
+	const char *public_url; /* the portal's address in e-mails' links; NULL: base_url */
+	struct outbox *outbox;  /* woken when a message is queued; NULL: none runs */
 };
 
 struct app;
+struct outbox; /* outbox.h */
 
 /* The application over the built site in `site_dir` (its private/ is
  * read now) and an open store and pool (borrowed). NULL with e. */

@@ -11,6 +11,8 @@
 #include "escape.h"
 #include "forum.h"
 #include "http.h"
+#include "mail.h"
+#include "outbox.h"
 #include "sandbox.h"
 #include "store.h"
 
@@ -56,6 +58,21 @@ static const char usage[] =
     "                    client's address, for rate limits; repeatable (up to 16)\n"
     "  --require-sandbox refuse to start when the kernel cannot confine formd's file\n"
     "                    access (Landlock); without it formd says so and goes on\n"
+    "\n"
+    "e-mail (the outbox; without --smtp messages wait, see formd admin outbox):\n"
+    "  --smtp URL        the relay: smtp://HOST:PORT (STARTTLS required) or\n"
+    "                    smtps://HOST:PORT\n"
+    "  --smtp-plain      no TLS on smtp:// (a relay on this machine only)\n"
+    "  --smtp-credentials FILE  the relay's user (line 1) and password (line 2);\n"
+    "                    the file must be readable by formd's user only\n"
+    "  --mail-from ADDR  the sender address (required with --smtp)\n"
+    "  --mail-from-name TEXT  the sender's name (default: none)\n"
+    "  --mail-retry N    seconds before a failed e-mail is tried again, doubling\n"
+    "                    up to an hour (default 60)\n"
+    "  --mail-poll N     seconds between looks for e-mails queued by formd admin\n"
+    "                    (default 30)\n"
+    "  --public-url URL  the portal's address in e-mails' links (default: base_url\n"
+    "                    of site.toml)\n"
     "\n"
     "signals: HUP reads DIR/private/ again (a failure keeps the old site),\n"
     "TERM and INT finish the requests in flight and stop.\n"
@@ -113,6 +130,7 @@ static char *default_forum_dir(const char *db)
 static int admin(int argc, char **argv)
 {
 	const char *db = NULL, *login, *site = NULL, *forum = NULL;
+	struct sitedata *sd = NULL;
 	char *forum_default = NULL;
 	struct passwd *pw = getpwuid(getuid());
 	struct store *st;
@@ -149,11 +167,17 @@ static int admin(int argc, char **argv)
 		return 1;
 	}
 	login = pw && pw->pw_name ? pw->pw_name : "unknown";
-	rc = admin_main(st, login, argc - i, argv + i, stdout, stderr);
-	/* a post hidden or shown again: its forum's pages are rewritten */
-	if (rc == 0 && argc - i >= 2 && strcmp(argv[i], "posts") == 0) {
-		struct sitedata *sd = site ? sitedata_load(site, &e) : NULL;
-
+	if (site && !(sd = sitedata_load(site, &e))) {
+		fail(site, e.msg);
+		store_close(st);
+		return 1;
+	}
+	rc = admin_main(st, sd, login, argc - i, argv + i, stdout, stderr);
+	/* a post hidden or shown again, or posts purged: the forum pages are
+	 * rewritten */
+	if (rc == 0 && argc - i >= 1 &&
+	    ((argc - i >= 2 && strcmp(argv[i], "posts") == 0) ||
+	     (argc - i == 1 && strcmp(argv[i], "purge") == 0))) {
 		if (!forum)
 			forum = forum_default = default_forum_dir(db);
 		if (!site) {
@@ -161,12 +185,12 @@ static int admin(int argc, char **argv)
 			      "rewritten; they were not\n",
 			      stderr);
 			rc = 1;
-		} else if (!sd || !forum || forum_write_all(sd, st, forum, &e) < 0) {
+		} else if (!forum || forum_write_all(sd, st, forum, &e) < 0) {
 			fail("the forum pages were not rewritten", e.msg);
 			rc = 1;
 		}
-		sitedata_free(sd);
 	}
+	sitedata_free(sd);
 	store_close(st);
 	free(forum_default);
 	return rc;
@@ -189,6 +213,14 @@ int main(int argc, char **argv)
 	    {"forum-dir", required_argument, NULL, 'F'},
 	    {"trusted-proxy", required_argument, NULL, 'T'},
 	    {"require-sandbox", no_argument, NULL, 'S'},
+	    {"smtp", required_argument, NULL, 'Q'},
+	    {"smtp-plain", no_argument, NULL, 'N'},
+	    {"smtp-credentials", required_argument, NULL, 'C'},
+	    {"mail-from", required_argument, NULL, 'M'},
+	    {"mail-from-name", required_argument, NULL, 'm'},
+	    {"mail-retry", required_argument, NULL, 'R'},
+	    {"mail-poll", required_argument, NULL, 'O'},
+	    {"public-url", required_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -196,7 +228,7 @@ int main(int argc, char **argv)
 	const char *site = NULL, *db = NULL;
 	char *public_dir = NULL;
 	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8, 30, 64, 32 * 1024, NULL, 0};
-	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL};
+	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL, NULL, NULL};
 	char *forum_default = NULL;
 	/* half the processors hash, so that a flood of logins leaves the
 	 * others to everything else */
@@ -209,11 +241,16 @@ int main(int argc, char **argv)
 	struct auth_pool *pool = NULL;
 	struct app *a = NULL;
 	struct http *h = NULL;
+	struct outbox *ob = NULL;
+	struct mail_relay relay;
+	const char *credentials = NULL;
+	int smtp_plain = 0, mail_retry = 60, mail_poll = OUTBOX_POLL;
 	sigset_t sigs;
 	struct stat sb;
 
 	if (argc >= 2 && strcmp(argv[1], "admin") == 0)
 		return admin(argc, argv);
+	memset(&relay, 0, sizeof relay);
 	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		long n = optarg ? strtol(optarg, NULL, 10) : 0;
 
@@ -275,6 +312,45 @@ int main(int argc, char **argv)
 		case 'S':
 			require_sandbox = 1;
 			break;
+		case 'Q':
+			if (strlen(optarg) >= sizeof relay.url ||
+			    (strncmp(optarg, "smtp://", 7) != 0 &&
+			     strncmp(optarg, "smtps://", 8) != 0))
+				goto bad;
+			snprintf(relay.url, sizeof relay.url, "%s", optarg);
+			break;
+		case 'N':
+			smtp_plain = 1;
+			break;
+		case 'C':
+			credentials = optarg;
+			break;
+		case 'M':
+			if (strlen(optarg) >= sizeof relay.from)
+				goto bad;
+			snprintf(relay.from, sizeof relay.from, "%s", optarg);
+			break;
+		case 'm':
+			if (strlen(optarg) >= sizeof relay.from_name)
+				goto bad;
+			snprintf(relay.from_name, sizeof relay.from_name, "%s", optarg);
+			break;
+		case 'R':
+			if (n < 1 || n > 86400)
+				goto bad;
+			mail_retry = (int)n;
+			break;
+		case 'O':
+			if (n < 1 || n > 3600)
+				goto bad;
+			mail_poll = (int)n;
+			break;
+		case 'U':
+			if (strncmp(optarg, "http://", 7) != 0 &&
+			    strncmp(optarg, "https://", 8) != 0)
+				goto bad;
+			set.public_url = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -297,6 +373,21 @@ int main(int argc, char **argv)
 	}
 	if (check_db_dir(db) < 0)
 		return 1;
+	if (relay.url[0]) {
+		relay.starttls = !smtp_plain;
+		if (!relay.from[0]) {
+			fputs("formd: --smtp needs --mail-from ADDR\n", stderr);
+			return 2;
+		}
+		if (mail_init(&e) < 0 ||
+		    (credentials && mail_relay_credentials(&relay, credentials, &e) < 0)) {
+			fail(NULL, e.msg);
+			return 1;
+		}
+	} else if (credentials || relay.from[0]) {
+		fputs("formd: --smtp-credentials and --mail-from need --smtp URL\n", stderr);
+		return 2;
+	}
 	if (!set.forum_dir) {
 		forum_default = default_forum_dir(db);
 		if (!forum_default) {
@@ -321,7 +412,9 @@ int main(int argc, char **argv)
 		fail("running without a sandbox", e.msg);
 	}
 	if (auth_init(&e) < 0 || !(st = store_open(db, &e)) ||
-	    !(pool = auth_pool_new(workers, 256, &e)) || !(a = app_new(site, st, pool, &set, &e))) {
+	    (relay.url[0] && !(ob = outbox_start(st, &relay, mail_retry, mail_poll, &e))) ||
+	    !(pool = auth_pool_new(workers, 256, &e)) ||
+	    ((set.outbox = ob), !(a = app_new(site, st, pool, &set, &e)))) {
 		fail(NULL, e.msg);
 		goto out;
 	}
@@ -349,6 +442,9 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "formd: serving %s on http://%s%s\n", site, ho.listen,
 	        serve ? " (with the public site)" : "");
+	if (!ob)
+		fputs("formd: no --smtp relay: e-mails wait in the outbox (formd admin outbox)\n",
+		      stderr);
 	for (;;) {
 		struct timespec tick = {10, 0};
 
@@ -373,7 +469,11 @@ out:
 	http_stop(h, 10);
 	app_free(a);
 	auth_pool_free(pool);
+	outbox_stop(ob);
 	store_close(st);
+	if (relay.url[0])
+		mail_cleanup();
+	memset(&relay, 0, sizeof relay); /* the password */
 	free(public_dir);
 	free(forum_default);
 	return rc;

@@ -9,9 +9,10 @@
 #include <string.h>
 
 /* The layouts formd renders; a build without them cannot be served. */
-static const char *const needed[] = {"form-register", "form-login",  "form-contact", "message",
-                                     "test-result",   "certificate", "forum-index",  "forum-thread",
-                                     "forum-post",    "account"};
+static const char *const needed[] = {
+    "form-register",  "form-login",     "form-contact", "message",    "test-result",
+    "certificate",    "forum-index",    "forum-thread", "forum-post", "account",
+    "account-action", "password-reset", "confirm"};
 
 /* Reads OUT/private/NAME as JSON into *v. */
 static int read_json(const char *dir, const char *name, struct val **v, struct err *e)

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,7 +35,7 @@
 #define BUSY_TIMEOUT 5000 /* ms to wait for a lock another process holds */
 #define TOUCH_EVERY 60    /* seconds between two refreshes of a session's last use */
 #define RECORD_MAX                                                                                 \
-	96 /* bytes of an audit record name: "certificate:CODE", "contacts office=SLUG open" */
+	128 /* bytes of an audit record name: "certificate:CODE", "contacts office=SLUG open" */
 
 /* ---- the schema ---- */
 
@@ -126,6 +127,68 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit\n"
     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n",
+    /* 1 -> 2: the data-protection rights: an account can be closed (art.
+     * 17: erased when `erased` is set) or restricted (art. 18); requests
+     * with their steps; single-use tokens (password reset, a new e-mail,
+     * a request's confirmation; only digests); the outbox */
+    "ALTER TABLE users ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE users ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE users ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE TABLE requests (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  user_id INTEGER NOT NULL DEFAULT 0,\n" /* the account it came from; 0: none */
+    "  name TEXT NOT NULL,\n"
+    "  email TEXT NOT NULL,\n"
+    "  phone TEXT NOT NULL,\n"
+    "  address TEXT NOT NULL,\n"
+    "  office TEXT NOT NULL,\n"
+    "  article TEXT NOT NULL,\n"
+    "  scope TEXT NOT NULL,\n"
+    "  channel TEXT NOT NULL CHECK (channel IN ('email', 'poczta', 'telefon', 'osobiscie')),\n"
+    "  created INTEGER NOT NULL,\n"
+    "  received INTEGER NOT NULL DEFAULT 0,\n" /* 0: not confirmed: it does not count */
+    "  due INTEGER NOT NULL DEFAULT 0,\n"
+    "  extended_due INTEGER NOT NULL DEFAULT 0,\n"
+    "  status TEXT NOT NULL CHECK (status IN ('unconfirmed', 'received', 'identity', "
+    "'progress', 'extended', 'done', 'refused')),\n"
+    "  flagged INTEGER NOT NULL DEFAULT 0,\n"
+    "  closed INTEGER NOT NULL DEFAULT 0\n"
+    ") STRICT;\n"
+    "CREATE INDEX requests_due ON requests (status, due);\n"
+    "CREATE INDEX requests_email ON requests (email COLLATE NOCASE, article);\n"
+    "CREATE TABLE request_steps (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  request_id INTEGER NOT NULL REFERENCES requests (id) ON DELETE CASCADE,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  actor TEXT NOT NULL,\n"
+    "  step TEXT NOT NULL,\n"
+    "  note TEXT NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE INDEX request_steps_request ON request_steps (request_id, id);\n"
+    "CREATE TABLE tokens (\n"
+    "  digest TEXT PRIMARY KEY,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('reset', 'email', 'request')),\n"
+    "  user_id INTEGER NOT NULL DEFAULT 0,\n"
+    "  request_id INTEGER NOT NULL DEFAULT 0,\n"
+    "  data TEXT NOT NULL,\n"
+    "  created INTEGER NOT NULL,\n"
+    "  expires INTEGER NOT NULL,\n"
+    "  used INTEGER NOT NULL DEFAULT 0\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "CREATE TABLE outbox (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  to_addr TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  body TEXT NOT NULL,\n"
+    "  created INTEGER NOT NULL,\n"
+    "  state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'sent', 'failed')),\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  next_try INTEGER NOT NULL,\n"
+    "  last_error TEXT NOT NULL DEFAULT '',\n"
+    "  sent INTEGER NOT NULL DEFAULT 0\n"
+    ") STRICT;\n"
+    "CREATE INDEX outbox_waiting ON outbox (state, next_try);\n",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -175,16 +238,75 @@ enum q {
 	Q_USER_SESSIONS,
 	Q_SESSION_PREFIX_COUNT,
 	Q_SESSION_PREFIX_DELETE,
+	Q_USER_REQUESTS,
+	/* schema 2: the rights */
+	Q_USER_CORRECT,
+	Q_USER_SET_EMAIL,
+	Q_USER_SET_PASSWORD,
+	Q_USER_SESSIONS_END,
+	Q_USER_RESTRICT,
+	Q_USER_HAS_RECORDS,
+	Q_USER_CLOSE,
+	Q_USER_ERASE,
+	Q_USER_POSTS_ANON,
+	Q_USER_TOKENS_DELETE,
+	Q_USER_POST_COURSES,
+	Q_TOKEN_ADD,
+	Q_TOKEN_GET,
+	Q_TOKEN_USE,
+	Q_REQUEST_ADD,
+	Q_REQUEST_RECEIVE,
+	Q_REQUEST_REPEATED,
+	Q_REQUEST_FLAG,
+	Q_REQUEST_GET,
+	Q_REQUEST_SET,
+	Q_REQUEST_STEP_ADD,
+	Q_REQUEST_STEPS,
+	Q_REQUESTS_OPEN,
+	Q_REQUESTS_ALL,
+	Q_OUTBOX_ADD,
+	Q_OUTBOX_NEXT,
+	Q_OUTBOX_EARLIEST,
+	Q_OUTBOX_DONE,
+	Q_OUTBOX_LIST,
+	Q_OUTBOX_RETRY,
+	Q_AUDIT_USER,
+	Q_AUDIT_FIRST,
+	Q_AUDIT_PURGE_MARK,
+	Q_PURGE_ACCOUNTS_N,
+	Q_PURGE_ACCOUNTS,
+	Q_PURGE_ATTEMPTS_N,
+	Q_PURGE_ATTEMPTS,
+	Q_PURGE_CERTS,
+	Q_PURGE_POSTS_N,
+	Q_PURGE_POST_COURSES,
+	Q_PURGE_POSTS,
+	Q_PURGE_CONTACTS_N,
+	Q_PURGE_CONTACTS,
+	Q_PURGE_REQUESTS_N,
+	Q_PURGE_REQUESTS,
+	Q_PURGE_SESSIONS_N,
+	Q_PURGE_SESSIONS,
+	Q_PURGE_OUTBOX_N,
+	Q_PURGE_OUTBOX,
+	Q_PURGE_AUDIT_N,
+	Q_PURGE_AUDIT_LAST,
+	Q_PURGE_AUDIT,
+	Q_PURGE_UNCONFIRMED_N,
+	Q_PURGE_UNCONFIRMED,
+	Q_PURGE_TOKENS,
+	Q_REQUEST_LAST_NOTE,
 	Q_COUNT
 };
 
 #define USER_COLS                                                                                  \
 	"id, first_name, last_name, email, status, office, pw_hash, created, terms_commit, "       \
-	"terms_at, policy_commit, policy_at"
+	"terms_at, policy_commit, policy_at, closed, restricted"
 #define CONTACT_COLS "id, name, email, office, subject, message, received, answered"
 #define CERT_COLS                                                                                  \
-	"c.code, c.user_id, c.course, u.first_name, u.last_name, c.issued FROM certificates c "    \
-	"JOIN users u ON u.id = c.user_id"
+	"c.code, c.user_id, c.course, IIF(u.closed, '', u.first_name), "                           \
+	"IIF(u.closed, '', u.last_name), c.issued FROM certificates c JOIN users u ON u.id = "     \
+	"c.user_id"
 
 static const char *const sql_text[Q_COUNT] = {
     [Q_AUDIT_LAST] = "SELECT hash FROM audit ORDER BY id DESC LIMIT 1",
@@ -197,9 +319,11 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email_norm = ?1",
     [Q_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
     [Q_USER_SET_HASH] = "UPDATE users SET pw_hash = ?2 WHERE id = ?1",
-    [Q_USERS_TOTAL] = "SELECT COUNT(*) FROM users",
-    [Q_USERS_BY_STATUS] = "SELECT status, COUNT(*) FROM users GROUP BY status ORDER BY status",
-    [Q_USERS_BY_OFFICE] = "SELECT office, COUNT(*) FROM users GROUP BY office ORDER BY office",
+    [Q_USERS_TOTAL] = "SELECT COUNT(*) FROM users WHERE closed = 0 AND restricted = 0",
+    [Q_USERS_BY_STATUS] = "SELECT status, COUNT(*) FROM users WHERE closed = 0 AND "
+                          "restricted = 0 GROUP BY status ORDER BY status",
+    [Q_USERS_BY_OFFICE] = "SELECT office, COUNT(*) FROM users WHERE closed = 0 AND "
+                          "restricted = 0 GROUP BY office ORDER BY office",
     [Q_SESSION_ADD] = "INSERT INTO sessions (digest, user_id, created, last_used) "
                       "VALUES (?1, ?2, ?3, ?3)",
     [Q_SESSION_GET] = "SELECT user_id, created, last_used FROM sessions WHERE digest = ?1",
@@ -221,7 +345,7 @@ static const char *const sql_text[Q_COUNT] = {
                    "VALUES (?1, ?2, ?3, ?4)",
     [Q_CERT_BY_CODE] = "SELECT " CERT_COLS " WHERE c.code = ?1",
     [Q_CERT_OF] = "SELECT " CERT_COLS " WHERE c.user_id = ?1 AND c.course = ?2",
-    [Q_CERTS] = "SELECT " CERT_COLS " ORDER BY c.issued, c.code",
+    [Q_CERTS] = "SELECT " CERT_COLS " WHERE u.restricted = 0 ORDER BY c.issued, c.code",
     [Q_POST_NEXT_ID] = "SELECT IFNULL(MAX(id), 0) + 1 FROM posts",
     [Q_POST_THREAD_OK] = "SELECT 1 FROM posts WHERE id = ?1 AND thread_id = id AND course = ?2",
     [Q_POST_ADD] = "INSERT INTO posts (id, thread_id, course, user_id, author, title, body, "
@@ -234,7 +358,8 @@ static const char *const sql_text[Q_COUNT] = {
     /* a person's own data: the columns in the order of store_user_data's
      * keys (the user_cols ... session_cols tables); no pw_hash */
     [Q_USER_DATA] = "SELECT id, first_name, last_name, email, status, office, created, "
-                    "terms_commit, terms_at, policy_commit, policy_at FROM users WHERE id = ?1",
+                    "terms_commit, terms_at, policy_commit, policy_at, restricted FROM users "
+                    "WHERE id = ?1 AND closed = 0",
     [Q_USER_ATTEMPTS] = "SELECT course, score, passed, wrong, at FROM attempts "
                         "WHERE user_id = ?1 ORDER BY at, id",
     [Q_USER_CERTS] = "SELECT code, course, issued FROM certificates WHERE user_id = ?1 "
@@ -253,6 +378,114 @@ static const char *const sql_text[Q_COUNT] = {
                                "WHERE user_id = ?1 AND substr(digest, 1, 12) = ?2",
     [Q_SESSION_PREFIX_DELETE] = "DELETE FROM sessions "
                                 "WHERE user_id = ?1 AND substr(digest, 1, 12) = ?2",
+    /* the requests the person sent: from the account, or confirmed from
+     * its e-mail address */
+    [Q_USER_REQUESTS] = "SELECT id, article, scope, channel, status, received, due, extended_due, "
+                        "closed FROM requests WHERE received > 0 AND (user_id = ?1 OR email = "
+                        "(SELECT email FROM users WHERE id = ?1) COLLATE NOCASE) ORDER BY id",
+    [Q_USER_CORRECT] = "UPDATE users SET first_name = ?2, last_name = ?3, status = ?4, office = ?5 "
+                       "WHERE id = ?1 AND closed = 0",
+    [Q_USER_SET_EMAIL] =
+        "UPDATE users SET email = ?2, email_norm = ?3 WHERE id = ?1 AND closed = 0",
+    [Q_USER_SET_PASSWORD] = "UPDATE users SET pw_hash = ?2 WHERE id = ?1 AND closed = 0",
+    [Q_USER_SESSIONS_END] = "DELETE FROM sessions WHERE user_id = ?1",
+    [Q_USER_RESTRICT] = "UPDATE users SET restricted = ?2 WHERE id = ?1 AND closed = 0",
+    [Q_USER_HAS_RECORDS] = "SELECT (SELECT COUNT(*) FROM attempts WHERE user_id = ?1) + "
+                           "(SELECT COUNT(*) FROM certificates WHERE user_id = ?1)",
+    /* closed: no login (the address is free again), nothing public */
+    [Q_USER_CLOSE] = "UPDATE users SET closed = ?2, email_norm = 'zamkniete:' || id "
+                     "WHERE id = ?1 AND closed = 0",
+    /* erased: the personal data gone; the row stays (posts and
+     * certificates point at it), with what the monitoring counts */
+    [Q_USER_ERASE] = "UPDATE users SET first_name = '', last_name = '', email = '', "
+                     "email_norm = 'usuniete:' || id, pw_hash = '', terms_commit = '', "
+                     "policy_commit = '', erased = ?2, closed = IIF(closed, closed, ?2) "
+                     "WHERE id = ?1 AND erased = 0",
+    [Q_USER_POSTS_ANON] = "UPDATE posts SET author = '' WHERE user_id = ?1",
+    [Q_USER_TOKENS_DELETE] = "DELETE FROM tokens WHERE user_id = ?1",
+    [Q_USER_POST_COURSES] = "SELECT DISTINCT course FROM posts WHERE user_id = ?1 ORDER BY course",
+    [Q_TOKEN_ADD] = "INSERT INTO tokens (digest, kind, user_id, request_id, data, created, "
+                    "expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_TOKEN_GET] = "SELECT user_id, request_id, data FROM tokens WHERE digest = ?1 AND "
+                    "kind = ?2 AND used = 0 AND expires > ?3",
+    [Q_TOKEN_USE] = "UPDATE tokens SET used = ?3 WHERE digest = ?1 AND kind = ?2 AND used = 0 "
+                    "AND expires > ?3",
+    [Q_REQUEST_ADD] =
+        "INSERT INTO requests (user_id, name, email, phone, address, office, article, "
+        "scope, channel, created, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9, ?10, 'unconfirmed')",
+    [Q_REQUEST_RECEIVE] = "UPDATE requests SET received = ?2, due = ?3, status = 'received' "
+                          "WHERE id = ?1 AND status = 'unconfirmed'",
+    /* section 4.2: the same right, by the same person, within 3 months */
+    [Q_REQUEST_REPEATED] = "SELECT COUNT(*) FROM requests r, requests me WHERE me.id = ?1 AND "
+                           "r.id <> me.id AND r.article = me.article AND r.received >= ?2 AND "
+                           "(r.email = me.email COLLATE NOCASE OR (me.user_id > 0 AND "
+                           "r.user_id = me.user_id))",
+    [Q_REQUEST_FLAG] = "UPDATE requests SET flagged = 1 WHERE id = ?1",
+    [Q_REQUEST_GET] = "SELECT id, user_id, name, email, phone, address, office, article, scope, "
+                      "channel, created, received, due, extended_due, status, flagged, closed "
+                      "FROM requests WHERE id = ?1",
+    [Q_REQUEST_SET] = "UPDATE requests SET status = ?2, extended_due = ?3, closed = ?4 "
+                      "WHERE id = ?1",
+    [Q_REQUEST_STEP_ADD] = "INSERT INTO request_steps (request_id, at, actor, step, note) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_REQUEST_STEPS] = "SELECT at, actor, step, note FROM request_steps WHERE request_id = ?1 "
+                        "ORDER BY id",
+    [Q_REQUESTS_OPEN] = "SELECT id, IIF(extended_due, extended_due, due), status, article, name, "
+                        "flagged, channel FROM requests WHERE status NOT IN ('unconfirmed', "
+                        "'done', 'refused') ORDER BY 2, id",
+    [Q_REQUESTS_ALL] = "SELECT id, IIF(extended_due, extended_due, due), status, article, name, "
+                       "flagged, channel FROM requests ORDER BY status = 'unconfirmed', 2, id",
+    [Q_OUTBOX_ADD] = "INSERT INTO outbox (kind, to_addr, subject, body, created, next_try) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    [Q_OUTBOX_NEXT] = "SELECT id, to_addr, subject, body, attempts FROM outbox WHERE state = "
+                      "'waiting' AND next_try <= ?1 ORDER BY next_try, id LIMIT 1",
+    [Q_OUTBOX_EARLIEST] = "SELECT IFNULL(MIN(next_try), 0) FROM outbox WHERE state = 'waiting'",
+    [Q_OUTBOX_DONE] = "UPDATE outbox SET state = ?2, attempts = attempts + 1, next_try = ?3, "
+                      "last_error = ?4, sent = ?5 WHERE id = ?1",
+    [Q_OUTBOX_LIST] = "SELECT id, state, created, attempts, next_try, last_error, kind, to_addr, "
+                      "subject, body, sent FROM outbox WHERE ?1 OR state <> 'sent' ORDER BY id",
+    [Q_OUTBOX_RETRY] = "UPDATE outbox SET state = 'waiting', next_try = ?2 WHERE id = ?1 AND "
+                       "state <> 'sent'",
+    [Q_AUDIT_USER] = "SELECT id, at, actor, action, record FROM audit WHERE actor = ?2 OR "
+                     "record = ?2 OR record IN (SELECT 'request:' || id FROM requests WHERE "
+                     "user_id = ?1) ORDER BY id",
+    [Q_AUDIT_FIRST] = "SELECT IFNULL(MIN(id), 0) FROM audit",
+    /* the record a purge of the log leaves: where the chain now starts */
+    [Q_AUDIT_PURGE_MARK] = "SELECT record FROM audit WHERE action = 'audit.purge' AND "
+                           "record LIKE ?1 ORDER BY id DESC LIMIT 1",
+    /* retention: each kind's count of what is past its cutoff (?1), and
+     * the writes that remove or anonymise it */
+    [Q_PURGE_ACCOUNTS_N] = "SELECT COUNT(*) FROM users WHERE closed > 0 AND erased = 0 AND "
+                           "closed < ?1",
+    [Q_PURGE_ACCOUNTS] = "SELECT id FROM users WHERE closed > 0 AND erased = 0 AND closed < ?1",
+    [Q_PURGE_ATTEMPTS_N] = "SELECT (SELECT COUNT(*) FROM attempts WHERE at < ?1) + "
+                           "(SELECT COUNT(*) FROM certificates WHERE issued < ?1)",
+    [Q_PURGE_ATTEMPTS] = "DELETE FROM attempts WHERE at < ?1",
+    [Q_PURGE_CERTS] = "DELETE FROM certificates WHERE issued < ?1",
+#define OLD_THREADS "SELECT thread_id FROM posts GROUP BY thread_id HAVING MAX(posted) < ?1"
+    [Q_PURGE_POSTS_N] = "SELECT COUNT(*) FROM posts WHERE thread_id IN (" OLD_THREADS ")",
+    [Q_PURGE_POST_COURSES] =
+        "SELECT DISTINCT course FROM posts WHERE thread_id IN (" OLD_THREADS ") ORDER BY course",
+    [Q_PURGE_POSTS] = "DELETE FROM posts WHERE thread_id IN (" OLD_THREADS ")",
+    [Q_PURGE_CONTACTS_N] = "SELECT COUNT(*) FROM contacts WHERE received < ?1",
+    [Q_PURGE_CONTACTS] = "DELETE FROM contacts WHERE received < ?1",
+    [Q_PURGE_REQUESTS_N] = "SELECT COUNT(*) FROM requests WHERE closed > 0 AND closed < ?1",
+    [Q_PURGE_REQUESTS] = "DELETE FROM requests WHERE closed > 0 AND closed < ?1",
+    [Q_PURGE_SESSIONS_N] = "SELECT COUNT(*) FROM sessions WHERE last_used < ?1",
+    [Q_PURGE_SESSIONS] = "DELETE FROM sessions WHERE last_used < ?1",
+    [Q_PURGE_OUTBOX_N] = "SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND sent < ?1",
+    [Q_PURGE_OUTBOX] = "DELETE FROM outbox WHERE state = 'sent' AND sent < ?1",
+    [Q_PURGE_AUDIT_N] = "SELECT COUNT(*) FROM audit WHERE at < ?1",
+    [Q_PURGE_AUDIT_LAST] = "SELECT id, hash FROM audit WHERE at < ?1 ORDER BY id DESC LIMIT 1",
+    [Q_PURGE_AUDIT] = "DELETE FROM audit WHERE id <= ?1",
+    [Q_PURGE_UNCONFIRMED_N] = "SELECT COUNT(*) FROM requests WHERE status = 'unconfirmed' AND "
+                              "created < ?1",
+    [Q_PURGE_UNCONFIRMED] = "DELETE FROM requests WHERE status = 'unconfirmed' AND created < ?1",
+    [Q_REQUEST_LAST_NOTE] = "SELECT note, at FROM request_steps WHERE request_id = ?1 AND "
+                            "step = ?2 ORDER BY id DESC LIMIT 1",
+    [Q_PURGE_TOKENS] = "DELETE FROM tokens WHERE expires < ?1 OR (request_id > 0 AND "
+                       "request_id NOT IN (SELECT id FROM requests))",
 };
 
 /* ---- connections, the queue, the pool ---- */
@@ -495,6 +728,104 @@ static int too_long(struct store *st, const char *table, struct err *e)
 static int fits(const char *s, size_t size)
 {
 	return s && memchr(s, '\0', size) != NULL;
+}
+
+/* Binds fmt's values to s in order: 'i' a long long, 't' text (NULL binds
+ * ""). sqlite's result (SQLITE_OK when every bind worked). */
+static int bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+	int i, b = SQLITE_OK;
+
+	for (i = 0; fmt[i]; i++) {
+		if (fmt[i] == 'i')
+			b |= sqlite3_bind_int64(s, i + 1, va_arg(ap, long long));
+		else
+			b |= bind_text(s, i + 1, va_arg(ap, const char *));
+	}
+	return b;
+}
+
+/* Statement `id` on c with fmt's values bound (bindv), ready to step.
+ * NULL with e. */
+static sqlite3_stmt *qbind(struct store *st, struct conn *c, enum q id, const char *what,
+                           struct err *e, const char *fmt, ...)
+{
+	sqlite3_stmt *s = prep(st, c, id, e);
+	va_list ap;
+	int b;
+
+	if (!s)
+		return NULL;
+	va_start(ap, fmt);
+	b = bindv(s, fmt, ap);
+	va_end(ap);
+	if (b != SQLITE_OK) {
+		db_fail(st, c, what, e);
+		return NULL;
+	}
+	return s;
+}
+
+/* On the writer: runs write `id` with fmt's values to its end. The number
+ * of rows it changed, or -1 with e. */
+static int qwrite(struct store *st, enum q id, const char *what, struct err *e, const char *fmt,
+                  ...)
+{
+	sqlite3_stmt *s = prep(st, &st->w, id, e);
+	va_list ap;
+	int b;
+
+	if (!s)
+		return -1;
+	va_start(ap, fmt);
+	b = bindv(s, fmt, ap);
+	va_end(ap);
+	if (b != SQLITE_OK)
+		return db_fail(st, &st->w, what, e);
+	if (step(st, &st->w, s, what, e) < 0)
+		return -1;
+	return sqlite3_changes(st->w.db);
+}
+
+/* A one-number query's number (on c). 0 with *n, or -1 with e (no row is
+ * an error: these queries always give one). */
+static int qnum(struct store *st, struct conn *c, sqlite3_stmt *s, const char *what, long long *n,
+                struct err *e)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = step(st, c, s, what, e);
+	if (rc == 0)
+		return err_kind_set(e, ERR_IO, "%s: %s gave no row", st->path, what);
+	if (rc < 0)
+		return -1;
+	*n = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+/* t plus `months` calendar months, the time of day kept (UTC calendar); a
+ * day past the month's end becomes its last day (31 January + 1 month:
+ * the end of February). */
+static long long add_months(long long t, int months)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	int y, m, mdays;
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (!gmtime_r(&tt, &tm))
+		return t + (long long)months * 31 * 86400;
+	m = tm.tm_mon + months;
+	y = tm.tm_year + 1900 + (m >= 0 ? m / 12 : (m - 11) / 12);
+	m = ((m % 12) + 12) % 12;
+	mdays = days[m] + (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m;
+	if (tm.tm_mday > mdays)
+		tm.tm_mday = mdays;
+	return (long long)timegm(&tm);
 }
 
 /* ---- the writer ---- */
@@ -802,7 +1133,7 @@ static int migrate(struct store *st, struct err *e)
 {
 	struct conn *w = &st->w;
 	char sql[64];
-	int v;
+	int v = 0;
 
 	for (;;) {
 		if (exec(st, w, "BEGIN IMMEDIATE", e) < 0)
@@ -1056,6 +1387,8 @@ static int user_row(struct store *st, sqlite3_stmt *s, struct user *u, struct er
 	u->terms_at = sqlite3_column_int64(s, 9);
 	bad |= col_copy(s, 10, u->policy_commit, sizeof u->policy_commit);
 	u->policy_at = sqlite3_column_int64(s, 11);
+	u->closed = sqlite3_column_int64(s, 12);
+	u->restricted = sqlite3_column_int64(s, 13);
 	if (status && strcmp((const char *)status, "poszukujaca") == 0)
 		u->status = STATUS_JOBSEEKER;
 	else
@@ -1746,6 +2079,11 @@ static const struct col profile_cols[] = {
     {"id", COL_INT},      {"first_name", COL_TEXT}, {"last_name", COL_TEXT}, {"email", COL_TEXT},
     {"status", COL_TEXT}, {"office", COL_TEXT},     {"created", COL_INT},
 };
+static const struct col request_cols[] = {
+    {"id", COL_INT},       {"right", COL_TEXT},       {"scope", COL_TEXT},
+    {"channel", COL_TEXT}, {"status", COL_TEXT},      {"received", COL_INT},
+    {"due", COL_INT},      {"extended_due", COL_INT}, {"closed", COL_INT},
+};
 static const struct col attempt_cols[] = {
     {"course", COL_TEXT}, {"score", COL_INT}, {"passed", COL_BOOL},
     {"wrong", COL_TEXT},  {"at", COL_INT},
@@ -1874,7 +2212,9 @@ static int user_data_read(struct store *st, struct conn *c, long long user_id, c
 		val_free(root);
 		return rc < 0 ? -1 : 1;
 	}
-	if (val_set(root, "profile", row_table(s, profile_cols, NCOLS(profile_cols))) < 0)
+	if (val_set(root, "profile", row_table(s, profile_cols, NCOLS(profile_cols))) < 0 ||
+	    val_set_int(val_get_mut(root, "profile"), "restricted", sqlite3_column_int64(s, 11)) <
+	        0)
 		goto oom;
 	consents = val_new(VAL_ARRAY);
 	if (val_set(root, "consents", consents) < 0 ||
@@ -1891,7 +2231,9 @@ static int user_data_read(struct store *st, struct conn *c, long long user_id, c
 	    add_rows(st, c, root, "contacts", Q_USER_CONTACTS, user_id, NULL, contact_cols,
 	             NCOLS(contact_cols), "reading contact messages", e) < 0 ||
 	    add_rows(st, c, root, "sessions", Q_USER_SESSIONS, user_id, digest, session_cols,
-	             NCOLS(session_cols), "reading sessions", e) < 0)
+	             NCOLS(session_cols), "reading sessions", e) < 0 ||
+	    add_rows(st, c, root, "requests", Q_USER_REQUESTS, user_id, NULL, request_cols,
+	             NCOLS(request_cols), "reading requests", e) < 0)
 		goto fail;
 	*out = root;
 	return 0;
@@ -2350,6 +2692,33 @@ int store_audit_verify(struct store *st, struct err *e)
 
 	if (!c)
 		return -1;
+	/* after a purge the chain starts where its audit.purge record says */
+	if (qnum(st, c, prep(st, c, Q_AUDIT_FIRST, e), "reading the audit log", &expect, e) < 0)
+		goto out;
+	if (expect > 1) {
+		char like[48], mark[RECORD_MAX];
+		const char *h;
+
+		snprintf(like, sizeof like, "before:%lld hash:%%", expect);
+		if (!(s = qbind(st, c, Q_AUDIT_PURGE_MARK, "reading the audit log", e, "t", like)))
+			goto out;
+		rc = step(st, c, s, "reading the audit log", e);
+		if (rc == 1 && col_copy(s, 0, mark, sizeof mark) == 0 &&
+		    (h = strstr(mark, " hash:")) && strlen(h + 6) == AUTH_DIGEST_TEXT - 1) {
+			memcpy(prev, h + 6, AUTH_DIGEST_TEXT);
+		} else if (rc >= 0) {
+			err_set(e, "audit records 1 to %lld are missing (no purge says so)",
+			        expect - 1);
+			rc = 1;
+			goto out;
+		} else {
+			goto out;
+		}
+		sqlite3_reset(s);
+	} else {
+		expect = 1;
+	}
+	rc = -1;
 	if (!(s = prep(st, c, Q_AUDIT_ALL, e)))
 		goto out;
 	while ((rc = step(st, c, s, "reading the audit log", e)) == 1) {
@@ -2394,6 +2763,1250 @@ int store_audit_verify(struct store *st, struct err *e)
 	}
 out:
 	buf_free(&text);
+	reader_put(st, c);
+	return rc;
+}
+
+/* ---- the rights (schema 2) ---- */
+
+/* Queues m in the outbox on the writer (inside the caller's savepoint). */
+static int outbox_put(struct store *st, const char *actor, const struct mail_out *m, struct err *e)
+{
+	char record[RECORD_MAX];
+
+	if (!m)
+		return 0;
+	if (!m->kind || !m->to || !m->subject || !m->body || !*m->to)
+		return err_set(e, "a message needs a kind, an address, a subject and a text");
+	if (qwrite(st, Q_OUTBOX_ADD, "queueing an e-mail", e, "tttti", m->kind, m->to, m->subject,
+	           m->body, (long long)time(NULL)) < 0)
+		return -1;
+	snprintf(record, sizeof record, "outbox:%lld", sqlite3_last_insert_rowid(st->w.db));
+	return audit_add(st, actor, "outbox.create", record, e);
+}
+
+static const char *const token_kinds[] = {"reset", "email", "request"};
+
+/* ---- account changes ---- */
+
+struct user_job {
+	const char *actor;
+	long long id, now;
+	const char *a, *b, *c, *d; /* the values of each operation */
+	int on, erased;
+	struct buf courses; /* the courses whose forum pages change */
+};
+
+static int run_user_correct(struct store *st, void *arg, struct err *e)
+{
+	struct user_job *j = arg;
+	char record[RECORD_MAX];
+	int n = qwrite(st, Q_USER_CORRECT, "correcting a user", e, "itttt", j->id, j->a, j->b, j->c,
+	               j->d);
+
+	if (n <= 0)
+		return n < 0 ? -1 : 1;
+	snprintf(record, sizeof record, "user:%lld", j->id);
+	return audit_add(st, j->actor, "user.correct", record, e);
+}
+
+int store_user_correct(struct store *st, const char *actor, long long id, const char *first_name,
+                       const char *last_name, enum user_status status, const char *office,
+                       struct err *e)
+{
+	struct user_job j = {actor,  id, 0, first_name, last_name, status_text(status),
+	                     office, 0,  0, BUF_INIT};
+
+	if (check_actor(actor, e) < 0)
+		return -1;
+	if (!fits(first_name, STORE_NAME) || !fits(last_name, STORE_NAME) ||
+	    !fits(office, STORE_SLUG))
+		return err_set(e, "a user's field is not a string of its size");
+	return submit(st, run_user_correct, &j, e);
+}
+
+static int run_user_password(struct store *st, void *arg, struct err *e)
+{
+	struct user_job *j = arg;
+	char record[RECORD_MAX];
+	int n = qwrite(st, Q_USER_SET_PASSWORD, "setting a password", e, "it", j->id, j->a);
+
+	if (n <= 0)
+		return n < 0 ? -1 : 1;
+	if (qwrite(st, Q_USER_SESSIONS_END, "ending sessions", e, "i", j->id) < 0)
+		return -1;
+	snprintf(record, sizeof record, "user:%lld", j->id);
+	return audit_add(st, j->actor, "user.password", record, e);
+}
+
+int store_user_set_password(struct store *st, const char *actor, long long id, const char *hash,
+                            struct err *e)
+{
+	struct user_job j = {actor, id, 0, hash, NULL, NULL, NULL, 0, 0, BUF_INIT};
+
+	if (check_actor(actor, e) < 0)
+		return -1;
+	if (!fits(hash, AUTH_HASH_MAX) || !*hash)
+		return err_set(e, "a password hash must be 1 to %d bytes", AUTH_HASH_MAX - 1);
+	return submit(st, run_user_password, &j, e);
+}
+
+/* Adds the request `r` on the writer: unconfirmed with a token when
+ * `digest` is set, else received at once. */
+static int request_insert(struct store *st, const char *actor, struct rights_request *r,
+                          const char *digest, long long expires, const struct mail_out *mail,
+                          struct err *e);
+
+static int run_user_restrict(struct store *st, void *arg, struct err *e)
+{
+	struct user_job *j = arg;
+	char record[RECORD_MAX];
+	int n = qwrite(st, Q_USER_RESTRICT, "restricting an account", e, "ii", j->id,
+	               j->on ? j->now : 0LL);
+
+	if (n <= 0)
+		return n < 0 ? -1 : 1;
+	snprintf(record, sizeof record, "user:%lld", j->id);
+	if (audit_add(st, j->actor, j->on ? "user.restrict" : "user.lift", record, e) < 0)
+		return -1;
+	if (j->on && j->a) {
+		struct rights_request r;
+		struct user u;
+		sqlite3_stmt *s = qbind(st, &st->w, Q_USER_BY_ID, "reading a user", e, "i", j->id);
+		int rc;
+
+		if (!s)
+			return -1;
+		rc = step(st, &st->w, s, "reading a user", e);
+		if (rc <= 0)
+			return rc < 0 ? -1 : 1;
+		if (user_row(st, s, &u, e) < 0)
+			return -1;
+		sqlite3_reset(s);
+		memset(&r, 0, sizeof r);
+		r.user_id = u.id;
+		snprintf(r.name, sizeof r.name, "%s %s", u.first_name, u.last_name);
+		snprintf(r.email, sizeof r.email, "%s", u.email);
+		snprintf(r.office, sizeof r.office, "%s", u.office);
+		snprintf(r.right, sizeof r.right, "ograniczenie");
+		snprintf(r.channel, sizeof r.channel, "email");
+		r.address = "";
+		r.scope = (char *)j->a;
+		return request_insert(st, j->actor, &r, NULL, 0, NULL, e);
+	}
+	return 0;
+}
+
+int store_user_restrict(struct store *st, const char *actor, long long id, int on,
+                        const char *reason, struct err *e)
+{
+	struct user_job j = {actor, id,      (long long)time(NULL), reason, NULL, NULL, NULL, on,
+	                     0,     BUF_INIT};
+
+	if (check_actor(actor, e) < 0)
+		return -1;
+	return submit(st, run_user_restrict, &j, e);
+}
+
+/* Adds the courses user j->id posted in to j->courses, one a line. */
+static int post_courses(struct store *st, struct user_job *j, struct err *e)
+{
+	sqlite3_stmt *s = qbind(st, &st->w, Q_USER_POST_COURSES, "reading posts", e, "i", j->id);
+	int rc;
+
+	if (!s)
+		return -1;
+	buf_reset(&j->courses);
+	while ((rc = step(st, &st->w, s, "reading posts", e)) == 1) {
+		buf_puts(&j->courses, (const char *)sqlite3_column_text(s, 0));
+		buf_putc(&j->courses, '\n');
+	}
+	if (rc == 0 && buf_failed(&j->courses))
+		return err_oom(e);
+	return rc;
+}
+
+/* Erases user `id`'s personal data (the row stays, emptied), its posts'
+ * author, sessions and tokens. 0, 1 when erased already, -1. */
+static int erase_user(struct store *st, const char *actor, long long id, long long now,
+                      struct err *e)
+{
+	char record[RECORD_MAX];
+	int n = qwrite(st, Q_USER_ERASE, "erasing a user", e, "ii", id, now);
+
+	if (n <= 0)
+		return n < 0 ? -1 : 1;
+	if (qwrite(st, Q_USER_POSTS_ANON, "anonymising posts", e, "i", id) < 0 ||
+	    qwrite(st, Q_USER_SESSIONS_END, "ending sessions", e, "i", id) < 0 ||
+	    qwrite(st, Q_USER_TOKENS_DELETE, "deleting tokens", e, "i", id) < 0)
+		return -1;
+	snprintf(record, sizeof record, "user:%lld", id);
+	return audit_add(st, actor, "user.erase", record, e);
+}
+
+static int run_user_close(struct store *st, void *arg, struct err *e)
+{
+	struct user_job *j = arg;
+	char record[RECORD_MAX];
+	long long held = 0;
+	int n;
+
+	if (post_courses(st, j, e) < 0)
+		return -1;
+	n = qwrite(st, Q_USER_CLOSE, "closing an account", e, "ii", j->id, j->now);
+	if (n <= 0)
+		return n < 0 ? -1 : 1;
+	snprintf(record, sizeof record, "user:%lld", j->id);
+	if (audit_add(st, j->actor, "user.close", record, e) < 0)
+		return -1;
+	if (qnum(st, &st->w,
+	         qbind(st, &st->w, Q_USER_HAS_RECORDS, "reading attempts", e, "i", j->id),
+	         "reading attempts", &held, e) < 0)
+		return -1;
+	if (held == 0) {
+		j->erased = 1;
+		return erase_user(st, j->actor, j->id, j->now, e) < 0 ? -1 : 0;
+	}
+	if (qwrite(st, Q_USER_POSTS_ANON, "anonymising posts", e, "i", j->id) < 0 ||
+	    qwrite(st, Q_USER_SESSIONS_END, "ending sessions", e, "i", j->id) < 0 ||
+	    qwrite(st, Q_USER_TOKENS_DELETE, "deleting tokens", e, "i", j->id) < 0)
+		return -1;
+	return 0;
+}
+
+int store_user_close(struct store *st, const char *actor, long long id, int *erased,
+                     char **courses_out, struct err *e)
+{
+	struct user_job j = {actor, id,      (long long)time(NULL), NULL, NULL, NULL, NULL, 0,
+	                     0,     BUF_INIT};
+	int rc;
+
+	if (courses_out)
+		*courses_out = NULL;
+	if (check_actor(actor, e) < 0)
+		return -1;
+	rc = submit(st, run_user_close, &j, e);
+	if (erased)
+		*erased = j.erased;
+	if (rc == 0 && courses_out)
+		*courses_out = buf_detach(&j.courses, NULL);
+	buf_free(&j.courses);
+	return rc;
+}
+
+/* ---- tokens ---- */
+
+struct token_job {
+	const char *actor, *digest, *data, *hash;
+	enum token_kind kind;
+	long long user_id, request_id, expires, now;
+	const struct mail_out *mail;
+};
+
+static int run_token_add(struct store *st, void *arg, struct err *e)
+{
+	struct token_job *j = arg;
+	char record[RECORD_MAX];
+	long long there = 0;
+
+	if (j->user_id > 0) {
+		int rc = exists(st, Q_USER_EXISTS, j->user_id, "reading a user", e);
+
+		if (rc <= 0)
+			return rc < 0 ? -1 : 1;
+		(void)there;
+	}
+	if (qwrite(st, Q_TOKEN_ADD, "adding a token", e, "ttiitii", j->digest, token_kinds[j->kind],
+	           j->user_id, j->request_id, j->data ? j->data : "", (long long)time(NULL),
+	           j->expires) < 0)
+		return -1;
+	snprintf(record, sizeof record, "user:%lld", j->user_id);
+	if (audit_add(st, j->actor,
+	              j->kind == TOKEN_RESET ? "password.reset.start" : "email.change.start",
+	              record, e) < 0)
+		return -1;
+	return outbox_put(st, j->actor, j->mail, e);
+}
+
+int store_token_add(struct store *st, const char *actor, const char digest[AUTH_DIGEST_TEXT],
+                    enum token_kind kind, long long user_id, const char *data, long long expires,
+                    const struct mail_out *mail, struct err *e)
+{
+	struct token_job j = {actor, digest, data, NULL, kind, user_id, 0, expires, 0, mail};
+
+	if (check_actor(actor, e) < 0 || check_digest(digest, e) < 0)
+		return -1;
+	if (kind == TOKEN_REQUEST)
+		return err_set(e, "a request's token comes with the request");
+	if (data && !fits(data, STORE_EMAIL))
+		return err_set(e, "a token's data is too long");
+	return submit(st, run_token_add, &j, e);
+}
+
+/* Reads token (digest, kind) on c if it works at `now`: 1 with the row's
+ * values, 0 when it does not, -1 with e. */
+static int token_read(struct store *st, struct conn *c, const char *digest, enum token_kind kind,
+                      long long now, long long *user_id, long long *request_id, char *data,
+                      struct err *e)
+{
+	sqlite3_stmt *s =
+	    qbind(st, c, Q_TOKEN_GET, "reading a token", e, "tti", digest, token_kinds[kind], now);
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = step(st, c, s, "reading a token", e);
+	if (rc == 1) {
+		if (user_id)
+			*user_id = sqlite3_column_int64(s, 0);
+		if (request_id)
+			*request_id = sqlite3_column_int64(s, 1);
+		if (data && col_copy(s, 2, data, STORE_EMAIL) < 0)
+			rc = too_long(st, "tokens", e);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_token_peek(struct store *st, const char digest[AUTH_DIGEST_TEXT], enum token_kind kind,
+                     long long now, long long *user_id, char *data, struct err *e)
+{
+	struct conn *c;
+	int rc;
+
+	if (check_digest(digest, e) < 0)
+		return -1;
+	if (!(c = reader_get(st, e)))
+		return -1;
+	rc = token_read(st, c, digest, kind, now, user_id, NULL, data, e);
+	reader_put(st, c);
+	return rc < 0 ? -1 : rc == 1 ? 0 : 1;
+}
+
+/* On the writer: reads and uses token j->digest of j->kind. 0 with ids
+ * in j (data in `data`), 1 when it does not work, -1. */
+static int token_take(struct store *st, struct token_job *j, char data[STORE_EMAIL], struct err *e)
+{
+	int rc = token_read(st, &st->w, j->digest, j->kind, j->now, &j->user_id, &j->request_id,
+	                    data, e);
+
+	if (rc <= 0)
+		return rc < 0 ? -1 : 1;
+	rc = qwrite(st, Q_TOKEN_USE, "using a token", e, "tti", j->digest, token_kinds[j->kind],
+	            j->now);
+	return rc < 0 ? -1 : rc == 1 ? 0 : 1;
+}
+
+static int run_password_reset(struct store *st, void *arg, struct err *e)
+{
+	struct token_job *j = arg;
+	struct user_job u = {"web", 0, j->now, j->hash, NULL, NULL, NULL, 0, 0, BUF_INIT};
+	char data[STORE_EMAIL], actor[32];
+	int rc = token_take(st, j, data, e);
+
+	if (rc != 0)
+		return rc;
+	u.id = j->user_id;
+	snprintf(actor, sizeof actor, "user:%lld", j->user_id);
+	u.actor = actor;
+	return run_user_password(st, &u, e);
+}
+
+int store_password_reset(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
+                         const char *hash, long long *user_id, struct err *e)
+{
+	struct token_job j = {"web", digest, NULL, hash, TOKEN_RESET, 0, 0, 0, now, NULL};
+	int rc;
+
+	if (check_digest(digest, e) < 0)
+		return -1;
+	if (!fits(hash, AUTH_HASH_MAX) || !*hash)
+		return err_set(e, "a password hash must be 1 to %d bytes", AUTH_HASH_MAX - 1);
+	rc = submit(st, run_password_reset, &j, e);
+	if (rc == 0)
+		*user_id = j.user_id;
+	return rc;
+}
+
+static int run_email_confirm(struct store *st, void *arg, struct err *e)
+{
+	struct token_job *j = arg;
+	char data[STORE_EMAIL], norm[STORE_EMAIL], record[RECORD_MAX], actor[32];
+	int rc = token_take(st, j, data, e);
+	sqlite3_stmt *s;
+
+	if (rc != 0)
+		return rc;
+	email_norm(data, norm);
+	if (!(s = qbind(st, &st->w, Q_USER_SET_EMAIL, "changing an e-mail", e, "itt", j->user_id,
+	                data, norm)))
+		return -1;
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		if (sqlite3_extended_errcode(st->w.db) == SQLITE_CONSTRAINT_UNIQUE)
+			return 2;
+		return db_fail(st, &st->w, "changing an e-mail", e);
+	}
+	if (sqlite3_changes(st->w.db) != 1)
+		return 1;
+	snprintf(record, sizeof record, "user:%lld", j->user_id);
+	snprintf(actor, sizeof actor, "user:%lld", j->user_id);
+	return audit_add(st, actor, "user.email", record, e);
+}
+
+int store_email_confirm(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
+                        long long *user_id, struct err *e)
+{
+	struct token_job j = {"web", digest, NULL, NULL, TOKEN_EMAIL, 0, 0, 0, now, NULL};
+	int rc;
+
+	if (check_digest(digest, e) < 0)
+		return -1;
+	rc = submit(st, run_email_confirm, &j, e);
+	if (rc == 0)
+		*user_id = j.user_id;
+	return rc;
+}
+
+/* ---- requests ---- */
+
+/* On the writer: a request step in its history, audited. */
+static int request_log(struct store *st, const char *actor, long long id, const char *step_name,
+                       const char *note, struct err *e)
+{
+	char record[RECORD_MAX], action[48];
+
+	if (qwrite(st, Q_REQUEST_STEP_ADD, "recording a request's step", e, "iittt", id,
+	           (long long)time(NULL), actor, step_name, note ? note : "") < 0)
+		return -1;
+	snprintf(record, sizeof record, "request:%lld", id);
+	snprintf(action, sizeof action, "request.%s", step_name);
+	return audit_add(st, actor, action, record, e);
+}
+
+/* On the writer: request `id` received at `now`: due a month later;
+ * flagged when the same right came from the same person within 3 months. */
+static int request_receive(struct store *st, const char *actor, long long id, long long now,
+                           struct rights_request *r, struct err *e)
+{
+	long long repeats = 0;
+	int n = qwrite(st, Q_REQUEST_RECEIVE, "receiving a request", e, "iii", id, now,
+	               add_months(now, 1));
+
+	if (n <= 0)
+		return n < 0 ? -1 : 1;
+	if (qnum(st, &st->w,
+	         qbind(st, &st->w, Q_REQUEST_REPEATED, "reading requests", e, "ii", id,
+	               add_months(now, -3)),
+	         "reading requests", &repeats, e) < 0)
+		return -1;
+	if (r) {
+		r->received = now;
+		r->due = add_months(now, 1);
+		r->flagged = repeats > 0;
+		snprintf(r->status, sizeof r->status, "received");
+	}
+	if (repeats > 0 && qwrite(st, Q_REQUEST_FLAG, "flagging a request", e, "i", id) < 0)
+		return -1;
+	return request_log(st, actor, id, "received",
+	                   repeats > 0 ? "ponowne żądanie tego samego prawa w ciągu 3 miesięcy "
+	                                 "(instrukcja, pkt 4.2)"
+	                               : "",
+	                   e);
+}
+
+static int request_insert(struct store *st, const char *actor, struct rights_request *r,
+                          const char *digest, long long expires, const struct mail_out *mail,
+                          struct err *e)
+{
+	long long now = (long long)time(NULL);
+	char record[RECORD_MAX];
+
+	if (qwrite(st, Q_REQUEST_ADD, "adding a request", e, "itttttttti", r->user_id, r->name,
+	           r->email, r->phone, r->address ? r->address : "", r->office, r->right,
+	           r->scope ? r->scope : "", r->channel, now) < 0)
+		return -1;
+	r->id = sqlite3_last_insert_rowid(st->w.db);
+	r->created = now;
+	snprintf(r->status, sizeof r->status, "unconfirmed");
+	snprintf(record, sizeof record, "request:%lld", r->id);
+	if (audit_add(st, actor, "request.create", record, e) < 0)
+		return -1;
+	if (!digest)
+		return request_receive(st, actor, r->id, now, r, e) < 0 ? -1 : 0;
+	if (qwrite(st, Q_TOKEN_ADD, "adding a token", e, "ttiitii", digest, "request", 0LL, r->id,
+	           "", now, expires) < 0)
+		return -1;
+	return outbox_put(st, actor, mail, e);
+}
+
+struct request_job {
+	const char *actor, *digest;
+	struct rights_request *r;
+	long long expires;
+	const struct mail_out *mail;
+};
+
+static int run_request_add(struct store *st, void *arg, struct err *e)
+{
+	struct request_job *j = arg;
+
+	return request_insert(st, j->actor, j->r, j->digest, j->expires, j->mail, e);
+}
+
+int store_request_add(struct store *st, const char *actor, struct rights_request *r,
+                      const char *digest, long long expires, const struct mail_out *mail,
+                      struct err *e)
+{
+	struct request_job j = {actor, digest, r, expires, mail};
+
+	if (check_actor(actor, e) < 0 || (digest && check_digest(digest, e) < 0))
+		return -1;
+	if (!fits(r->name, sizeof r->name) || !fits(r->email, sizeof r->email) ||
+	    !fits(r->phone, sizeof r->phone) || !fits(r->office, sizeof r->office) ||
+	    !fits(r->right, sizeof r->right) || !fits(r->channel, sizeof r->channel))
+		return err_set(e, "a request's field is not a string of its size");
+	return submit(st, run_request_add, &j, e);
+}
+
+static int run_request_confirm(struct store *st, void *arg, struct err *e)
+{
+	struct token_job *j = arg;
+	int rc = token_take(st, j, NULL, e);
+
+	if (rc != 0)
+		return rc;
+	return request_receive(st, "web", j->request_id, j->now, NULL, e);
+}
+
+int store_request_confirm(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
+                          long long *id, struct err *e)
+{
+	struct token_job j = {"web", digest, NULL, NULL, TOKEN_REQUEST, 0, 0, 0, now, NULL};
+	int rc;
+
+	if (check_digest(digest, e) < 0)
+		return -1;
+	rc = submit(st, run_request_confirm, &j, e);
+	if (rc == 0)
+		*id = j.request_id;
+	return rc;
+}
+
+void store_request_free(struct rights_request *r)
+{
+	free(r->address);
+	free(r->scope);
+	r->address = r->scope = NULL;
+}
+
+/* Reads the request row s is on into r (address and scope allocated). */
+static int request_row(struct store *st, sqlite3_stmt *s, struct rights_request *r, struct err *e)
+{
+	int bad = 0;
+
+	memset(r, 0, sizeof *r);
+	r->id = sqlite3_column_int64(s, 0);
+	r->user_id = sqlite3_column_int64(s, 1);
+	bad |= col_copy(s, 2, r->name, sizeof r->name);
+	bad |= col_copy(s, 3, r->email, sizeof r->email);
+	bad |= col_copy(s, 4, r->phone, sizeof r->phone);
+	bad |= col_copy(s, 6, r->office, sizeof r->office);
+	bad |= col_copy(s, 7, r->right, sizeof r->right);
+	bad |= col_copy(s, 9, r->channel, sizeof r->channel);
+	r->created = sqlite3_column_int64(s, 10);
+	r->received = sqlite3_column_int64(s, 11);
+	r->due = sqlite3_column_int64(s, 12);
+	r->extended_due = sqlite3_column_int64(s, 13);
+	bad |= col_copy(s, 14, r->status, sizeof r->status);
+	r->flagged = sqlite3_column_int(s, 15);
+	r->closed = sqlite3_column_int64(s, 16);
+	if (bad)
+		return too_long(st, "requests", e);
+	r->address =
+	    strdup(sqlite3_column_text(s, 5) ? (const char *)sqlite3_column_text(s, 5) : "");
+	r->scope = strdup(sqlite3_column_text(s, 8) ? (const char *)sqlite3_column_text(s, 8) : "");
+	if (!r->address || !r->scope) {
+		store_request_free(r);
+		return err_oom(e);
+	}
+	return 0;
+}
+
+int store_request_get(struct store *st, long long id, struct rights_request *r, struct err *e)
+{
+	struct conn *c = reader_get(st, e);
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	memset(r, 0, sizeof *r);
+	if (!c)
+		return -1;
+	if ((s = qbind(st, c, Q_REQUEST_GET, "reading a request", e, "i", id))) {
+		rc = step(st, c, s, "reading a request", e);
+		if (rc == 1)
+			rc = request_row(st, s, r, e);
+		else if (rc == 0)
+			rc = 1;
+	}
+	reader_put(st, c);
+	return rc;
+}
+
+struct step_job {
+	const char *actor, *step, *note;
+	long long id, now;
+	int months;
+	const struct mail_out *mail;
+};
+
+static int run_request_step(struct store *st, void *arg, struct err *e)
+{
+	struct step_job *j = arg;
+	struct rights_request r;
+	sqlite3_stmt *s = qbind(st, &st->w, Q_REQUEST_GET, "reading a request", e, "i", j->id);
+	const char *status;
+	long long extended, closed;
+	int rc, open;
+
+	if (!s)
+		return -1;
+	rc = step(st, &st->w, s, "reading a request", e);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 1;
+	if (request_row(st, s, &r, e) < 0)
+		return -1;
+	sqlite3_reset(s);
+	store_request_free(&r);
+	status = r.status;
+	extended = r.extended_due;
+	closed = r.closed;
+	open = strcmp(r.status, "done") != 0 && strcmp(r.status, "refused") != 0;
+	if (strcmp(r.status, "unconfirmed") == 0 && strcmp(j->step, "note") != 0)
+		return err_set(
+		    e, "request %lld is not confirmed by its sender yet: it does not count", j->id);
+	if (strcmp(j->step, "identity") == 0 || strcmp(j->step, "progress") == 0) {
+		if (!open)
+			return err_set(e, "request %lld is %s already", j->id, r.status);
+		status = j->step;
+	} else if (strcmp(j->step, "extend") == 0) {
+		if (!open)
+			return err_set(e, "request %lld is %s already", j->id, r.status);
+		if (r.extended_due)
+			return err_set(
+			    e, "request %lld was extended already: only once (section 5.1)", j->id);
+		if (j->now >= r.due)
+			return err_set(e,
+			               "request %lld: the first month ended on its due date; an "
+			               "extension must be given within it (section 5.1)",
+			               j->id);
+		if (j->months < 1 || j->months > 2)
+			return err_set(e, "an extension is by 1 or 2 months, not %d", j->months);
+		if (!j->note || !*j->note)
+			return err_set(e, "an extension needs its reasons (--reason)");
+		status = "extended";
+		extended = add_months(r.due, j->months);
+	} else if (strcmp(j->step, "done") == 0) {
+		if (!open)
+			return err_set(e, "request %lld is %s already", j->id, r.status);
+		status = "done";
+		closed = j->now;
+	} else if (strcmp(j->step, "refuse") == 0) {
+		if (!open)
+			return err_set(e, "request %lld is %s already", j->id, r.status);
+		if (!j->note || !*j->note)
+			return err_set(e, "a refusal needs its reasons (--reason)");
+		status = "refused";
+		closed = j->now;
+	} else if (strcmp(j->step, "reply") != 0 && strcmp(j->step, "note") != 0) {
+		return err_set(e, "unknown step '%s'", j->step);
+	}
+	if (qwrite(st, Q_REQUEST_SET, "changing a request", e, "itii", j->id, status, extended,
+	           closed) < 0)
+		return -1;
+	if (request_log(st, j->actor, j->id, j->step, j->note, e) < 0)
+		return -1;
+	return outbox_put(st, j->actor, j->mail, e);
+}
+
+int store_request_step(struct store *st, const char *actor, long long id, const char *step_name,
+                       const char *note, int months, long long now, const struct mail_out *mail,
+                       struct err *e)
+{
+	struct step_job j = {actor, step_name, note, id, now, months, mail};
+
+	if (check_actor(actor, e) < 0)
+		return -1;
+	if (!step_name)
+		return err_set(e, "no step");
+	return submit(st, run_request_step, &j, e);
+}
+
+/* ---- the outbox ---- */
+
+struct outbox_job {
+	const char *actor;
+	const struct mail_out *m;
+	long long id, next_try, now;
+	int sent;
+	const char *error;
+};
+
+static int run_outbox_add(struct store *st, void *arg, struct err *e)
+{
+	struct outbox_job *j = arg;
+
+	return outbox_put(st, j->actor, j->m, e);
+}
+
+int store_outbox_add(struct store *st, const char *actor, const struct mail_out *m, struct err *e)
+{
+	struct outbox_job j = {actor, m, 0, 0, 0, 0, NULL};
+
+	if (check_actor(actor, e) < 0)
+		return -1;
+	return submit(st, run_outbox_add, &j, e);
+}
+
+void store_outbox_msg_free(struct outbox_msg *m)
+{
+	free(m->subject);
+	free(m->body);
+	m->subject = m->body = NULL;
+}
+
+int store_outbox_next(struct store *st, long long now, struct outbox_msg *m, long long *next,
+                      struct err *e)
+{
+	struct conn *c = reader_get(st, e);
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	memset(m, 0, sizeof *m);
+	*next = 0;
+	if (!c)
+		return -1;
+	if (!(s = qbind(st, c, Q_OUTBOX_NEXT, "reading the outbox", e, "i", now)))
+		goto out;
+	rc = step(st, c, s, "reading the outbox", e);
+	if (rc == 1) {
+		m->id = sqlite3_column_int64(s, 0);
+		if (col_copy(s, 1, m->to, sizeof m->to) < 0) {
+			rc = too_long(st, "outbox", e);
+			goto out;
+		}
+		m->subject = strdup((const char *)sqlite3_column_text(s, 2));
+		m->body = strdup((const char *)sqlite3_column_text(s, 3));
+		m->attempts = sqlite3_column_int(s, 4);
+		if (!m->subject || !m->body) {
+			store_outbox_msg_free(m);
+			rc = err_oom(e);
+			goto out;
+		}
+		rc = 0;
+	} else if (rc == 0) {
+		sqlite3_reset(s);
+		rc = qnum(st, c, prep(st, c, Q_OUTBOX_EARLIEST, e), "reading the outbox", next, e);
+		if (rc == 0)
+			rc = 1;
+	}
+out:
+	reader_put(st, c);
+	return rc;
+}
+
+static int run_outbox_done(struct store *st, void *arg, struct err *e)
+{
+	struct outbox_job *j = arg;
+	char record[RECORD_MAX];
+	int n = qwrite(st, Q_OUTBOX_DONE, "recording a sending", e, "ititi", j->id,
+	               j->sent       ? "sent"
+	               : j->next_try ? "waiting"
+	                             : "failed",
+	               j->next_try, j->error ? j->error : "", j->sent ? j->now : 0LL);
+
+	if (n <= 0)
+		return n < 0 ? -1 : 1;
+	snprintf(record, sizeof record, "outbox:%lld", j->id);
+	return j->sent ? audit_add(st, "formd", "outbox.sent", record, e) : 0;
+}
+
+int store_outbox_done(struct store *st, long long id, int sent, const char *error,
+                      long long next_try, long long now, struct err *e)
+{
+	struct outbox_job j = {"formd", NULL, id, next_try, now, sent, error};
+
+	return submit(st, run_outbox_done, &j, e);
+}
+
+/* ---- staff: requests, the outbox, one person's trail, purge ---- */
+
+static const char *request_status_pl(const char *s)
+{
+	static const char *const names[][2] = {{"unconfirmed", "niepotwierdzony"},
+	                                       {"received", "otrzymany"},
+	                                       {"identity", "weryfikacja tożsamości"},
+	                                       {"progress", "w realizacji"},
+	                                       {"extended", "przedłużony"},
+	                                       {"done", "zrealizowany"},
+	                                       {"refused", "odmowa"}};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(s, names[i][0]) == 0)
+			return names[i][1];
+	return s;
+}
+
+/* A date for staff: "2026-11-28". */
+static void put_date(FILE *out, long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char when[16];
+
+	if (localtime_r(&tt, &tm) && strftime(when, sizeof when, "%Y-%m-%d", &tm) > 0)
+		fputs(when, out);
+	else
+		fprintf(out, "%lld", t);
+}
+
+int store_admin_requests(struct store *st, const char *actor, int all, long long now, FILE *out,
+                         struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (store_audit_read(st, actor, "request.list", all ? "requests all" : "requests open", e) <
+	    0)
+		return -1;
+	if (!(c = reader_get(st, e)))
+		return -1;
+	if (!(s = prep(st, c, all ? Q_REQUESTS_ALL : Q_REQUESTS_OPEN, e)))
+		goto out;
+	while ((rc = step(st, c, s, "reading requests", e)) == 1) {
+		long long due = sqlite3_column_int64(s, 1);
+		const char *status = (const char *)sqlite3_column_text(s, 2);
+		int open = strcmp(status, "done") && strcmp(status, "refused") &&
+		           strcmp(status, "unconfirmed");
+
+		fprintf(out, "%-5lld ", sqlite3_column_int64(s, 0));
+		if (due > 0)
+			put_date(out, due);
+		else
+			fputs("----------", out);
+		fprintf(out, "  %-16s ",
+		        !open                      ? ""
+		        : due < now                ? "PRZETERMINOWANY"
+		        : due - now <= 7 * 86400LL ? "<= 7 dni"
+		                                   : "");
+		fprintf(out, "%-22s ", request_status_pl(status));
+		put_col(out, s, 3, NULL);
+		fputs("  ", out);
+		put_col(out, s, 4, NULL);
+		fputs("  (", out);
+		put_col(out, s, 6, NULL);
+		fputc(')', out);
+		if (sqlite3_column_int(s, 5))
+			fputs("  POWTÓRZONY (pkt 4.2)", out);
+		fputc('\n', out);
+	}
+	if (rc == 0)
+		rc = out_done(st, out, e);
+out:
+	reader_put(st, c);
+	return rc;
+}
+
+int store_admin_request_show(struct store *st, const char *actor, long long id, long long now,
+                             FILE *out, struct err *e)
+{
+	struct rights_request r;
+	struct conn *c;
+	sqlite3_stmt *s;
+	char record[RECORD_MAX];
+	int rc;
+
+	snprintf(record, sizeof record, "request:%lld", id);
+	if (store_audit_read(st, actor, "request.read", record, e) < 0)
+		return -1;
+	rc = store_request_get(st, id, &r, e);
+	if (rc != 0)
+		return rc;
+	fprintf(out, "request %lld: %s%s\n", r.id, request_status_pl(r.status),
+	        r.flagged ? ", POWTÓRZONY w ciągu 3 miesięcy (pkt 4.2)" : "");
+	fputs("right:     ", out);
+	put_text(out, r.right, strlen(r.right), NULL);
+	fputs("\nfrom:      ", out);
+	put_text(out, r.name, strlen(r.name), NULL);
+	fputs(" <", out);
+	put_text(out, r.email, strlen(r.email), NULL);
+	fputs(">", out);
+	if (r.user_id)
+		fprintf(out, " (account %lld)", r.user_id);
+	fputs("\nphone:     ", out);
+	put_text(out, r.phone, strlen(r.phone), NULL);
+	fputs("\naddress:   ", out);
+	put_text(out, r.address, strlen(r.address), "\n           ");
+	fputs("\noffice:    ", out);
+	put_text(out, r.office, strlen(r.office), NULL);
+	fputs("\nreply by:  ", out);
+	put_text(out, r.channel, strlen(r.channel), NULL);
+	fputs("\nsent:      ", out);
+	put_time(out, r.created);
+	fputs("\nreceived:  ", out);
+	if (r.received)
+		put_time(out, r.received);
+	else
+		fputs("not confirmed by e-mail yet (it does not count)", out);
+	if (r.due) {
+		fputs("\ndue:       ", out);
+		put_date(out, r.due);
+		if (r.extended_due) {
+			fputs(", extended to ", out);
+			put_date(out, r.extended_due);
+		}
+		if (!r.closed && (r.extended_due ? r.extended_due : r.due) < now)
+			fputs("  PRZETERMINOWANY", out);
+	}
+	if (r.closed) {
+		fputs("\nclosed:    ", out);
+		put_time(out, r.closed);
+	}
+	fputs("\nscope:\n  ", out);
+	put_text(out, r.scope, strlen(r.scope), "\n  ");
+	fputs("\nhistory:\n", out);
+	store_request_free(&r);
+	if (!(c = reader_get(st, e)))
+		return -1;
+	rc = -1;
+	if ((s = qbind(st, c, Q_REQUEST_STEPS, "reading a request's history", e, "i", id))) {
+		while ((rc = step(st, c, s, "reading a request's history", e)) == 1) {
+			fputs("  ", out);
+			put_time(out, sqlite3_column_int64(s, 0));
+			fputs("  ", out);
+			put_col(out, s, 2, NULL);
+			fputs("  ", out);
+			put_col(out, s, 1, NULL);
+			if (sqlite3_column_bytes(s, 3) > 0) {
+				fputs("\n      ", out);
+				put_col(out, s, 3, "\n      ");
+			}
+			fputc('\n', out);
+		}
+	}
+	if (rc == 0)
+		rc = out_done(st, out, e);
+	reader_put(st, c);
+	return rc;
+}
+
+int store_admin_outbox(struct store *st, const char *actor, int all, FILE *out, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (store_audit_read(st, actor, "outbox.list", all ? "outbox all" : "outbox", e) < 0)
+		return -1;
+	if (!(c = reader_get(st, e)))
+		return -1;
+	if (!(s = qbind(st, c, Q_OUTBOX_LIST, "reading the outbox", e, "i", (long long)all)))
+		goto out;
+	while ((rc = step(st, c, s, "reading the outbox", e)) == 1) {
+		fprintf(out, "message %lld  ", sqlite3_column_int64(s, 0));
+		put_col(out, s, 1, NULL);
+		fputs("  ", out);
+		put_time(out, sqlite3_column_int64(s, 2));
+		fprintf(out, "  tries %d", sqlite3_column_int(s, 3));
+		if (strcmp((const char *)sqlite3_column_text(s, 1), "sent") == 0) {
+			fputs("  sent ", out);
+			put_time(out, sqlite3_column_int64(s, 10));
+		} else if (strcmp((const char *)sqlite3_column_text(s, 1), "waiting") == 0 &&
+		           sqlite3_column_int(s, 3) > 0) {
+			fputs("  next try ", out);
+			put_time(out, sqlite3_column_int64(s, 4));
+		}
+		if (sqlite3_column_bytes(s, 5) > 0) {
+			fputs("\n  last error: ", out);
+			put_col(out, s, 5, NULL);
+		}
+		fputs("\n  kind: ", out);
+		put_col(out, s, 6, NULL);
+		fputs("\n  to: ", out);
+		put_col(out, s, 7, NULL);
+		fputs("\n  subject: ", out);
+		put_col(out, s, 8, NULL);
+		fputs("\n  | ", out);
+		put_col(out, s, 9, "\n  | ");
+		fputs("\n\n", out);
+	}
+	if (rc == 0)
+		rc = out_done(st, out, e);
+out:
+	reader_put(st, c);
+	return rc;
+}
+
+static int run_outbox_retry(struct store *st, void *arg, struct err *e)
+{
+	struct outbox_job *j = arg;
+	char record[RECORD_MAX];
+	int n = qwrite(st, Q_OUTBOX_RETRY, "retrying a message", e, "ii", j->id, j->now);
+
+	if (n <= 0)
+		return n < 0 ? -1 : 1;
+	snprintf(record, sizeof record, "outbox:%lld", j->id);
+	return audit_add(st, j->actor, "outbox.retry", record, e);
+}
+
+int store_admin_outbox_retry(struct store *st, const char *actor, long long id, long long now,
+                             struct err *e)
+{
+	struct outbox_job j = {actor, NULL, id, 0, now, 0, NULL};
+
+	if (check_actor(actor, e) < 0)
+		return -1;
+	return submit(st, run_outbox_retry, &j, e);
+}
+
+int store_admin_audit_user(struct store *st, long long user_id, FILE *out, struct err *e)
+{
+	struct conn *c = reader_get(st, e);
+	char who[32];
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (!c)
+		return -1;
+	snprintf(who, sizeof who, "user:%lld", user_id);
+	if ((s = qbind(st, c, Q_AUDIT_USER, "reading the audit log", e, "it", user_id, who))) {
+		while ((rc = step(st, c, s, "reading the audit log", e)) == 1) {
+			fprintf(out, "%lld  ", sqlite3_column_int64(s, 0));
+			put_time(out, sqlite3_column_int64(s, 1));
+			fputs("  ", out);
+			put_col(out, s, 2, NULL);
+			fputs("  ", out);
+			put_col(out, s, 3, NULL);
+			fputs("  ", out);
+			put_col(out, s, 4, NULL);
+			fputc('\n', out);
+		}
+	}
+	if (rc == 0)
+		rc = out_done(st, out, e);
+	reader_put(st, c);
+	return rc;
+}
+
+/* How long an unconfirmed request and a spent token are kept: their links
+ * work for days, then nothing of them counts or is needed. */
+#define UNCONFIRMED_KEEP (8 * 86400LL)
+
+struct purge_job {
+	const char *actor;
+	const struct purge_cutoffs *cut;
+	long long now;
+	int dry;
+	FILE *out;
+	struct buf courses;
+};
+
+/* One kind: counts what is past `cutoff` (0: the kind has no period) and,
+ * unless dry, runs the writes. */
+static int purge_kind(struct store *st, struct purge_job *j, const char *label, long long cutoff,
+                      enum q count, const enum q *writes, size_t nwrites, struct err *e)
+{
+	long long n = 0;
+	size_t i;
+
+	if (!cutoff) {
+		fprintf(j->out, "%-28s no period in site.toml [retention]: kept\n", label);
+		return 0;
+	}
+	if (qnum(st, &st->w, qbind(st, &st->w, count, "counting", e, "i", cutoff), "counting", &n,
+	         e) < 0)
+		return -1;
+	fprintf(j->out, "%-28s %lld %s\n", label, n,
+	        j->dry ? "past the period (dry run)" : "removed");
+	for (i = 0; !j->dry && n > 0 && i < nwrites; i++)
+		if (qwrite(st, writes[i], "purging", e, "i", cutoff) < 0)
+			return -1;
+	return 0;
+}
+
+/* Accounts: each erased as its person deleting it would have been. */
+static int purge_accounts(struct store *st, struct purge_job *j, struct err *e)
+{
+	long long cutoff = j->cut->accounts, n = 0, *ids = NULL;
+	size_t k, cnt = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!cutoff) {
+		fprintf(j->out, "%-28s no period in site.toml [retention]: kept\n", "accounts");
+		return 0;
+	}
+	if (qnum(st, &st->w, qbind(st, &st->w, Q_PURGE_ACCOUNTS_N, "counting", e, "i", cutoff),
+	         "counting", &n, e) < 0)
+		return -1;
+	fprintf(j->out, "%-28s %lld %s\n", "accounts", n,
+	        j->dry ? "past the period (dry run)" : "erased");
+	if (j->dry || n == 0)
+		return 0;
+	if (!(ids = calloc((size_t)n, sizeof *ids)))
+		return err_oom(e);
+	if (!(s = qbind(st, &st->w, Q_PURGE_ACCOUNTS, "reading accounts", e, "i", cutoff))) {
+		free(ids);
+		return -1;
+	}
+	while ((rc = step(st, &st->w, s, "reading accounts", e)) == 1 && cnt < (size_t)n)
+		ids[cnt++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	for (k = 0; rc >= 0 && k < cnt; k++) {
+		struct user_job u = {j->actor, ids[k], j->now, NULL, NULL,
+		                     NULL,     NULL,   0,      0,    BUF_INIT};
+
+		rc = post_courses(st, &u, e);
+		if (rc >= 0) {
+			buf_add(&j->courses, u.courses.ptr, u.courses.len);
+			rc = erase_user(st, j->actor, ids[k], j->now, e);
+		}
+		buf_free(&u.courses);
+	}
+	free(ids);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The audit log: the records past the period go; a record saying where
+ * the chain now starts (the last removed record's id and hash) stays, so
+ * that store_audit_verify can check the rest. */
+static int purge_audit(struct store *st, struct purge_job *j, struct err *e)
+{
+	static const enum q none[1] = {Q_PURGE_AUDIT};
+	long long cutoff = j->cut->audit, last;
+	char hash[AUTH_DIGEST_TEXT], record[RECORD_MAX];
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!cutoff || j->dry)
+		return purge_kind(st, j, "audit log records", cutoff, Q_PURGE_AUDIT_N, none, 0, e);
+	if (!(s = qbind(st, &st->w, Q_PURGE_AUDIT_LAST, "reading the audit log", e, "i", cutoff)))
+		return -1;
+	rc = step(st, &st->w, s, "reading the audit log", e);
+	if (rc <= 0) {
+		if (rc == 0)
+			fprintf(j->out, "%-28s 0 removed\n", "audit log records");
+		return rc;
+	}
+	last = sqlite3_column_int64(s, 0);
+	if (col_copy(s, 1, hash, sizeof hash) < 0)
+		return too_long(st, "audit", e);
+	sqlite3_reset(s);
+	if (exec(st, &st->w, "DROP TRIGGER audit_no_delete", e) < 0)
+		return -1;
+	rc = qwrite(st, Q_PURGE_AUDIT, "purging the audit log", e, "i", last);
+	if (exec(st, &st->w,
+	         "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT "
+	         "RAISE(ABORT, 'the audit log is append-only'); END",
+	         e) < 0 ||
+	    rc < 0)
+		return -1;
+	fprintf(j->out, "%-28s %d removed\n", "audit log records", rc);
+	snprintf(record, sizeof record, "before:%lld hash:%s", last + 1, hash);
+	return audit_add(st, j->actor, "audit.purge", record, e);
+}
+
+static int run_purge(struct store *st, void *arg, struct err *e)
+{
+	static const enum q attempts[] = {Q_PURGE_ATTEMPTS, Q_PURGE_CERTS};
+	static const enum q posts[] = {Q_PURGE_POSTS};
+	static const enum q contacts[] = {Q_PURGE_CONTACTS};
+	static const enum q requests[] = {Q_PURGE_REQUESTS};
+	static const enum q sessions[] = {Q_PURGE_SESSIONS};
+	static const enum q outbox[] = {Q_PURGE_OUTBOX};
+	static const enum q unconfirmed[] = {Q_PURGE_UNCONFIRMED};
+	struct purge_job *j = arg;
+	const struct purge_cutoffs *c = j->cut;
+	sqlite3_stmt *s;
+	int rc;
+
+	buf_reset(&j->courses);
+	if (c->posts) { /* the courses whose pages lose threads */
+		if (!(s = qbind(st, &st->w, Q_PURGE_POST_COURSES, "reading posts", e, "i",
+		                c->posts)))
+			return -1;
+		while ((rc = step(st, &st->w, s, "reading posts", e)) == 1) {
+			buf_puts(&j->courses, (const char *)sqlite3_column_text(s, 0));
+			buf_putc(&j->courses, '\n');
+		}
+		if (rc < 0)
+			return -1;
+	}
+	if (purge_accounts(st, j, e) < 0 ||
+	    purge_kind(st, j, "test attempts, certificates", c->attempts, Q_PURGE_ATTEMPTS_N,
+	               attempts, 2, e) < 0 ||
+	    purge_kind(st, j, "forum posts", c->posts, Q_PURGE_POSTS_N, posts, 1, e) < 0 ||
+	    purge_kind(st, j, "contact messages", c->contacts, Q_PURGE_CONTACTS_N, contacts, 1, e) <
+	        0 ||
+	    purge_kind(st, j, "requests (closed)", c->requests, Q_PURGE_REQUESTS_N, requests, 1,
+	               e) < 0 ||
+	    purge_kind(st, j, "sessions", c->sessions, Q_PURGE_SESSIONS_N, sessions, 1, e) < 0 ||
+	    purge_kind(st, j, "outbox (sent)", c->outbox, Q_PURGE_OUTBOX_N, outbox, 1, e) < 0 ||
+	    purge_kind(st, j, "requests never confirmed", j->now - UNCONFIRMED_KEEP,
+	               Q_PURGE_UNCONFIRMED_N, unconfirmed, 1, e) < 0 ||
+	    purge_audit(st, j, e) < 0)
+		return -1;
+	if (!j->dry && qwrite(st, Q_PURGE_TOKENS, "purging tokens", e, "i", j->now - 86400) < 0)
+		return -1;
+	if (buf_failed(&j->courses))
+		return err_oom(e);
+	return j->dry ? 0 : audit_add(st, j->actor, "purge", "retention", e);
+}
+
+int store_purge(struct store *st, const char *actor, const struct purge_cutoffs *cut, long long now,
+                int dry, FILE *out, char **courses_out, struct err *e)
+{
+	struct purge_job j = {actor, cut, now, dry, out, BUF_INIT};
+	int rc;
+
+	if (courses_out)
+		*courses_out = NULL;
+	if (check_actor(actor, e) < 0)
+		return -1;
+	rc = submit(st, run_purge, &j, e);
+	/* a dry run writes nothing: its job answers 0 and is still rolled
+	 * back? no: it changed nothing, so its savepoint holds nothing */
+	if (rc == 0 && courses_out && !dry)
+		*courses_out = buf_detach(&j.courses, NULL);
+	buf_free(&j.courses);
+	if (rc == 0)
+		rc = out_done(st, out, e);
+	return rc;
+}
+
+int store_request_note(struct store *st, long long id, const char *step_name, char **note,
+                       long long *at, struct err *e)
+{
+	struct conn *c = reader_get(st, e);
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	*note = NULL;
+	if (!c)
+		return -1;
+	if ((s = qbind(st, c, Q_REQUEST_LAST_NOTE, "reading a request's history", e, "it", id,
+	               step_name))) {
+		rc = step(st, c, s, "reading a request's history", e);
+		if (rc == 1) {
+			*note = strdup((const char *)sqlite3_column_text(s, 0));
+			if (at)
+				*at = sqlite3_column_int64(s, 1);
+			rc = *note ? 0 : err_oom(e);
+		} else if (rc == 0) {
+			rc = 1;
+		}
+	}
 	reader_put(st, c);
 	return rc;
 }

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Sizes (bytes, with the NUL) of the text fields the forms allow: the
  * forms count characters, up to 4 bytes each in UTF-8. */
@@ -45,6 +45,10 @@
 #define STORE_SUBJECT (200 * 4 + 1)
 #define STORE_TITLE (200 * 4 + 1)
 #define STORE_SESSION_ID 13 /* a session as store_user_data shows it: 12 hex + NUL */
+#define STORE_PHONE (30 * 4 + 1)
+#define STORE_RIGHT 16   /* a right as the request form names it: "dostep", "sprzeciw" ... */
+#define STORE_CHANNEL 16 /* "email", "poczta", "telefon", "osobiscie" */
+#define STORE_STATUS 16  /* a request's status */
 
 /* The `format` of store_user_data's tree; a change of its structure that
  * a reader could trip on gets the next number. */
@@ -80,6 +84,8 @@ struct user {
 	long long terms_at;
 	char policy_commit[STORE_COMMIT];
 	long long policy_at;
+	long long closed;     /* when the person deleted the account (art. 17); 0: open */
+	long long restricted; /* since when processing is restricted (art. 18); 0: not */
 };
 
 /* Adds a user (id and created are set here). 1 when the e-mail is taken
@@ -91,6 +97,136 @@ int store_user_by_email(struct store *st, const char *email, struct user *u, str
 int store_user_by_id(struct store *st, long long id, struct user *u, struct err *e);
 /* Replaces a user's password hash (a rehash at login). */
 int store_user_set_hash(struct store *st, long long id, const char *hash, struct err *e);
+
+/* ---- the person's rights on their account (all audited, by `actor`) ---- */
+
+/* A message to queue in the outbox in the same transaction as the write
+ * that needs it (so that nothing is promised by e-mail that was not
+ * stored, and nothing stored is left without its message). `kind`:
+ * "request.confirm", "password.reset", "email.confirm", "request.reply"... */
+struct mail_out {
+	const char *kind, *to, *subject, *body;
+};
+
+/* Art. 16: name, status, office. 1 when there is no such open account. */
+int store_user_correct(struct store *st, const char *actor, long long id, const char *first_name,
+                       const char *last_name, enum user_status status, const char *office,
+                       struct err *e);
+/* A new password: every session of the user ends (the caller starts a new
+ * one if it should). Audited as user.password. 1: no such open account. */
+int store_user_set_password(struct store *st, const char *actor, long long id, const char *hash,
+                            struct err *e);
+/* Art. 18 on (restricted since `now`) or off (staff lift it). With `on`
+ * and `reason`, also a request (art. 18) for staff, received at once.
+ * 1: no such open account. */
+int store_user_restrict(struct store *st, const char *actor, long long id, int on,
+                        const char *reason, struct err *e);
+/* Art. 17: the account is closed at once: no login, its sessions and
+ * tokens gone, its forum posts shown without the author, its certificates
+ * without the name. When it holds nothing the project must archive (no
+ * test attempt, no certificate) its personal data is also erased at once
+ * (*erased = 1); otherwise purge erases it when `accounts`' period ends.
+ * The courses whose forum pages changed go to courses_out (a
+ * newline-separated list the caller frees; may be NULL). 1: no such open
+ * account. */
+int store_user_close(struct store *st, const char *actor, long long id, int *erased,
+                     char **courses_out, struct err *e);
+
+/* ---- single-use links: only the digest of a token is stored ---- */
+
+enum token_kind { TOKEN_RESET, TOKEN_EMAIL, TOKEN_REQUEST };
+
+/* Adds a token that works until `expires`, with the message carrying it.
+ * `data`: for TOKEN_EMAIL the new address. 1: the user does not exist. */
+int store_token_add(struct store *st, const char *actor, const char digest[AUTH_DIGEST_TEXT],
+                    enum token_kind kind, long long user_id, const char *data, long long expires,
+                    const struct mail_out *mail, struct err *e);
+/* Whether a token works now (not used, not expired, of that kind),
+ * without using it: 0 with its user (and data, STORE_EMAIL bytes, when
+ * not NULL), 1 when it does not. */
+int store_token_peek(struct store *st, const char digest[AUTH_DIGEST_TEXT], enum token_kind kind,
+                     long long now, long long *user_id, char *data, struct err *e);
+/* Uses a TOKEN_RESET token and sets the password it was for, ending every
+ * session, in one transaction. 0 with *user_id; 1 when the token does not
+ * work (used, expired, unknown). */
+int store_password_reset(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
+                         const char *hash, long long *user_id, struct err *e);
+/* Uses a TOKEN_EMAIL token and sets the address it confirms. 0 with
+ * *user_id; 1 when the token does not work; 2 when another account has
+ * taken the address meanwhile (the token stays unused). */
+int store_email_confirm(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
+                        long long *user_id, struct err *e);
+
+/* ---- data-protection requests (seed 004: sections 3 to 5) ---- */
+
+struct rights_request {
+	long long id;
+	long long user_id; /* the account it was sent from; 0: the public form */
+	char name[STORE_NAME * 2];
+	char email[STORE_EMAIL];
+	char phone[STORE_PHONE];
+	char office[STORE_SLUG];
+	char right[STORE_RIGHT];
+	char channel[STORE_CHANNEL];
+	char
+	    status[STORE_STATUS]; /* unconfirmed received identity progress extended done refused */
+	char *address, *scope;    /* borrowed by store_request_add; store_request_get allocates */
+	long long created, received, due, extended_due, closed;
+	int flagged; /* the same right asked for by the same person within 3 months */
+};
+
+/* Stores a request. With a token digest (the public form): unconfirmed,
+ * with the token (valid until `expires`) and its confirmation message in
+ * the same transaction; it counts once confirmed. Without (sent from the
+ * account, whose address is known): received at once, due in a month,
+ * flagged when repeated. r->id and the times are set. */
+int store_request_add(struct store *st, const char *actor, struct rights_request *r,
+                      const char *digest, long long expires, const struct mail_out *mail,
+                      struct err *e);
+/* Uses a TOKEN_REQUEST token: the request is received now, due a month
+ * later, flagged when it repeats one received within 3 months. 0 with
+ * *id; 1 when the token does not work. */
+int store_request_confirm(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
+                          long long *id, struct err *e);
+/* One request (address and scope allocated: store_request_free). 1: none. */
+int store_request_get(struct store *st, long long id, struct rights_request *r, struct err *e);
+void store_request_free(struct rights_request *r);
+/* A staff step on a request, with its note, audited, in its history:
+ *   "identity"  identity to verify        "progress" in progress
+ *   "extend"    the deadline extended by `months` (1 or 2), once, only
+ *               while the first month runs, with the reasons in `note`
+ *   "done"      completed                 "refuse"  refused (reasons in note)
+ *   "reply"     a reply sent (`mail` queued with it)   "note" a note only
+ * A step the rules do not allow is refused: -1 with ERR_INPUT and why.
+ * 1: no such request. */
+int store_request_step(struct store *st, const char *actor, long long id, const char *step,
+                       const char *note, int months, long long now, const struct mail_out *mail,
+                       struct err *e);
+
+/* The note of request `id`'s last step named `step_name` (allocated;
+ * when at is not NULL, its time). 1: no such step. */
+int store_request_note(struct store *st, long long id, const char *step_name, char **note,
+                       long long *at, struct err *e);
+
+/* ---- the outbox ---- */
+
+int store_outbox_add(struct store *st, const char *actor, const struct mail_out *m, struct err *e);
+struct outbox_msg {
+	long long id;
+	char to[STORE_EMAIL];
+	char *subject, *body; /* allocated: store_outbox_msg_free */
+	int attempts;
+};
+void store_outbox_msg_free(struct outbox_msg *m);
+/* The next message to send: waiting, due by `now`, oldest first. 0 with
+ * *m; 1 when none is (*next: when the earliest waiting one is due, 0
+ * when none waits). */
+int store_outbox_next(struct store *st, long long now, struct outbox_msg *m, long long *next,
+                      struct err *e);
+/* A sending's outcome: sent; or failed with `error`, to be tried at
+ * `next_try` (0: never again: state failed, shown to staff). */
+int store_outbox_done(struct store *st, long long id, int sent, const char *error,
+                      long long next_try, long long now, struct err *e);
 
 /* ---- sessions: only the digest of a token is stored ---- */
 
@@ -250,6 +386,44 @@ int store_admin_user_counts(struct store *st, FILE *out, struct err *e);
 int store_admin_certificates(struct store *st, const char *actor, FILE *out, struct err *e);
 /* The audit log, oldest first. */
 int store_admin_audit(struct store *st, FILE *out, struct err *e);
+/* One person's trail: what they did, what was done to their account and
+ * to the requests sent from it. */
+int store_admin_audit_user(struct store *st, long long user_id, FILE *out, struct err *e);
+/* The requests by due date (open ones; `all`: every one), each marked
+ * PRZETERMINOWANY (overdue) or "<= 7 dni" against `now`, and flagged
+ * repeats; audited as read. */
+int store_admin_requests(struct store *st, const char *actor, int all, long long now, FILE *out,
+                         struct err *e);
+/* One request with its whole history. 1: none. */
+int store_admin_request_show(struct store *st, const char *actor, long long id, long long now,
+                             FILE *out, struct err *e);
+/* The outbox: waiting and failed messages (`all`: sent ones too), each
+ * with its text (the links in it), so that with no relay staff can pass
+ * them on by hand. Audited as read. */
+int store_admin_outbox(struct store *st, const char *actor, int all, FILE *out, struct err *e);
+/* A failed or waiting message is tried again now. 1: none such. */
+int store_admin_outbox_retry(struct store *st, const char *actor, long long id, long long now,
+                             struct err *e);
+
+/* Retention: the moment before which each kind of data is past its
+ * period (site.toml [retention]); 0: the kind has no period, it is kept. */
+struct purge_cutoffs {
+	long long accounts; /* closed accounts' personal data: from closing */
+	long long attempts; /* attempts and certificates: from when made */
+	long long posts;    /* threads: from their last post */
+	long long contacts; /* from receipt */
+	long long requests; /* completed or refused: from closing */
+	long long sessions; /* from last use */
+	long long outbox;   /* sent messages: from sending */
+	long long audit;    /* records: from when written */
+};
+/* Removes or anonymises what is past its period, and always the
+ * unconfirmed requests and tokens that expired more than a day before
+ * `now`; writes a count per kind ("dry run": counts only, nothing
+ * changes). Audited. The courses whose forum pages changed go to
+ * courses_out as in store_user_close. */
+int store_purge(struct store *st, const char *actor, const struct purge_cutoffs *cut, long long now,
+                int dry, FILE *out, char **courses_out, struct err *e);
 /* Checks the chain: 0 when every record's hash and link hold; 1 with
  * e naming the first record that does not (changed, deleted or inserted).
  * Records cut off the end of the log leave a chain that holds: detecting

@@ -753,13 +753,17 @@ static int list_outputs(struct site *s, struct err *e)
 	    {"/zmiany.xml", "the feed of document changes"},
 	    {"/404.html", "the 404 page"},
 	};
+	/* the [forms] keys whose path formd answers with a page (GET) */
+	static const char *const formd_pages[] = {"account", "password_reset", "certificate"};
 	const struct repo *r = s->repo;
 	struct buf b = BUF_INIT;
 	size_t i, cap, dl = strlen(s->theme->dir) + strlen("static");
 	int ret = -1;
 
-	/* pages, forums, theme files and stylesheets' fingerprinted copies, ... */
-	cap = 2 * s->npages + 2 * s->ntheme_statics + r->nfiles + 4;
+	/* pages, forums, theme files and stylesheets' fingerprinted copies,
+	 * formd's pages, ... */
+	cap = 2 * s->npages + 2 * s->ntheme_statics + r->nfiles + 4 +
+	      sizeof formd_pages / sizeof formd_pages[0];
 	for (i = 0; i < s->npages; i++) {
 		const struct val *al = s->pages[i]->fm ? val_get(s->pages[i]->fm, "aliases") : NULL;
 
@@ -795,6 +799,16 @@ static int list_outputs(struct site *s, struct err *e)
 		}
 		if (add_output(s, b.ptr, b.len, OUT_FORMD, "the course forum (formd)", 0, 0, NULL,
 		               NULL, e) < 0)
+			goto out;
+	}
+	/* the pages formd answers at a [forms] path (not the POST-only
+	 * ones): pages may link them, nothing else may take them */
+	for (i = 0; i < sizeof formd_pages / sizeof formd_pages[0]; i++) {
+		const char *url = val_get_str(val_get(s->config, "forms"), formd_pages[i], NULL);
+
+		if (url && *url == '/' &&
+		    add_output(s, url, strlen(url), OUT_FORMD, "site.toml [forms] (formd)", 0, 0,
+		               NULL, NULL, e) < 0)
 			goto out;
 	}
 	for (i = 0; i < s->ntheme_statics; i++) {

@@ -9,4 +9,7 @@ out=build/site
 port=${PORT:-8080}
 mkdir -p var
 echo "run: http://127.0.0.1:$port (Ctrl-C stops); staff: bin/formd admin --db var/formd.sqlite help"
-exec ./bin/formd --site "$out" --db var/formd.sqlite --listen "127.0.0.1:$port" --serve-public --dev
+echo "run: no mail relay here: e-mails (links to confirm a request, reset a password) wait;"
+echo "     see them with: bin/formd admin --db var/formd.sqlite outbox"
+exec ./bin/formd --site "$out" --db var/formd.sqlite --listen "127.0.0.1:$port" --serve-public --dev \
+	--public-url "http://127.0.0.1:$port"

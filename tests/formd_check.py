@@ -6,7 +6,6 @@
 Prints one 'pass DESC' or 'fail DESC' line per check. FORMD and DB are used
 for `formd admin` checks of what was stored.
 """
-import http.client
 import json
 import os
 import re
@@ -15,48 +14,13 @@ import sys
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from httpcheck import Site, check  # noqa: E402
+
 base, formd, db, site_out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-u = urllib.parse.urlparse(base)
-results = []
-
-
-def check(desc, cond, detail=""):
-    print(("pass " if cond else "fail ") + desc + ("" if cond or not detail else ": " + str(detail)[:300]))
-    sys.stdout.flush()
-
-
-def req(method, path, body=None, headers=None, ctype="application/x-www-form-urlencoded"):
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-    h = {"Host": u.netloc}
-    if body is not None:
-        if isinstance(body, dict):
-            body = urllib.parse.urlencode(body)
-        if isinstance(body, str):
-            body = body.encode()
-        if ctype:
-            h["Content-Type"] = ctype
-    h.update(headers or {})
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    data = r.read().decode("utf-8", "replace")
-    hdrs = {k.lower(): v for k, v in r.getheaders()}
-    c.close()
-    return r.status, hdrs, data
-
-
-pages_dir = os.environ.get("PAGES_DIR")
-
-
-def save(name, body):
-    """Keeps a page formd rendered, for the HTML checker (formd.sh)."""
-    if pages_dir:
-        with open(os.path.join(pages_dir, name + ".html"), "w") as f:
-            f.write(body)
-
-
-def admin(*args):
-    p = subprocess.run([formd, "admin", "--db", db] + list(args), capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
+site = Site(base, formd, db)
+u = site.u
+req, save, admin = site.req, site.save, site.admin
 
 
 CONTACT = "/kontakt/wyslij"

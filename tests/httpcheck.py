@@ -1,0 +1,89 @@
+"""What the HTTP checks of formd share (tests/formd_check.py, tests/rights_check.py):
+pass/fail lines, requests, kept pages, `formd admin`, and the test SMTP server's mail."""
+import email
+import email.header
+import glob
+import http.client
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+
+
+class Site:
+    def __init__(self, base, formd, db, site_dir=None):
+        self.base, self.formd, self.db, self.site_dir = base, formd, db, site_dir
+        self.u = urllib.parse.urlparse(base)
+        self.pages_dir = os.environ.get("PAGES_DIR")
+
+    def req(self, method, path, body=None, headers=None, ctype="application/x-www-form-urlencoded"):
+        c = http.client.HTTPConnection(self.u.hostname, self.u.port, timeout=30)
+        h = {"Host": self.u.netloc}
+        if body is not None:
+            if isinstance(body, (dict, list)):
+                body = urllib.parse.urlencode(body)
+            if isinstance(body, str):
+                body = body.encode()
+            if ctype:
+                h["Content-Type"] = ctype
+        h.update(headers or {})
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read().decode("utf-8", "replace")
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        c.close()
+        return r.status, hdrs, data
+
+    def save(self, name, body):
+        """Keeps a page formd rendered, for the HTML and browser checks."""
+        if self.pages_dir:
+            with open(os.path.join(self.pages_dir, name + ".html"), "w") as f:
+                f.write(body)
+
+    def admin(self, *args):
+        extra = ["--site", self.site_dir] if self.site_dir else []
+        p = subprocess.run([self.formd, "admin", "--db", self.db] + extra + list(args),
+                           capture_output=True, text=True)
+        return p.returncode, p.stdout, p.stderr
+
+
+def check(desc, cond, detail=""):
+    print(("pass " if cond else "fail ") + desc + ("" if cond or not detail else ": " + str(detail)[:300]))
+    sys.stdout.flush()
+
+
+class Mailbox:
+    """The messages tests/smtp_sink.py saved in a folder: NNNN.eml and NNNN.json."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.seen = set()
+
+    def wait(self, to, timeout=20):
+        """The next message to `to` not returned before: (raw bytes, parsed message,
+        decoded subject, decoded text), or None after `timeout` seconds."""
+        end = time.time() + timeout
+        while time.time() < end:
+            for path in sorted(glob.glob(os.path.join(self.folder, "*.eml"))):
+                if path in self.seen:
+                    continue
+                raw = open(path, "rb").read()
+                m = email.message_from_bytes(raw)
+                if m["To"] and m["To"].strip("<>") == to:
+                    self.seen.add(path)
+                    subject = str(email.header.make_header(email.header.decode_header(m["Subject"])))
+                    text = m.get_payload(decode=True).decode("utf-8")
+                    return raw, m, subject, text
+            time.sleep(0.2)
+        return None
+
+    def count(self):
+        return len(glob.glob(os.path.join(self.folder, "*.eml")))
+
+
+def link_in(text, path):
+    """The path and query of the link to `path` in a message's text."""
+    m = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"\?t=[A-Za-z0-9_-]+)", text)
+    return m.group(1) if m else None

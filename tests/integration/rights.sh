@@ -1,0 +1,131 @@
+#!/bin/sh
+# The data-protection rights end to end (issue 8): the demo portal with
+# retention periods filled in, formd with its relay pointed at a real SMTP
+# server on the loopback (tests/smtp_sink.py, Debian's python3-aiosmtpd),
+# tests/rights_check.py over HTTP and through `formd admin`; then the relay
+# down and back (nothing lost), and no relay at all (messages wait, staff
+# see their links).
+. tests/lib.sh
+FORMD="$ROOT/bin/formd"
+
+site="$TMP/site"
+demo_site "$site"
+sed -i -e 's/^accounts = ""/accounts = "1 rok"/' -e 's/^contacts = ""/contacts = "2 lata"/' \
+	-e 's/^sessions = ""/sessions = "30 dni"/' -e 's/^outbox = ""/outbox = "6 miesięcy"/' "$site/site.toml"
+ok "the test site fills four retention periods" sh -c "grep -c '^\(accounts\|contacts\|sessions\|outbox\) = \"[0-9]' '$site/site.toml' | grep -qx 4"
+commit_all "$site" "retention periods"
+out="$TMP/out"
+ok "the demo portal builds" "$PORTAL" build --repo "$site" --out "$out"
+mkdir -p "$TMP/var" "$TMP/mail"
+db="$TMP/var/formd.sqlite"
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+# start_sink [PORT]: the SMTP server; sets $sink and $smtp_port
+start_sink() {
+	rm -f "$TMP/smtp.port"
+	/usr/bin/python3 tests/smtp_sink.py "$TMP/mail" "$TMP/smtp.port" ${1:+--port "$1"} 2>>"$TMP/sink.log" &
+	sink=$!
+	i=0
+	until [ -s "$TMP/smtp.port" ]; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 $sink 2>/dev/null; then
+			cat "$TMP/sink.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	smtp_port=$(cat "$TMP/smtp.port")
+}
+# start_formd DB [OPTIONS]: formd on a free port; sets $pid and $url
+start_formd() {
+	fdb=$1
+	shift
+	port=$(free_port)
+	url="http://127.0.0.1:$port"
+	"$FORMD" --site "$out" --db "$fdb" --listen "127.0.0.1:$port" --serve-public --dev \
+		--hash-workers 2 --post-rate 1000 --public-url "$url" "$@" 2>>"$TMP/formd.log" &
+	pid=$!
+	i=0
+	until python3 -c "import urllib.request; urllib.request.urlopen('$url/')" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 $pid 2>/dev/null; then
+			fail "formd started"
+			cat "$TMP/formd.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+trap 'kill $pid $sink 2>/dev/null; rm -rf "$TMP"' EXIT
+
+start_sink || { fail "the SMTP server started"; exit 1; }
+start_formd "$db" --smtp "smtp://127.0.0.1:$smtp_port" --smtp-plain --mail-from portal@example.pl \
+	--mail-from-name "Kompetencje dla pracy" --mail-retry 1 --mail-poll 1 || exit 1
+mkdir -p "$TMP/pages"
+PAGES_DIR="$TMP/pages" python3 tests/rights_check.py "$url" "$FORMD" "$db" "$out" "$TMP/mail" >"$TMP/check.log" 2>&1
+rc=$?
+ok "rights_check.py ran to its end" test $rc -eq 0
+[ $rc -eq 0 ] || tail -20 "$TMP/check.log" >&2
+grep -E '^(pass|fail) ' "$TMP/check.log" >>"$COUNTS"
+grep -E '^fail ' "$TMP/check.log" >&2
+
+# the pages formd rendered, through the Nu HTML Checker
+vnu=tests/a11y/node_modules/vnu-jar/build/dist/vnu.jar
+if [ -f "$vnu" ] && command -v java >/dev/null; then
+	for f in "$TMP"/pages/*.html; do
+		ok "formd's $(basename "$f" .html) page: no HTML errors" java -jar "$vnu" --errors-only --no-langdetect "$f"
+	done
+else
+	fail "the HTML checker needs java and tests/a11y/node_modules/vnu-jar (make deps-test)"
+fi
+# ...and axe-core in Chromium, each page served beside the stylesheet
+if [ -d tests/a11y/node_modules/axe-core ] && [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
+	mkdir -p "$TMP/served"
+	cp "$out/public/style.css" "$TMP/served/"
+	paths=""
+	for f in "$TMP"/pages/*.html; do
+		n=$(basename "$f" .html)
+		mkdir -p "$TMP/served/$n"
+		cp "$f" "$TMP/served/$n/index.html"
+		paths="$paths /$n/"
+	done
+	serve_static "$TMP/served" || fail "the static server for formd's pages started"
+	# shellcheck disable=SC2086
+	timeout 300 node tests/a11y/check.mjs "$static_url" $paths >"$TMP/a11y.log" 2>&1
+	kill $static_pid 2>/dev/null
+	grep -E '^(pass|fail) ' "$TMP/a11y.log" | sed 's/^\(pass\|fail\) /\1 rights page /' >>"$COUNTS"
+	grep -qE '^(pass|fail) ' "$TMP/a11y.log" || { fail "the browser checks of the rights pages ran"; cat "$TMP/a11y.log" >&2; }
+	grep -E '^fail ' "$TMP/a11y.log" >&2
+else
+	fail "the browser checks need chromium, node and tests/a11y/node_modules (make deps-test)"
+fi
+
+# the relay down: the message waits with its error, and goes when the relay is back
+kill $sink
+wait $sink 2>/dev/null
+before=$(ls "$TMP/mail"/*.eml | wc -l)
+ok "a reset is asked for while the relay is down" python3 -c "
+import urllib.request, urllib.parse
+r = urllib.request.urlopen(urllib.request.Request('$url/konto/haslo', data=urllib.parse.urlencode({'email': 'anna.nowy@example.pl'}).encode(), headers={'Origin': '$url'}))
+assert r.status == 200"
+sleep 2
+ok "...the message waits in the outbox with the relay's error" sh -c "'$FORMD' admin --db '$db' outbox | grep -A1 'waiting' | grep -q 'last error'"
+start_sink "$smtp_port" || fail "the SMTP server came back on its port"
+ok "...and is delivered once the relay is back" sh -c "for i in \$(seq 1 100); do [ \$(ls '$TMP/mail'/*.eml | wc -l) -gt $before ] && exit 0; sleep 0.2; done; exit 1"
+ok "...nothing is left waiting" sh -c "! '$FORMD' admin --db '$db' outbox | grep -q waiting"
+kill $pid $sink
+wait $pid 2>/dev/null
+
+# no relay at all: messages wait, and staff see their links
+db2="$TMP/var/offline.sqlite"
+start_formd "$db2" || exit 1
+ok "a request is taken with no relay configured" python3 -c "
+import urllib.request, urllib.parse
+body = urllib.parse.urlencode({'name': 'Ewa', 'email': 'ewa@example.pl', 'right': 'dostep', 'scope': 'kopia', 'channel': 'email'}).encode()
+r = urllib.request.urlopen(urllib.request.Request('$url/ochrona-danych/wniosek', data=body, headers={'Origin': '$url'}))
+assert r.status == 200 and r.url.endswith('/wyslano')"
+ok "...its e-mail waits, and formd admin outbox shows its link" sh -c "'$FORMD' admin --db '$db2' outbox | grep -q 'potwierdz?t='"
+ok "formd said at start that e-mails wait" grep -q "no --smtp relay" "$TMP/formd.log"
+kill $pid
