@@ -159,7 +159,10 @@ ok "...and nginx's limit is formd's --max-body default" sh -c "grep -q 'client_m
 
 # every path formd answers reaches it through nginx: the same status and body
 paths=$(sed -n '/^\[forms\]/,/^\[/s/^[a-z]* = "\(.*\)"$/\1/p' "$work/site.toml")
-for p in $paths /konto/witaj /kontakt/wyslij/dziekujemy /konto/moje-dane/wydruk /konto/moje-dane/dane.json /certyfikat/ABCD-EFGH-JKMN-PQRS; do
+for p in $paths /konto/witaj /kontakt/wyslij/dziekujemy /konto/moje-dane/wydruk /konto/moje-dane/dane.json /certyfikat/ABCD-EFGH-JKMN-PQRS \
+	/konto/moje-dane/popraw /konto/moje-dane/email /konto/moje-dane/email/potwierdz /konto/moje-dane/ograniczenie \
+	/konto/moje-dane/sprzeciw /konto/moje-dane/usun /konto/haslo/nowe /ochrona-danych/wniosek/wyslano \
+	/ochrona-danych/wniosek/potwierdz; do
 	get via "$p"
 	python3 tests/fetch.py "$formd_url$p" "$TMP/direct"
 	ok "$p: nginx passes it to formd" sh -c "test \"\$(cat '$TMP/via.status')\" = \"\$(cat '$TMP/direct.status')\" && cmp -s '$TMP/via.body' '$TMP/direct.body' && ! grep -q '<title>Nie ma takiej strony' '$TMP/via.body'"
