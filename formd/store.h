@@ -344,7 +344,8 @@ int store_audit_read(struct store *st, const char *actor, const char *action, co
  * keys in this order:
  *   {format: STORE_USER_DATA_FORMAT, generated: SECONDS,
  *    profile: {id, first_name, last_name, email, status ("bezrobotna" |
- *              "poszukujaca"), office, created},
+ *              "poszukujaca"), office, created, restricted (0, or since
+ *              when processing is restricted: art. 18)},
  *    consents: [{document: "regulamin", commit, accepted: SECONDS},
  *               {document: "polityka-prywatnosci", commit, accepted}],
  *    attempts: [{course, score, passed (bool), wrong (text), at}],
@@ -355,9 +356,13 @@ int store_audit_read(struct store *st, const char *actor, const char *action, co
  *                answered (0: not yet, else its time)}],
  *    sessions: [{id: the first 12 hex characters of the digest, created,
  *                last_used, current (bool: its digest is
- *                `current_digest`; NULL: none is)}]}
+ *                `current_digest`; NULL: none is)}],
+ *    requests: [{id, right (the request form's value: "dostep",
+ *                "sprzeciw" ...), scope, channel, status, received, due,
+ *                extended_due (0: none), closed (0: open)}]}
  * Every list is oldest first. `contacts` holds the messages sent from the
- * user's e-mail address (compared case-insensitively, as logins are).
+ * user's e-mail address (compared case-insensitively, as logins are);
+ * `requests` those sent from the account or confirmed from its address.
  * Times are seconds since the epoch (ints). Neither the password hash nor
  * a full session digest is in it. All of it is read in one snapshot.
  *
