@@ -291,6 +291,7 @@ static void request_form(struct app *a, struct site_ref *ref, const struct who *
 	struct mail_out m = {"request.confirm", NULL, NULL, NULL};
 	struct buf body = BUF_INIT;
 	char token[AUTH_TOKEN_TEXT], digest[AUTH_DIGEST_TEXT], key[LIMITS_KEY], where[300];
+	char actor[32];
 	struct pairs p;
 	struct form f;
 	struct err e = {0};
@@ -351,7 +352,8 @@ static void request_form(struct app *a, struct site_ref *ref, const struct who *
 	m.to = r.email;
 	m.subject = "Potwierdź wniosek dotyczący danych osobowych";
 	m.body = body.ptr;
-	rc = store_request_add(a->st, w->user_id ? "web:user" : "web", &r, digest,
+	snprintf(actor, sizeof actor, "user:%lld", w->user_id);
+	rc = store_request_add(a->st, w->user_id ? actor : "web", &r, digest,
 	                       now_s() + REQUEST_LINK_TTL, &m, &e);
 	if (rc != 0) {
 		if (rc == 1)
@@ -944,6 +946,13 @@ static void account_action(struct app *a, struct site_ref *ref, const struct who
 	}
 	if (strcmp(req->method, "POST") != 0) {
 		action_page(sd, w, req->path, ac, NULL, 200, res);
+		return;
+	}
+	if (ac == A_RESTRICT && w->u.restricted) {
+		app_message_page(sd, w, req->path, "Przetwarzanie już ograniczone",
+		                 "Przetwarzanie Twoich danych jest już ograniczone. Administrator "
+		                 "rozpatruje sprawę i poinformuje Cię, gdy ograniczenie zniesie.",
+		                 acc, "Wróć do swoich danych", res);
 		return;
 	}
 	if (!(j = calloc(1, sizeof *j))) {
