@@ -181,6 +181,10 @@ static int menu_items(const struct site *s, struct val *base, struct err *e)
 				              lists[k], pg, pg);
 			if (val_set_str(v, "title", title) | val_set_str(v, "url", p->url))
 				return err_oom(e);
+			/* guest = true: only for who is not logged in (the pages
+			 * formd renders for a person leave it out) */
+			if (val_get_bool(it, "guest", 0) && val_set_bool(v, "guest", 1) < 0)
+				return err_oom(e);
 		}
 	}
 	return 0;

@@ -77,6 +77,10 @@ check("...and says there is no consent to withdraw (the policy names none)",
       "nie przetwarza Twoich danych na podstawie zgody" in d)
 check("...and names the documents accepted, not their file names", "Regulamin portalu" in d and
       "Polityka prywatności" in d and "polityka-prywatnosci:" not in d)
+check("...and its menu offers no login or registration to who is logged in",
+      ">Zaloguj się</a>" not in d and ">Załóż konto</a>" not in d and ">Ochrona danych</a>" in d)
+s2, h2, d2 = req("GET", "/")
+check("the static pages' menu still offers them", ">Zaloguj się</a>" in d2 and ">Załóż konto</a>" in d2)
 save("account-rights", d)
 s, h, d = req("GET", ACC + "/popraw")
 check("an action page without logging in goes to the login", s == 303, s)
