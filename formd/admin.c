@@ -17,7 +17,7 @@
 #define LOGIN_MAX 64 /* bytes of a login name written to the audit log */
 
 static const char usage[] =
-    "usage: formd admin --db FILE COMMAND\n"
+    "usage: formd admin --db FILE [--site DIR --forum-dir DIR] COMMAND\n"
     "\n"
     "  contacts [--office SLUG] [--open]   list contact messages (--open: not answered)\n"
     "  contacts export [--office SLUG]     the messages as CSV\n"
