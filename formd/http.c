@@ -498,12 +498,14 @@ struct http *http_start(const struct http_opts *o, http_handler handler, http_su
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* behind a trusted proxy every connection comes from the proxy: a
+	 * limit per peer would cap the whole site (the proxy limits visitors) */
 	h->d = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    o->conn_memory, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->ntrusted ? 0u : o->per_ip,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->conn_memory, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)1000, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
 	if (!h->d) {
 		free(h);
 		err_kind_set(e, ERR_IO, "cannot listen on %s (in use, or not allowed)", o->listen);

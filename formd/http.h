@@ -58,7 +58,7 @@ struct http_opts {
 	size_t max_body;         /* bytes of a POST body: more gets 413 */
 	unsigned threads;        /* the connection thread pool */
 	unsigned timeout;        /* seconds a connection may idle */
-	unsigned per_ip;         /* connections per client address */
+	unsigned per_ip;         /* connections per client address (none with `trusted`) */
 	size_t conn_memory;      /* bytes of memory per connection */
 	/* Peers (a reverse proxy: nginx) whose X-Real-IP header is taken as the
 	 * client's address; from any other peer the header is ignored. Text
