@@ -41,6 +41,30 @@ got=$(posts 10.0.2.1 10.0.2.2 10.0.2.3)
 ok "from a peer that is not the trusted proxy the header is ignored ($got)" test "$got" = "303 303 429 "
 formd_down
 
+# conns N: opens N connections at once, then asks on each; prints how many answered
+conns() {
+	python3 - "$formd_url" "$1" <<'PY'
+import socket, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1]); n = int(sys.argv[2]); ok = 0
+socks = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(n)]
+for s in socks:
+    try:
+        s.sendall(b"GET /konto/witaj HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        ok += s.recv(9).startswith(b"HTTP/1.1 ")
+    except OSError:
+        pass
+print(ok)
+PY
+}
+formd_up "$out" "$db" || exit 1
+got=$(conns 80)
+ok "without a trusted proxy one address gets at most 64 connections ($got of 80 answered)" test "$got" -le 64
+formd_down
+formd_up "$out" "$db" --trusted-proxy 127.0.0.1 || exit 1
+got=$(conns 80)
+ok "behind a trusted proxy its connections are not capped per address ($got of 80 answered)" test "$got" -eq 80
+formd_down
+
 expect_fail "a trusted proxy that is no IP address is refused" \
 	'--trusted-proxy proxy.example: give an IP address' \
 	"$ROOT/bin/formd" --site "$out" --db "$db" --listen "127.0.0.1:$(free_port)" --trusted-proxy proxy.example
