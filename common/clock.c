@@ -105,3 +105,15 @@ int clock_warsaw_offset(long long t)
 	clock_civil_from_days(days, &y, &m, &d);
 	return t >= last_sunday_0100(y, 3) && t < last_sunday_0100(y, 10) ? 120 : 60;
 }
+
+void fmt_date_pl(struct buf *out, long long t)
+{
+	struct buf iso = BUF_INIT;
+
+	fmt_date(&iso, t, clock_warsaw_offset(t));
+	if (iso.len == 10) /* YYYY-MM-DD */
+		buf_printf(out, "%.2s.%.2s.%.4s", iso.ptr + 8, iso.ptr + 5, iso.ptr);
+	else
+		buf_add(out, iso.ptr, iso.len);
+	buf_free(&iso);
+}

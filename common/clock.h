@@ -31,6 +31,8 @@ void phases_mark(struct phases *ph, const char *name);
 void fmt_date(struct buf *out, long long t, int offset);
 /* ...and as RFC 3339: 2026-11-22T18:20:00+01:00. */
 void fmt_datetime(struct buf *out, long long t, int offset);
+/* The date of t in Warsaw as Polish letters write it: "28.11.2026". */
+void fmt_date_pl(struct buf *out, long long t);
 
 /* The offset of Europe/Warsaw from UTC in minutes at `t` (seconds since
  * the epoch), by the EU rule: summer time (+120) from 01:00 UTC on the last

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "retention.h"
+#include "rights.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -241,39 +242,6 @@ static int cmd_requests(const struct cmd *c, int argc, char **argv)
 	              &e, "");
 }
 
-/* A date for a letter: "28.11.2026". */
-static void date_pl(struct buf *out, long long t)
-{
-	struct buf iso = BUF_INIT;
-
-	fmt_date(&iso, t, clock_warsaw_offset(t));
-	if (iso.len == 10)
-		buf_printf(out, "%.2s.%.2s.%.4s", iso.ptr + 8, iso.ptr + 5, iso.ptr);
-	buf_free(&iso);
-}
-
-static const char *right_pl(const char *right)
-{
-	static const char *const names[][2] = {
-	    {"informacja", "informacja o przetwarzaniu danych (art. 13 i 14 RODO)"},
-	    {"dostep", "dostęp do danych (art. 15 RODO)"},
-	    {"sprostowanie", "sprostowanie danych (art. 16 RODO)"},
-	    {"usuniecie", "usunięcie danych (art. 17 RODO)"},
-	    {"ograniczenie", "ograniczenie przetwarzania (art. 18 RODO)"},
-	    {"powiadomienie", "informacja o odbiorcach (art. 19 RODO)"},
-	    {"przenoszenie", "przeniesienie danych (art. 20 RODO)"},
-	    {"sprzeciw", "sprzeciw (art. 21 RODO)"},
-	    {"decyzje", "decyzje zautomatyzowane (art. 22 RODO)"},
-	    {"cofniecie-zgody", "cofnięcie zgody (art. 7 ust. 3 RODO)"},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(right, names[i][0]) == 0)
-			return names[i][1];
-	return right;
-}
-
 /* The reply to request r in Polish, for its status: a request for proof
  * of identity (instructions 3.2), an extension with its reasons (5.1), the
  * completion, or a refusal with its reasons and the remedies (5.2). 0, or
@@ -300,8 +268,8 @@ static int reply_text(const struct cmd *c, const struct rights_request *r, struc
 	if (rc < 0)
 		return -1;
 	buf_printf(out, "Dzień dobry,\n\ndotyczy: wniosku nr %lld z dnia ", r->id);
-	date_pl(out, r->received);
-	buf_printf(out, " – %s.\n\n", right_pl(r->right));
+	fmt_date_pl(out, r->received);
+	buf_printf(out, " – %s.\n\n", rights_right_name(r->right));
 	if (strcmp(step, "identity") == 0) {
 		buf_puts(out,
 		         "Zanim zrealizujemy wniosek, musimy potwierdzić, że jest Pani/Pan osobą, "
@@ -311,7 +279,7 @@ static int reply_text(const struct cmd *c, const struct rights_request *r, struc
 	} else if (strcmp(step, "extend") == 0) {
 		buf_puts(out, "Z uwagi na skomplikowany charakter żądania lub liczbę żądań termin "
 		              "odpowiedzi zostaje przedłużony do dnia ");
-		date_pl(out, r->extended_due);
+		fmt_date_pl(out, r->extended_due);
 		buf_puts(out, ".\n\nPrzyczyny opóźnienia:\n\n");
 	} else if (strcmp(step, "done") == 0) {
 		buf_puts(out, "Informujemy, że wniosek został zrealizowany.");

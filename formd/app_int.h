@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "forms.h"
+#include "rights.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -98,9 +99,6 @@ enum rights_route rights_route(const struct sitedata *sd, const char *path);
 int rights_allows(enum rights_route r, int is_post);
 void rights_handle(struct app *a, struct site_ref *ref, const struct who *w, enum rights_route r,
                    const struct request *req, struct response *res);
-/* A right ("dostep") and a request's status ("received") in words. */
-const char *rights_right_name(const char *value);
-const char *rights_status_name(const char *status);
 /* A restricted person (art. 18) trying what restriction stops: the answer
  * saying so (403). */
 void rights_restricted(const struct sitedata *sd, const struct who *w, const char *url,

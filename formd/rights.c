@@ -15,6 +15,8 @@
  * is about (store.h); the sender thread (outbox.c) delivers it. A link's
  * token is never stored, only its digest.
  */
+#include "rights.h"
+
 #include "app_int.h"
 
 #include "clock.h"
@@ -170,19 +172,6 @@ static void link_to(struct buf *out, const struct app *a, const struct sitedata 
 static const char *portal_name(const struct sitedata *sd)
 {
 	return val_get_str(val_get(sd->base, "site"), "title", "Portal");
-}
-
-/* A date for people: "28.11.2026" (Warsaw). */
-static void date_pl(struct buf *out, long long t)
-{
-	struct buf iso = BUF_INIT;
-
-	fmt_date(&iso, t, clock_warsaw_offset(t));
-	if (iso.len == 10) /* YYYY-MM-DD */
-		buf_printf(out, "%.2s.%.2s.%.4s", iso.ptr + 8, iso.ptr + 5, iso.ptr);
-	else
-		buf_add(out, iso.ptr, iso.len);
-	buf_free(&iso);
 }
 
 /* ---- pages ---- */
@@ -369,11 +358,49 @@ out:
 	pairs_free(&p);
 }
 
+/* A link from an e-mail, for a token of `kind`: a GET shows a page with
+ * one button (title, text, button) when the token works, else says the
+ * link is dead; a POST reads the token sent back into `digest`. 1 when
+ * the caller goes on with that digest, 0 when the answer is set. */
+static int token_step(struct app *a, const struct sitedata *sd, const struct who *w,
+                      const struct request *req, enum token_kind kind, const char *title,
+                      const char *text, const char *button, char digest[AUTH_DIGEST_TEXT],
+                      struct response *res)
+{
+	static const struct field t_field[] = {{"t", F_LINE, 1, 100, NULL, NULL}};
+	struct err e = {0};
+	struct pairs p;
+	struct form f;
+	int rc;
+
+	if (strcmp(req->method, "POST") != 0) {
+		const char *t = http_query_arg(req, "t");
+
+		if (token_digest(t, digest) < 0 ||
+		    (rc = store_token_peek(a->st, digest, kind, now_s(), NULL, NULL, &e)) == 1)
+			link_dead(sd, w, req->path, res);
+		else if (rc < 0)
+			app_unavailable(res, &e);
+		else
+			confirm_page(sd, w, req->path, title, text, button, t, res);
+		return 0;
+	}
+	memset(&p, 0, sizeof p);
+	if (app_read_form(req, &p, &f, t_field, 1, res) < 0)
+		return 0;
+	rc = token_digest(form_get(&f, "t"), digest);
+	pairs_free(&p);
+	if (rc < 0) {
+		link_dead(sd, w, req->path, res);
+		return 0;
+	}
+	return 1;
+}
+
 static void request_confirm(struct app *a, struct site_ref *ref, const struct who *w,
                             const struct request *req, struct response *res)
 {
 	const struct sitedata *sd = ref->sd;
-	static const struct field t_field[] = {{"t", F_LINE, 1, 100, NULL, NULL}};
 	char digest[AUTH_DIGEST_TEXT];
 	struct buf text = BUF_INIT;
 	struct rights_request r;
@@ -381,38 +408,12 @@ static void request_confirm(struct app *a, struct site_ref *ref, const struct wh
 	long long id = 0;
 	int rc;
 
-	if (strcmp(req->method, "POST") != 0) {
-		const char *t = http_query_arg(req, "t");
-
-		if (token_digest(t, digest) < 0 ||
-		    (rc = store_token_peek(a->st, digest, TOKEN_REQUEST, now_s(), NULL, NULL,
-		                           &e)) == 1) {
-			link_dead(sd, w, req->path, res);
-			return;
-		}
-		if (rc < 0) {
-			app_unavailable(res, &e);
-			return;
-		}
-		confirm_page(
-		    sd, w, req->path, "Potwierdź wniosek",
-		    "Potwierdź, że to Ty złożyłeś(-aś) wniosek dotyczący danych osobowych. "
-		    "Od chwili potwierdzenia biegnie miesięczny termin odpowiedzi.",
-		    "Potwierdzam wniosek", t, res);
+	if (!token_step(a, sd, w, req, TOKEN_REQUEST, "Potwierdź wniosek",
+	                "Potwierdź, że to Ty złożyłeś(-aś) wniosek dotyczący danych osobowych. "
+	                "Od chwili potwierdzenia biegnie miesięczny termin odpowiedzi.",
+	                "Potwierdzam wniosek", digest, res))
 		return;
-	}
-	{
-		struct pairs p;
-		struct form f;
-
-		memset(&p, 0, sizeof p);
-		if (app_read_form(req, &p, &f, t_field, 1, res) < 0)
-			return;
-		rc = token_digest(form_get(&f, "t"), digest) < 0
-		         ? 1
-		         : store_request_confirm(a->st, digest, now_s(), &id, &e);
-		pairs_free(&p);
-	}
+	rc = store_request_confirm(a->st, digest, now_s(), &id, &e);
 	if (rc == 1) {
 		link_dead(sd, w, req->path, res);
 		return;
@@ -427,7 +428,7 @@ static void request_confirm(struct app *a, struct site_ref *ref, const struct wh
 	           "Dziękujemy. Wniosek nr %lld (%s) został przyjęty. Odpowiemy bez "
 	           "zbędnej zwłoki, nie później niż do ",
 	           r.id, rights_right_name(r.right));
-	date_pl(&text, r.due);
+	fmt_date_pl(&text, r.due);
 	buf_puts(&text, ". Jeśli sprawa okaże się skomplikowana, termin może zostać przedłużony o "
 	                "kolejne dwa miesiące – poinformujemy Cię o tym przed upływem pierwszego "
 	                "miesiąca, podając przyczyny.");
@@ -856,7 +857,7 @@ static void action_do(struct action_job *j, struct response *res)
 		           "Twój sprzeciw został zapisany jako wniosek nr %lld. Administrator "
 		           "rozpatrzy go i odpowie na adres %s nie później niż do ",
 		           r.id, w->u.email);
-		date_pl(&text, r.due);
+		fmt_date_pl(&text, r.due);
 		buf_puts(&text, ".");
 		if (buf_failed(&text))
 			rc = err_oom(&e);
@@ -1014,44 +1015,17 @@ static void email_confirm(struct app *a, struct site_ref *ref, const struct who 
                           const struct request *req, struct response *res)
 {
 	const struct sitedata *sd = ref->sd;
-	static const struct field t_field[] = {{"t", F_LINE, 1, 100, NULL, NULL}};
-	char digest[AUTH_DIGEST_TEXT], data[STORE_EMAIL];
+	char digest[AUTH_DIGEST_TEXT];
 	struct err e = {0};
 	long long uid = 0;
 	int rc;
 
-	if (strcmp(req->method, "POST") != 0) {
-		const char *t = http_query_arg(req, "t");
-
-		if (token_digest(t, digest) < 0 ||
-		    (rc = store_token_peek(a->st, digest, TOKEN_EMAIL, now_s(), &uid, data, &e)) ==
-		        1) {
-			link_dead(sd, w, req->path, res);
-			return;
-		}
-		if (rc < 0) {
-			app_unavailable(res, &e);
-			return;
-		}
-		confirm_page(
-		    sd, w, req->path, "Potwierdź nowy adres e-mail",
-		    "Potwierdź, że to Twój adres: od tej chwili będzie adresem Twojego konta "
-		    "i loginem.",
-		    "Potwierdzam adres", t, res);
+	if (!token_step(a, sd, w, req, TOKEN_EMAIL, "Potwierdź nowy adres e-mail",
+	                "Potwierdź, że to Twój adres: od tej chwili będzie adresem Twojego konta "
+	                "i loginem.",
+	                "Potwierdzam adres", digest, res))
 		return;
-	}
-	{
-		struct pairs p;
-		struct form f;
-
-		memset(&p, 0, sizeof p);
-		if (app_read_form(req, &p, &f, t_field, 1, res) < 0)
-			return;
-		rc = token_digest(form_get(&f, "t"), digest) < 0
-		         ? 1
-		         : store_email_confirm(a->st, digest, now_s(), &uid, &e);
-		pairs_free(&p);
-	}
+	rc = store_email_confirm(a->st, digest, now_s(), &uid, &e);
 	if (rc < 0)
 		app_unavailable(res, &e);
 	else if (rc == 1)

@@ -128,3 +128,46 @@ formd_down() {
 	kill -TERM "$formd_pid" 2>/dev/null && wait "$formd_pid" 2>/dev/null
 	formd_pid=
 }
+
+# check_kept_pages PAGES OUT LABEL: the pages formd rendered and a check
+# script kept in PAGES (NAME.html) through the Nu HTML Checker (zero
+# errors), the head check (title, description, canonical link, icon) and
+# the browser checks (tests/a11y/check.mjs: axe-core WCAG 2.1 AA,
+# keyboard, 320 px), each served as a static file beside OUT's stylesheet.
+check_kept_pages() {
+	kp_dir=$1 kp_out=$2 kp_label=$3
+	kp_vnu=tests/a11y/node_modules/vnu-jar/build/dist/vnu.jar
+	if [ -f "$kp_vnu" ] && command -v java >/dev/null; then
+		for f in "$kp_dir"/*.html; do
+			ok "$kp_label $(basename "$f" .html) page: no HTML errors" \
+				java -jar "$kp_vnu" --errors-only --no-langdetect "$f"
+		done
+	else
+		fail "the HTML checker needs java and tests/a11y/node_modules/vnu-jar (make deps-test)"
+	fi
+	python3 tests/head_check.py --pages https://kompetencjedlapracy.pl "$kp_dir"/*.html >"$TMP/head.log" 2>&1
+	grep -E '^(pass|fail) ' "$TMP/head.log" >>"$COUNTS"
+	grep -E '^fail ' "$TMP/head.log" >&2
+	grep -qE '^(pass|fail) ' "$TMP/head.log" || { fail "head_check.py ran on $kp_label pages"; cat "$TMP/head.log" >&2; }
+	if [ -d tests/a11y/node_modules/axe-core ] && [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
+		rm -rf "$TMP/served"
+		mkdir -p "$TMP/served"
+		cp "$kp_out"/public/style.*css "$TMP/served/" # style.css and its fingerprinted copy
+		kp_paths=""
+		for f in "$kp_dir"/*.html; do
+			n=$(basename "$f" .html)
+			mkdir -p "$TMP/served/$n"
+			cp "$f" "$TMP/served/$n/index.html"
+			kp_paths="$kp_paths /$n/"
+		done
+		serve_static "$TMP/served" || fail "the static server for $kp_label pages started"
+		# shellcheck disable=SC2086
+		timeout 300 node tests/a11y/check.mjs "$static_url" $kp_paths >"$TMP/a11y.log" 2>&1
+		kill $static_pid 2>/dev/null
+		grep -E '^(pass|fail) ' "$TMP/a11y.log" | sed "s/^\(pass\|fail\) /\1 $kp_label page /" >>"$COUNTS"
+		grep -qE '^(pass|fail) ' "$TMP/a11y.log" || { fail "the browser checks of $kp_label pages ran"; cat "$TMP/a11y.log" >&2; }
+		grep -E '^fail ' "$TMP/a11y.log" >&2
+	else
+		fail "the browser checks need chromium, node and tests/a11y/node_modules (make deps-test)"
+	fi
+}

@@ -52,47 +52,9 @@ grep -E '^(pass|fail) ' "$TMP/check.log" >>"$COUNTS"
 grep -E '^fail ' "$TMP/check.log" >&2
 grep -qE '^(pass|fail) ' "$TMP/check.log" || { fail "formd_check.py ran"; cat "$TMP/check.log" >&2; }
 
-# the pages formd rendered, through the Nu HTML Checker (as html.sh does
-# for the generator's): zero errors
-vnu=tests/a11y/node_modules/vnu-jar/build/dist/vnu.jar
-if [ -f "$vnu" ] && command -v java >/dev/null; then
-	ok "formd kept the pages it rendered" sh -c "ls '$TMP'/pages/*.html | grep -q forum-thread"
-	for f in "$TMP"/pages/*.html; do
-		n=$(basename "$f" .html)
-		ok "formd's $n page: no HTML errors" java -jar "$vnu" --errors-only --no-langdetect "$f"
-	done
-else
-	fail "the HTML checker needs java and tests/a11y/node_modules/vnu-jar (make deps-test)"
-fi
-
-# ...and their heads: title, description, canonical link, icon
-python3 tests/head_check.py --pages https://kompetencjedlapracy.pl "$TMP"/pages/*.html >"$TMP/head.log" 2>&1
-grep -E '^(pass|fail) ' "$TMP/head.log" >>"$COUNTS"
-grep -E '^fail ' "$TMP/head.log" >&2
-grep -qE '^(pass|fail) ' "$TMP/head.log" || { fail "head_check.py ran on formd's pages"; cat "$TMP/head.log" >&2; }
-
-# ...and through the browser checks (axe-core WCAG 2.1 AA, keyboard, 320 px):
-# each kept page served as a static file beside the theme's stylesheet
-if [ -d tests/a11y/node_modules/axe-core ] && [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
-	mkdir -p "$TMP/served"
-	cp "$out"/public/style.*css "$TMP/served/"  # style.css and its fingerprinted copy
-	paths=""
-	for f in "$TMP"/pages/*.html; do
-		n=$(basename "$f" .html)
-		mkdir -p "$TMP/served/$n"
-		cp "$f" "$TMP/served/$n/index.html"
-		paths="$paths /$n/"
-	done
-	serve_static "$TMP/served" || fail "the static server for formd's pages started"
-	# shellcheck disable=SC2086
-	timeout 300 node tests/a11y/check.mjs "$static_url" $paths >"$TMP/a11y.log" 2>&1
-	kill $static_pid 2>/dev/null
-	grep -E '^(pass|fail) ' "$TMP/a11y.log" | sed 's/^\(pass\|fail\) /\1 formd page /' >>"$COUNTS"
-	grep -qE '^(pass|fail) ' "$TMP/a11y.log" || { fail "the browser checks of formd's pages ran"; cat "$TMP/a11y.log" >&2; }
-	grep -E '^fail ' "$TMP/a11y.log" >&2
-else
-	fail "the browser checks need chromium, node and tests/a11y/node_modules (make deps-test)"
-fi
+# the pages formd rendered: HTML, heads, browser checks
+ok "formd kept the pages it rendered" sh -c "ls '$TMP'/pages/*.html | grep -q forum-thread"
+check_kept_pages "$TMP/pages" "$out" "formd's"
 
 # a reload keeps serving; a reload of a broken site keeps the old one
 kill -HUP $pid

@@ -19,9 +19,6 @@ ok "the demo portal builds" "$PORTAL" build --repo "$site" --out "$out"
 mkdir -p "$TMP/var" "$TMP/mail"
 db="$TMP/var/formd.sqlite"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 # start_sink [PORT]: the SMTP server; sets $sink and $smtp_port
 start_sink() {
 	rm -f "$TMP/smtp.port"
@@ -38,25 +35,15 @@ start_sink() {
 	done
 	smtp_port=$(cat "$TMP/smtp.port")
 }
-# start_formd DB [OPTIONS]: formd on a free port; sets $pid and $url
+# start_formd DB [OPTION...]: formd serving the site too; sets $pid and $url
 start_formd() {
-	fdb=$1
+	sf_db=$1
 	shift
-	port=$(free_port)
-	url="http://127.0.0.1:$port"
-	"$FORMD" --site "$out" --db "$fdb" --listen "127.0.0.1:$port" --serve-public --dev \
-		--hash-workers 2 --post-rate 1000 --public-url "$url" "$@" 2>>"$TMP/formd.log" &
-	pid=$!
-	i=0
-	until python3 -c "import urllib.request; urllib.request.urlopen('$url/')" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 $pid 2>/dev/null; then
-			fail "formd started"
-			cat "$TMP/formd.log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	formd_up "$out" "$sf_db" --serve-public --dev --hash-workers 2 --post-rate 1000 "$@" || {
+		fail "formd started"
+		return 1
+	}
+	pid=$formd_pid url=$formd_url
 }
 trap 'kill $pid $sink 2>/dev/null; rm -rf "$TMP"' EXIT
 
@@ -71,36 +58,8 @@ ok "rights_check.py ran to its end" test $rc -eq 0
 grep -E '^(pass|fail) ' "$TMP/check.log" >>"$COUNTS"
 grep -E '^fail ' "$TMP/check.log" >&2
 
-# the pages formd rendered, through the Nu HTML Checker
-vnu=tests/a11y/node_modules/vnu-jar/build/dist/vnu.jar
-if [ -f "$vnu" ] && command -v java >/dev/null; then
-	for f in "$TMP"/pages/*.html; do
-		ok "formd's $(basename "$f" .html) page: no HTML errors" java -jar "$vnu" --errors-only --no-langdetect "$f"
-	done
-else
-	fail "the HTML checker needs java and tests/a11y/node_modules/vnu-jar (make deps-test)"
-fi
-# ...and axe-core in Chromium, each page served beside the stylesheet
-if [ -d tests/a11y/node_modules/axe-core ] && [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
-	mkdir -p "$TMP/served"
-	cp "$out"/public/style.*css "$TMP/served/" # style.css and its fingerprinted copy
-	paths=""
-	for f in "$TMP"/pages/*.html; do
-		n=$(basename "$f" .html)
-		mkdir -p "$TMP/served/$n"
-		cp "$f" "$TMP/served/$n/index.html"
-		paths="$paths /$n/"
-	done
-	serve_static "$TMP/served" || fail "the static server for formd's pages started"
-	# shellcheck disable=SC2086
-	timeout 300 node tests/a11y/check.mjs "$static_url" $paths >"$TMP/a11y.log" 2>&1
-	kill $static_pid 2>/dev/null
-	grep -E '^(pass|fail) ' "$TMP/a11y.log" | sed 's/^\(pass\|fail\) /\1 rights page /' >>"$COUNTS"
-	grep -qE '^(pass|fail) ' "$TMP/a11y.log" || { fail "the browser checks of the rights pages ran"; cat "$TMP/a11y.log" >&2; }
-	grep -E '^fail ' "$TMP/a11y.log" >&2
-else
-	fail "the browser checks need chromium, node and tests/a11y/node_modules (make deps-test)"
-fi
+# the pages formd rendered: HTML, heads, browser checks
+check_kept_pages "$TMP/pages" "$out" "rights"
 
 # the relay down: the message waits with its error, and goes when the relay is back
 kill $sink
@@ -120,12 +79,12 @@ wait $pid 2>/dev/null
 
 # no relay at all: messages wait, and staff see their links
 db2="$TMP/var/offline.sqlite"
-start_formd "$db2" || exit 1
+start_formd "$db2" --public-url https://portal.example || exit 1
 ok "a request is taken with no relay configured" python3 -c "
 import urllib.request, urllib.parse
 body = urllib.parse.urlencode({'name': 'Ewa', 'email': 'ewa@example.pl', 'right': 'dostep', 'scope': 'kopia', 'channel': 'email'}).encode()
 r = urllib.request.urlopen(urllib.request.Request('$url/ochrona-danych/wniosek', data=body, headers={'Origin': '$url'}))
 assert r.status == 200 and r.url.endswith('/wyslano')"
-ok "...its e-mail waits, and formd admin outbox shows its link" sh -c "'$FORMD' admin --db '$db2' outbox | grep -q 'potwierdz?t='"
+ok "...its e-mail waits, and formd admin outbox shows its link (at --public-url)" sh -c "'$FORMD' admin --db '$db2' outbox | grep -q 'https://portal.example/ochrona-danych/wniosek/potwierdz?t='"
 ok "formd said at start that e-mails wait" grep -q "no --smtp relay" "$TMP/formd.log"
 kill $pid

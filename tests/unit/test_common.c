@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "fsutil.h"
 #include "parallel.h"
@@ -783,9 +785,27 @@ static void test_theme_load_dir(void **state)
 	buf_free(&out);
 }
 
+/* Dates for Polish letters: the Warsaw date, day first */
+static void test_fmt_date_pl(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	fmt_date_pl(&b, 1798759800); /* 2026-12-31 23:30 UTC: New Year in Warsaw */
+	assert_string_equal(b.ptr, "01.01.2027");
+	buf_reset(&b);
+	fmt_date_pl(&b, 1782858600); /* 2026-06-30 22:30 UTC: 1 July, summer time */
+	assert_string_equal(b.ptr, "01.07.2026");
+	buf_reset(&b);
+	fmt_date_pl(&b, 1782851400); /* 2026-06-30 20:30 UTC */
+	assert_string_equal(b.ptr, "30.06.2026");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fmt_date_pl),
 	    cmocka_unit_test(test_par_every_item_once),
 	    cmocka_unit_test(test_par_jobs_below_one),
 	    cmocka_unit_test(test_par_lowest_failure_wins),

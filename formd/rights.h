@@ -1,0 +1,15 @@
+/*
+ * rights.h - the words of the data-protection rights that the web pages,
+ * the e-mails and the staff's replies share: a right (the request form's
+ * value, "dostep") and a request's status ("received") in Polish. The
+ * flows themselves are rights.c's, reached through app_int.h.
+ */
+#ifndef OKIENKO_RIGHTS_H
+#define OKIENKO_RIGHTS_H
+
+/* "dostęp do danych (art. 15 RODO)"; an unknown value comes back as is. */
+const char *rights_right_name(const char *value);
+/* "przyjęty", "w realizacji" ...; an unknown status comes back as is. */
+const char *rights_status_name(const char *status);
+
+#endif
