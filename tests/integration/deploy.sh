@@ -109,6 +109,12 @@ ok "a contact POST through nginx is answered by formd (303)" sh -c "test \"\$(ca
 ok "...and stored (formd admin contacts)" sh -c "'$ROOT/bin/formd' admin --db '$db' contacts | grep -q 'DEPLOY-CONTACT-1'"
 get thanks "$(header contact location | sed 's|^https\?://[^/]*||')"
 ok "...the thank-you page comes from formd through nginx" sh -c "test \"\$(cat '$TMP/thanks.status')\" = 200"
+# a browser sends Origin with the port it was given: formd must see the Host
+# the browser used, port included, or every form is refused as cross-site
+get origin /konto/logowanie --header "Origin=$site_url" --post 'email=&password='
+ok "a browser's POST through nginx on a port other than 443 is taken as same-site (422, not 403)" sh -c "test \"\$(cat '$TMP/origin.status')\" = 422"
+get foreign /konto/logowanie --header "Origin=https://example.com" --post 'email=&password='
+ok "...and one from another site is still refused (403)" sh -c "test \"\$(cat '$TMP/foreign.status')\" = 403"
 # nginx sets X-Real-IP from the connection: a visitor's own header changes nothing
 statuses=""
 for ip in 10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4; do
