@@ -102,12 +102,12 @@ free_port() {
 }
 
 # formd_up SITE DB [OPTION...]: bin/formd in the background on a free
-# loopback port (log: $TMP/formd.log); sets $formd_pid and $formd_url.
-# Fails when it does not answer within 10 s.
+# loopback port, or on $FORMD_PORT when that is set (log: $TMP/formd.log);
+# sets $formd_pid and $formd_url. Fails when it does not answer within 10 s.
 formd_up() {
 	fu_site=$1 fu_db=$2
 	shift 2
-	fu_port=$(free_port)
+	fu_port=${FORMD_PORT:-$(free_port)}
 	formd_url="http://127.0.0.1:$fu_port"
 	"$ROOT/bin/formd" --site "$fu_site" --db "$fu_db" --listen "127.0.0.1:$fu_port" \
 		--hash-workers 1 "$@" 2>>"$TMP/formd.log" &
