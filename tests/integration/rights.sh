@@ -64,7 +64,7 @@ fi
 # ...and axe-core in Chromium, each page served beside the stylesheet
 if [ -d tests/a11y/node_modules/axe-core ] && [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
 	mkdir -p "$TMP/served"
-	cp "$out/public/style.css" "$TMP/served/"
+	cp "$out/public/"style*.css "$TMP/served/" # the pages link the fingerprinted name
 	paths=""
 	for f in "$TMP"/pages/*.html; do
 		n=$(basename "$f" .html)
