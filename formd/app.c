@@ -691,6 +691,7 @@ static void login_finish(void *arg, struct response *res)
 	struct login_job *j = arg;
 	const struct sitedata *sd = j->ref->sd;
 	const char *pw = form_get(&j->f, "password");
+	const char *next;
 	struct user u;
 	struct err e = {0};
 	int r, ok = 0;
@@ -724,7 +725,10 @@ static void login_finish(void *arg, struct response *res)
 		app_unavailable(res, &e);
 		goto out;
 	}
-	app_see_other(res, safe_next(form_get(&j->f, "next")));
+	/* from the login page itself (no next): the welcome page, which shows
+	 * the person is logged in; the static home page cannot */
+	next = form_get(&j->f, "next");
+	app_see_other(res, *next ? safe_next(next) : "/konto/witaj");
 out:
 	pairs_free(&j->p);
 	app_site_put(j->ref);

@@ -130,6 +130,11 @@ s, h, d = req("POST", LOGIN, {"email": "ANNA.nowak@example.pl", "password": reg[
 check("the right password logs in and goes back where it was", s == 303 and h.get("location") == "/kursy/", (s, h.get("location")))
 tok2 = h.get("set-cookie", "").split(";")[0]
 check("...with a fresh session", tok2.startswith("sesja=") and tok2 != tok)
+s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": reg["password"]})
+check("from the login page (no 'next') it goes to the welcome page, which says one is logged in",
+      s == 303 and h.get("location") == "/konto/witaj", (s, h.get("location")))
+s, h, d = req("GET", "/konto/witaj", headers={"Cookie": h.get("set-cookie", "").split(";")[0]})
+check("...and it says so", s == 200 and "Jesteś zalogowany(-a)" in d, s)
 s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": reg["password"], "next": "//zly.example/"})
 check("a 'next' to another host goes home instead", s == 303 and h.get("location") == "/", h.get("location"))
 s, h, d = req("POST", LOGOUT, "", headers={"Cookie": tok2})

@@ -102,12 +102,12 @@ free_port() {
 }
 
 # formd_up SITE DB [OPTION...]: bin/formd in the background on a free
-# loopback port (log: $TMP/formd.log); sets $formd_pid and $formd_url.
-# Fails when it does not answer within 10 s.
+# loopback port, or on $FORMD_PORT when that is set (log: $TMP/formd.log);
+# sets $formd_pid and $formd_url. Fails when it does not answer within 10 s.
 formd_up() {
 	fu_site=$1 fu_db=$2
 	shift 2
-	fu_port=$(free_port)
+	fu_port=${FORMD_PORT:-$(free_port)}
 	formd_url="http://127.0.0.1:$fu_port"
 	"$ROOT/bin/formd" --site "$fu_site" --db "$fu_db" --listen "127.0.0.1:$fu_port" \
 		--hash-workers 1 "$@" 2>>"$TMP/formd.log" &
@@ -170,4 +170,80 @@ check_kept_pages() {
 	else
 		fail "the browser checks need chromium, node and tests/a11y/node_modules (make deps-test)"
 	fi
+}
+
+# smtp_sink_up DIR [PORT]: tests/smtp_sink.py (Debian's python3 with
+# aiosmtpd) keeping each message in DIR, on a free loopback port (or on
+# PORT, to come back where a test knows it); sets $sink_pid and
+# $smtp_port. Fails when it has not said its port within 20 s.
+smtp_sink_up() {
+	rm -f "$TMP/smtp.port"
+	/usr/bin/python3 "$ROOT/tests/smtp_sink.py" "$1" "$TMP/smtp.port" ${2:+--port "$2"} 2>>"$TMP/sink.log" &
+	sink_pid=$!
+	ss_i=0
+	until [ -s "$TMP/smtp.port" ]; do
+		ss_i=$((ss_i + 1))
+		if [ $ss_i -gt 200 ] || ! kill -0 $sink_pid 2>/dev/null; then
+			cat "$TMP/sink.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	smtp_port=$(cat "$TMP/smtp.port")
+}
+
+# nginx_setup SRV VAR FORMD_PORT: the shipped deploy/nginx/okienko.conf
+# with its production paths replaced (/srv/okienko by SRV, so the live
+# site is SRV/current/public; /var/lib/okienko by VAR, so the forum is
+# VAR/forum), formd on FORMD_PORT, https and http on free loopback ports,
+# a self-signed certificate; writes $TMP/nginx/okienko.conf and the
+# nginx.conf around it, and sets $site_url (https) and $site_port80.
+NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+nginx_pid=""
+nginx_setup() {
+	ns_port=$(free_port)
+	site_port80=$(free_port)
+	site_url="https://127.0.0.1:$ns_port"
+	mkdir -p "$TMP/tls" "$TMP/nginx"
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 \
+		-keyout "$TMP/tls/privkey.pem" -out "$TMP/tls/fullchain.pem" >/dev/null 2>&1 || return 1
+	sed -e "s|/srv/okienko|$1|g" -e "s|/var/lib/okienko|$2|g" -e "s|/etc/okienko/tls|$TMP/tls|g" \
+		-e "s|127\.0\.0\.1:8081|127.0.0.1:$3|" -e "s|listen 443 |listen 127.0.0.1:$ns_port |" \
+		-e "s|listen 80;|listen 127.0.0.1:$site_port80;|" -e '/listen \[::\]/d' \
+		"$ROOT/deploy/nginx/okienko.conf" >"$TMP/nginx/okienko.conf"
+	cat >"$TMP/nginx/nginx.conf" <<NGX
+worker_processes 1;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log;
+events { worker_connections 64; }
+http {
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+	access_log $TMP/nginx/access.log;
+	client_body_temp_path $TMP/nginx/body;
+	proxy_temp_path $TMP/nginx/proxy;
+	fastcgi_temp_path $TMP/nginx/fastcgi;
+	uwsgi_temp_path $TMP/nginx/uwsgi;
+	scgi_temp_path $TMP/nginx/scgi;
+	include $TMP/nginx/okienko.conf;
+}
+NGX
+}
+
+# nginx_start: nginx with what nginx_setup wrote, in the foreground of a
+# background job; sets $nginx_pid. Fails (printing nginx's error log)
+# when / does not answer 200 within 5 s.
+nginx_start() {
+	"$NGINX" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' &
+	nginx_pid=$!
+	nst_i=0
+	until python3 "$ROOT/tests/fetch.py" "$site_url/" "$TMP/nginx/up" 2>/dev/null &&
+		[ "$(cat "$TMP/nginx/up.status")" = 200 ]; do
+		nst_i=$((nst_i + 1))
+		if [ $nst_i -gt 50 ] || ! kill -0 $nginx_pid 2>/dev/null; then
+			cat "$TMP/nginx/error.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
 }

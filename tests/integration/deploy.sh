@@ -6,8 +6,6 @@
 # and ports replaced by sed). Pushes, a refused push, a rollback, formd's
 # paths through nginx, gzip, headers, caching, a backup and its restore.
 . tests/lib.sh
-NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
-nginx_pid=""
 cleanup() {
 	[ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
 	formd_down
@@ -23,7 +21,7 @@ srv="$TMP/srv"   # /srv/okienko
 var="$TMP/var"   # /var/lib/okienko
 repo="$srv/portal.git"
 db="$var/formd.sqlite"
-mkdir -p "$srv" "$var/forum" "$TMP/tls" "$TMP/nginx"
+mkdir -p "$srv" "$var/forum"
 RELEASE="$ROOT/deploy/okienko-release"
 
 # get NAME PATH [fetch.py options]: through nginx (https); files $TMP/NAME.*
@@ -62,47 +60,12 @@ echo "$formd_pid" >"$TMP/formd.pid"
 fport=${formd_url##*:}
 
 # ---- nginx with the shipped configuration --------------------------------------
-port=$(free_port)
-port80=$(free_port)
-site_url="https://127.0.0.1:$port"
-openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 \
-	-keyout "$TMP/tls/privkey.pem" -out "$TMP/tls/fullchain.pem" >/dev/null 2>&1
-sed -e "s|/srv/okienko|$srv|g" -e "s|/var/lib/okienko|$var|g" -e "s|/etc/okienko/tls|$TMP/tls|g" \
-	-e "s|127\.0\.0\.1:8081|127.0.0.1:$fport|" -e "s|listen 443 |listen 127.0.0.1:$port |" \
-	-e "s|listen 80;|listen 127.0.0.1:$port80;|" -e '/listen \[::\]/d' \
-	deploy/nginx/okienko.conf >"$TMP/nginx/okienko.conf"
+nginx_setup "$srv" "$var" "$fport" || { fail "the test's TLS certificate was made"; exit 1; }
+port80=$site_port80
 ok "the test's copy of the nginx configuration has every production path and port replaced" \
 	sh -c "! grep -Eq '/srv/okienko|/var/lib/okienko|/etc/okienko|:8081|listen (80|443)' '$TMP/nginx/okienko.conf'"
-cat >"$TMP/nginx/nginx.conf" <<NGX
-worker_processes 1;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 64; }
-http {
-	include /etc/nginx/mime.types;
-	default_type application/octet-stream;
-	access_log $TMP/nginx/access.log;
-	client_body_temp_path $TMP/nginx/body;
-	proxy_temp_path $TMP/nginx/proxy;
-	fastcgi_temp_path $TMP/nginx/fastcgi;
-	uwsgi_temp_path $TMP/nginx/uwsgi;
-	scgi_temp_path $TMP/nginx/scgi;
-	include $TMP/nginx/okienko.conf;
-}
-NGX
 ok "nginx accepts the configuration (nginx -t)" "$NGINX" -t -q -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf"
-"$NGINX" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' &
-nginx_pid=$!
-i=0
-until get up / && [ "$(status up)" = 200 ]; do
-	i=$((i + 1))
-	if [ $i -gt 50 ] || ! kill -0 $nginx_pid 2>/dev/null; then
-		fail "nginx started"
-		cat "$TMP/nginx/error.log" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
+nginx_start || { fail "nginx started"; exit 1; }
 
 # ---- serving: headers, gzip, caching, the icon -----------------------------------
 get home /
@@ -146,6 +109,12 @@ ok "a contact POST through nginx is answered by formd (303)" sh -c "test \"\$(ca
 ok "...and stored (formd admin contacts)" sh -c "'$ROOT/bin/formd' admin --db '$db' contacts | grep -q 'DEPLOY-CONTACT-1'"
 get thanks "$(header contact location | sed 's|^https\?://[^/]*||')"
 ok "...the thank-you page comes from formd through nginx" sh -c "test \"\$(cat '$TMP/thanks.status')\" = 200"
+# a browser sends Origin with the port it was given: formd must see the Host
+# the browser used, port included, or every form is refused as cross-site
+get origin /konto/logowanie --header "Origin=$site_url" --post 'email=&password='
+ok "a browser's POST through nginx on a port other than 443 is taken as same-site (422, not 403)" sh -c "test \"\$(cat '$TMP/origin.status')\" = 422"
+get foreign /konto/logowanie --header "Origin=https://example.com" --post 'email=&password='
+ok "...and one from another site is still refused (403)" sh -c "test \"\$(cat '$TMP/foreign.status')\" = 403"
 # nginx sets X-Real-IP from the connection: a visitor's own header changes nothing
 statuses=""
 for ip in 10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4; do

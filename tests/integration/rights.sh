@@ -19,22 +19,6 @@ ok "the demo portal builds" "$PORTAL" build --repo "$site" --out "$out"
 mkdir -p "$TMP/var" "$TMP/mail"
 db="$TMP/var/formd.sqlite"
 
-# start_sink [PORT]: the SMTP server; sets $sink and $smtp_port
-start_sink() {
-	rm -f "$TMP/smtp.port"
-	/usr/bin/python3 tests/smtp_sink.py "$TMP/mail" "$TMP/smtp.port" ${1:+--port "$1"} 2>>"$TMP/sink.log" &
-	sink=$!
-	i=0
-	until [ -s "$TMP/smtp.port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 $sink 2>/dev/null; then
-			cat "$TMP/sink.log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	smtp_port=$(cat "$TMP/smtp.port")
-}
 # start_formd DB [OPTION...]: formd serving the site too; sets $pid and $url
 start_formd() {
 	sf_db=$1
@@ -45,9 +29,9 @@ start_formd() {
 	}
 	pid=$formd_pid url=$formd_url
 }
-trap 'kill $pid $sink 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill $pid $sink_pid 2>/dev/null; rm -rf "$TMP"' EXIT
 
-start_sink || { fail "the SMTP server started"; exit 1; }
+smtp_sink_up "$TMP/mail" || { fail "the SMTP server started"; exit 1; }
 start_formd "$db" --smtp "smtp://127.0.0.1:$smtp_port" --smtp-plain --mail-from portal@example.pl \
 	--mail-from-name "Kompetencje dla pracy" --mail-retry 1 --mail-poll 1 || exit 1
 mkdir -p "$TMP/pages"
@@ -62,8 +46,8 @@ grep -E '^fail ' "$TMP/check.log" >&2
 check_kept_pages "$TMP/pages" "$out" "rights"
 
 # the relay down: the message waits with its error, and goes when the relay is back
-kill $sink
-wait $sink 2>/dev/null
+kill $sink_pid
+wait $sink_pid 2>/dev/null
 before=$(ls "$TMP/mail"/*.eml | wc -l)
 ok "a reset is asked for while the relay is down" python3 -c "
 import urllib.request, urllib.parse
@@ -71,10 +55,10 @@ r = urllib.request.urlopen(urllib.request.Request('$url/konto/haslo', data=urlli
 assert r.status == 200"
 sleep 2
 ok "...the message waits in the outbox with the relay's error" sh -c "'$FORMD' admin --db '$db' outbox | grep -A1 'waiting' | grep -q 'last error'"
-start_sink "$smtp_port" || fail "the SMTP server came back on its port"
+smtp_sink_up "$TMP/mail" "$smtp_port" || fail "the SMTP server came back on its port"
 ok "...and is delivered once the relay is back" sh -c "for i in \$(seq 1 100); do [ \$(ls '$TMP/mail'/*.eml | wc -l) -gt $before ] && exit 0; sleep 0.2; done; exit 1"
 ok "...nothing is left waiting" sh -c "! '$FORMD' admin --db '$db' outbox | grep -q waiting"
-kill $pid $sink
+kill $pid $sink_pid
 wait $pid 2>/dev/null
 
 # no relay at all: messages wait, and staff see their links
