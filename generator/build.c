@@ -47,7 +47,7 @@ int build_run(const struct build_opts *o, struct build_stats *st, struct err *e)
 		if (fs_rmtree(stage.ptr, e) < 0 || fs_mkdirs(stage.ptr, e) < 0)
 			goto out;
 	}
-	n = render_site(&s, o->out ? stage.ptr : NULL, &ph, e);
+	n = render_site(&s, o->out ? stage.ptr : NULL, o->no_gzip, &ph, e);
 	if (n < 0)
 		goto out;
 	if (o->out && fs_switch(stage.ptr, target.ptr, e) < 0)

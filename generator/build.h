@@ -13,6 +13,7 @@ struct build_opts {
 	const char *out;  /* NULL: check only, write nothing */
 	int jobs;
 	int worktree;
+	int no_gzip; /* no .gz copies (previews; the live site wants them) */
 };
 
 struct build_stats {

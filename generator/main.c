@@ -16,6 +16,7 @@
 
 static const char usage[] =
     "usage: portal build [--repo DIR] [--ref REF] [--out DIR] [--jobs N] [--worktree]\n"
+    "                    [--no-gzip]\n"
     "       portal check [--repo DIR] [--ref REF] [--jobs N] [--worktree]\n"
     "       portal --help | --version\n"
     "\n"
@@ -29,6 +30,8 @@ static const char usage[] =
     "  --out DIR    output folder (default: build/site)\n"
     "  --jobs N     threads (default: the number of processors)\n"
     "  --worktree   build the uncommitted work tree instead, for previews\n"
+    "  --no-gzip    no .gz copy beside each HTML and CSS file (previews; nginx's\n"
+    "               gzip_static serves them on the live site)\n"
     "  --timings    print how long each phase took\n"
     "\n"
     "exit status: 0 success, 1 the build or check failed (the message names\n"
@@ -49,17 +52,13 @@ static void print_error(const char *msg)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"repo", required_argument, NULL, 'r'},
-	    {"ref", required_argument, NULL, 'f'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"worktree", no_argument, NULL, 'w'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"timings", no_argument, NULL, 't'},
-	    {NULL, 0, NULL, 0},
+	    {"repo", required_argument, NULL, 'r'}, {"ref", required_argument, NULL, 'f'},
+	    {"out", required_argument, NULL, 'o'},  {"jobs", required_argument, NULL, 'j'},
+	    {"worktree", no_argument, NULL, 'w'},   {"no-gzip", no_argument, NULL, 'z'},
+	    {"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, 'V'},
+	    {"timings", no_argument, NULL, 't'},    {NULL, 0, NULL, 0},
 	};
-	struct build_opts o = {NULL, NULL, "build/site", 0, 0};
+	struct build_opts o = {NULL, NULL, "build/site", 0, 0, 0};
 	struct build_stats st;
 	struct err e = {0};
 	const char *cmd;
@@ -102,6 +101,9 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			o.worktree = 1;
+			break;
+		case 'z':
+			o.no_gzip = 1;
 			break;
 		case 't':
 			timings = 1;

@@ -21,6 +21,7 @@ struct job {
 	struct site *s;
 	struct val *base; /* the site frame, owned */
 	const char *out;  /* NULL: check only */
+	int gzip;         /* write .gz copies */
 	atomic_long written;
 };
 
@@ -107,7 +108,7 @@ static int write_out(struct job *j, const char *rel, const char *data, size_t le
 	r = fs_write(path.ptr, data, len, 0, e);
 	if (r == 0)
 		atomic_fetch_add(&j->written, 1);
-	if (r == 0 && strncmp(rel, "public/", 7) == 0 && gzip_wanted(rel)) {
+	if (r == 0 && j->gzip && strncmp(rel, "public/", 7) == 0 && gzip_wanted(rel)) {
 		buf_puts(&path, ".gz");
 		r = buf_failed(&path) ? err_oom(e) : gzip_file(&gz, data, len, e);
 		if (r == 0)
@@ -725,13 +726,14 @@ static int make_dirs(struct site *s, const char *out, struct err *e)
 	return r;
 }
 
-long render_site(struct site *s, const char *out, struct phases *ph, struct err *e)
+long render_site(struct site *s, const char *out, int no_gzip, struct phases *ph, struct err *e)
 {
 	struct job j;
 	long ret = -1;
 
 	j.s = s;
 	j.out = out;
+	j.gzip = !no_gzip;
 	atomic_init(&j.written, 0);
 	j.base = ctx_base(s, e);
 	if (!j.base)

@@ -14,9 +14,10 @@
  * Renders every page and writes the site below `out` (public/ and
  * private/), which must be a new empty folder. With out == NULL the pages
  * are rendered and checked but nothing is written (portal check). Phases
- * are timed into `ph` (may be NULL). Returns the number of files written,
- * or -1 with e set.
+ * are timed into `ph` (may be NULL). Every HTML and CSS file in public/
+ * gets a gzip copy beside it (for nginx's gzip_static) unless `no_gzip`.
+ * Returns the number of files written, or -1 with e set.
  */
-long render_site(struct site *s, const char *out, struct phases *ph, struct err *e);
+long render_site(struct site *s, const char *out, int no_gzip, struct phases *ph, struct err *e);
 
 #endif

@@ -5,7 +5,7 @@
 # http on this machine). The database is var/formd.sqlite.
 set -eu
 out=build/site
-./bin/portal build --out "$out"
+./bin/portal build --no-gzip --out "$out"
 port=${PORT:-8080}
 mkdir -p var
 echo "run: http://127.0.0.1:$port (Ctrl-C stops); staff: bin/formd admin --db var/formd.sqlite help"

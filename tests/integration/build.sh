@@ -142,6 +142,8 @@ expect_fail "portal check reports a broken link" 'content/c\.md:5:[0-9]+: link t
 	"$PORTAL" check --repo "$TMP/b"
 ok "portal check passes on the demo site" "$PORTAL" check --repo "$site"
 ok "portal check writes nothing" sh -c "cd '$TMP' && '$PORTAL' check --repo '$site' >/dev/null && ! test -e '$TMP/build'"
+ok "portal build writes a .gz copy beside each HTML and CSS file" sh -c "'$PORTAL' build --repo '$site' --out '$TMP/gz' >/dev/null && test -f '$TMP/gz/public/index.html.gz' && test \$(find '$TMP/gz/public' -name '*.html' | wc -l) -eq \$(find '$TMP/gz/public' -name '*.html.gz' | wc -l)"
+ok "...and --no-gzip none" sh -c "'$PORTAL' build --no-gzip --repo '$site' --out '$TMP/nogz' >/dev/null && test -f '$TMP/nogz/public/index.html' && test -z \"\$(find '$TMP/nogz' -name '*.gz')\""
 
 # drafts are left out, aliases redirect
 broken "draft and alias" 'printf "+++\ntitle = \"Szkic\"\ndraft = true\n+++\ntekst\n" > content/szkic.md; printf "+++\ntitle = \"Nowa\"\naliases = [\"/stara-strona/\"]\n+++\ntekst\n" > content/nowa.md'
