@@ -333,3 +333,45 @@ const char *val_type_name(enum val_type t)
 
 	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
+
+int val_equal(const struct val *a, const struct val *b)
+{
+	size_t i;
+
+	if (!a || !b)
+		return a == b;
+	if (a->type != b->type)
+		return 0;
+	switch (a->type) {
+	case VAL_NULL:
+		return 1;
+	case VAL_BOOL:
+		return !a->u.b == !b->u.b;
+	case VAL_INT:
+		return a->u.i == b->u.i;
+	case VAL_FLOAT:
+		return a->u.f == b->u.f;
+	case VAL_DATETIME:
+		if (a->dt != b->dt)
+			return 0;
+		/* fall through */
+	case VAL_STRING:
+		return a->u.str.len == b->u.str.len &&
+		       memcmp(a->u.str.s, b->u.str.s, a->u.str.len) == 0;
+	case VAL_ARRAY:
+		if (a->u.arr.n != b->u.arr.n)
+			return 0;
+		for (i = 0; i < a->u.arr.n; i++)
+			if (!val_equal(a->u.arr.items[i], b->u.arr.items[i]))
+				return 0;
+		return 1;
+	case VAL_TABLE:
+		if (a->u.tab.n != b->u.tab.n)
+			return 0;
+		for (i = 0; i < a->u.tab.n; i++)
+			if (!val_equal(a->u.tab.kv[i].v, val_get(b, a->u.tab.kv[i].key)))
+				return 0;
+		return 1;
+	}
+	return 0;
+}

@@ -102,6 +102,10 @@ struct val *val_getn_mut(struct val *tab, const char *key, size_t klen);
 struct val *val_get_mut(struct val *tab, const char *key);
 /* Follows a dotted path "a.b.c" through tables. */
 const struct val *val_path(const struct val *root, const char *path);
+/* 1 when a and b hold the same value: the same type and contents, tables
+ * with the same keys whatever their order (two NULLs are equal). Where the
+ * values come from (line, col, flags) does not count. */
+int val_equal(const struct val *a, const struct val *b);
 /* Typed getters with a default for missing or mistyped values. */
 const char *val_get_str(const struct val *tab, const char *key, const char *def);
 long long val_get_int(const struct val *tab, const char *key, long long def);

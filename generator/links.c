@@ -209,7 +209,7 @@ static void open_id(struct buf *out, const char *tag, const char *id)
 static int sc_param(struct link_ctx *lc, const struct md_sc *sc, struct buf *out, struct err *e)
 {
 	const char *key = arg(sc, NULL, 0), *id = arg(sc, "id", 0), *link = arg(sc, "link", 0);
-	const struct val *params = val_get(lc->site->config, "params"), *v;
+	const struct val *params = val_get(lc->config ? lc->config : lc->site->config, "params"), *v;
 	const char *file = lc->page->src->path;
 	struct buf text = BUF_INIT;
 	int ret = -1;
@@ -261,7 +261,7 @@ out:
  * its line. */
 static int sc_retention(struct link_ctx *lc, const struct md_sc *sc, struct buf *out, struct err *e)
 {
-	const struct site *s = lc->site;
+	const struct retention *periods = lc->retention ? lc->retention : lc->site->retention;
 	const char *file = lc->page->src->path;
 	struct buf text = BUF_INIT;
 	size_t i;
@@ -276,14 +276,14 @@ static int sc_retention(struct link_ctx *lc, const struct md_sc *sc, struct buf 
 	for (i = 0; i < retention_kinds_n; i++) {
 		const struct retention_kind *k = &retention_kinds[i];
 
-		if (s->retention[i].n == 0)
+		if (periods[i].n == 0)
 			continue;
 		if (!any++)
 			buf_puts(out,
 			         "<p>Poszczególne rodzaje danych Administrator przechowuje przez "
 			         "następujące okresy:</p>\n<ul class=\"retention\">\n");
 		buf_reset(&text);
-		retention_text(&s->retention[i], &text);
+		retention_text(&periods[i], &text);
 		buf_puts(out, "<li><strong>");
 		esc_html(out, k->label, strlen(k->label));
 		buf_puts(out, "</strong>: ");
@@ -396,7 +396,7 @@ int shortcode_render(void *ctx, const struct md_sc *sc, struct buf *out, struct 
 
 int links_markdown(const struct site *s, const struct val *base, struct page *p, struct err *e)
 {
-	struct link_ctx lc = {s, p, base, 0};
+	struct link_ctx lc = {s, p, base, 0, NULL, NULL};
 	struct md_opts o;
 
 	if (!p->src || p->kind == PK_TEST)

@@ -14,6 +14,10 @@ struct link_ctx {
 	struct page *page;
 	const struct val *base; /* the site frame, for shortcodes' partials */
 	int lenient;            /* an archived version: no anchor checks */
+	/* an archived version: site.toml as it was in its commit, and its
+	 * retention periods (the shortcodes show those); NULL: the site's */
+	const struct val *config;
+	const struct retention *retention;
 };
 
 /*

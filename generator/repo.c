@@ -1,5 +1,8 @@
 #include "repo.h"
 
+#include "toml.h"
+#include "value.h"
+
 #include "buf.h"
 #include "fsutil.h"
 #include "parallel.h"
@@ -307,6 +310,8 @@ struct hist {
 	size_t commit_idx;
 	int recorded; /* this commit touched something of interest */
 	struct err *e;
+	struct rfile **uses_config; /* files showing site.toml's values */
+	size_t nuses;
 };
 
 /* Notes that the commit being walked changed f to blob `oid`. */
@@ -327,7 +332,10 @@ static int record(struct hist *h, struct rfile *f, const git_oid *oid, int added
 		e = &f->hist[f->nhist - 1]; /* keep the oldest last */
 	}
 	e->commit = h->commit_idx;
-	git_oid_tostr(e->oid, sizeof e->oid, oid);
+	if (oid)
+		git_oid_tostr(e->oid, sizeof e->oid, oid);
+	else
+		e->oid[0] = '\0'; /* site.toml's change: filled by fill_config_entries */
 	h->recorded = 1;
 	if (added) {
 		f->created_found = 1;
@@ -401,16 +409,121 @@ static int subtree(git_repository *git, git_commit *c, git_tree **out)
 	return ret < 0 ? -1 : 0;
 }
 
+/* site.toml's blob id in commit c into oid ("" when there is none). */
+static int config_oid(git_commit *c, char oid[41])
+{
+	git_tree *root = NULL;
+	git_tree_entry *ent = NULL;
+	int ret;
+
+	oid[0] = '\0';
+	if (git_commit_tree(&root, c) < 0)
+		return -1;
+	ret = git_tree_entry_bypath(&ent, root, "site.toml");
+	if (ret == 0 && git_tree_entry_type(ent) == GIT_OBJECT_BLOB)
+		git_oid_tostr(oid, 41, git_tree_entry_id(ent));
+	git_tree_entry_free(ent);
+	git_tree_free(root);
+	return ret < 0 && ret != GIT_ENOTFOUND ? -1 : 0;
+}
+
+/* 1 when a content file's text shows site.toml's values (a param or
+ * retention shortcode): a change of site.toml changes it. */
+static int shows_config(const struct rfile *f)
+{
+	const char *p = f->data;
+
+	while (p && (p = strstr(p, "{{<"))) {
+		p += 3;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "param", 5) == 0 || strncmp(p, "retention", 9) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* site.toml's blob `oid` parsed; NULL when there is none or it is no
+ * TOML (then every value counts as changed). */
+static struct val *config_at(git_repository *git, const char *oid)
+{
+	git_blob *b = NULL;
+	git_oid id;
+	struct val *v;
+
+	if (!oid[0] || git_oid_fromstr(&id, oid) < 0 || git_blob_lookup(&b, git, &id) < 0)
+		return NULL;
+	v = toml_parse(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), "site.toml", 0, NULL);
+	git_blob_free(b);
+	return v;
+}
+
+/* 1 when a value of site.toml that f's text shows ({{< param "KEY" >}}:
+ * [params] KEY; {{< retention >}}: [retention]) differs between a and b. */
+static int shown_changed(const struct rfile *f, const struct val *a, const struct val *b)
+{
+	const char *p = f->data, *q, *end;
+	char key[128];
+
+	if (!a || !b)
+		return 1;
+	while (p && (p = strstr(p, "{{<"))) {
+		p += 3;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "retention", 9) == 0 &&
+		    !val_equal(val_get(a, "retention"), val_get(b, "retention")))
+			return 1;
+		if (strncmp(p, "param", 5) != 0 || !(q = strchr(p, '"')) ||
+		    !(end = strchr(q + 1, '"')) || (size_t)(end - q - 1) >= sizeof key ||
+		    memchr(q, '\n', (size_t)(end - q)))
+			continue;
+		memcpy(key, q + 1, (size_t)(end - q - 1));
+		key[end - q - 1] = '\0';
+		if (!val_equal(val_path(val_get(a, "params"), key),
+		               val_path(val_get(b, "params"), key)))
+			return 1;
+	}
+	return 0;
+}
+
+/* After the walk: a site.toml-only entry takes the file's blob from the
+ * entry before it in time (the next one in the list); one with none
+ * (history cut short) goes. */
+static void fill_config_entries(struct rfile *f)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < f->nhist; i++) {
+		if (!f->hist[i].oid[0]) {
+			size_t j;
+
+			for (j = i + 1; j < f->nhist && !f->hist[j].oid[0]; j++)
+				;
+			if (j == f->nhist)
+				continue;
+			memcpy(f->hist[i].oid, f->hist[j].oid, sizeof f->hist[i].oid);
+		}
+		f->hist[k++] = f->hist[i];
+	}
+	f->nhist = k;
+}
+
 /* One revwalk over the first-parent chain, dating every content file. */
 static int walk_history(struct repo *r, git_repository *git, const git_oid *head, struct err *e)
 {
-	struct hist h = {r, STRMAP_INIT, 0, 0, 0, e};
+	struct hist h = {r, STRMAP_INIT, 0, 0, 0, e, NULL, 0};
 	git_revwalk *walk = NULL;
 	git_oid oid;
 	struct buf path = BUF_INIT;
 	size_t i, cap = 0;
 	int ret = -1;
 
+	h.uses_config = calloc(r->nfiles + 1, sizeof *h.uses_config);
+	if (!h.uses_config) {
+		err_oom(e);
+		goto out;
+	}
 	for (i = 0; i < r->nfiles; i++)
 		if (strncmp(r->files[i].path, "content/", 8) == 0) {
 			if (strmap_put(&h.paths, r->files[i].path, &r->files[i]) < 0) {
@@ -418,6 +531,8 @@ static int walk_history(struct repo *r, git_repository *git, const git_oid *head
 				goto out;
 			}
 			h.unresolved++;
+			if (shows_config(&r->files[i]))
+				h.uses_config[h.nuses++] = &r->files[i];
 		}
 	if (git_revwalk_new(&walk, git) < 0 || git_revwalk_push(walk, head) < 0) {
 		git_err(e, "history");
@@ -428,7 +543,8 @@ static int walk_history(struct repo *r, git_repository *git, const git_oid *head
 	while (h.unresolved > 0 && git_revwalk_next(&oid, walk) == 0) {
 		git_commit *c = NULL, *pc = NULL;
 		git_tree *t = NULL, *pt = NULL;
-		int r2 = 0;
+		char cfg[41] = "", pcfg[41] = "";
+		int r2 = 0, content;
 
 		if (git_commit_lookup(&c, git, &oid) < 0) {
 			git_err(e, "history");
@@ -440,9 +556,14 @@ static int walk_history(struct repo *r, git_repository *git, const git_oid *head
 			r2 = -1;
 		if (r2 == 0 && pc && subtree(git, pc, &pt) < 0)
 			r2 = -1;
+		content = t && !(pt && git_oid_equal(git_tree_id(t), git_tree_id(pt)));
+		if (r2 == 0 && (config_oid(c, cfg) < 0 || (pc && config_oid(pc, pcfg) < 0)))
+			r2 = -1;
+		if (!pc)
+			pcfg[0] = '\0';
 		if (r2 < 0) {
 			git_err(e, "history");
-		} else if (t && !(pt && git_oid_equal(git_tree_id(t), git_tree_id(pt)))) {
+		} else if (content || (h.nuses && strcmp(cfg, pcfg) != 0)) {
 			if (r->ncommits == cap) {
 				size_t nc = cap ? cap * 2 : 64;
 				struct rcommit *rc = realloc(r->commits, nc * sizeof *rc);
@@ -460,10 +581,32 @@ static int walk_history(struct repo *r, git_repository *git, const git_oid *head
 				h.recorded = 0;
 				buf_reset(&path);
 				buf_puts(&path, "content/");
-				r2 = diff_trees(&h, git, t, pt, &path);
+				if (content)
+					r2 = diff_trees(&h, git, t, pt, &path);
+				/* site.toml changed: so did every page showing a
+				 * value that changed (its blob is filled in after
+				 * the walk) */
+				if (r2 == 0 && strcmp(cfg, pcfg) != 0) {
+					struct val *nc = config_at(git, cfg),
+					           *oc = config_at(git, pcfg);
+
+					for (i = 0; r2 == 0 && i < h.nuses; i++) {
+						struct rfile *f = h.uses_config[i];
+
+						if (f->created_found ||
+						    (f->nhist && f->hist[f->nhist - 1].commit ==
+						                     h.commit_idx) ||
+						    !shown_changed(f, nc, oc))
+							continue;
+						r2 = record(&h, f, NULL, 0);
+					}
+					val_free(nc);
+					val_free(oc);
+				}
 				if (r2 == 0 && h.recorded) {
 					if (fill_commit(&r->commits[r->ncommits], c) < 0)
 						r2 = err_oom(e);
+					memcpy(r->commits[r->ncommits].config, cfg, sizeof cfg);
 					r->ncommits++;
 				}
 			}
@@ -475,10 +618,13 @@ static int walk_history(struct repo *r, git_repository *git, const git_oid *head
 		if (r2 < 0)
 			goto out;
 	}
+	for (i = 0; i < h.nuses; i++)
+		fill_config_entries(h.uses_config[i]);
 	ret = 0;
 out:
 	git_revwalk_free(walk);
 	strmap_free(&h.paths);
+	free(h.uses_config);
 	buf_free(&path);
 	return ret;
 }

@@ -22,9 +22,13 @@ struct rcommit {
 	char *summary;  /* first line of the message, owned (for developers) */
 	char *note;     /* the message's "Zmiana:" trailer: a summary for the public,
 	                   in Polish, owned; NULL when the commit has none */
+	char config[41]; /* site.toml's blob in this commit ("" when it has none) */
 };
 
-/* One commit that changed a file: what the file was after it. */
+/* One commit that changed a file: what the file was after it. A file whose
+ * text shows site.toml's values ({{< param >}}, {{< retention >}}) also
+ * changes when site.toml does: such a commit is in its history too, with
+ * the file's blob as it stood then. */
 struct rhist {
 	size_t commit; /* index into repo->commits */
 	char oid[41];  /* the file's blob in that commit (repo_read_blob reads it) */

@@ -856,18 +856,15 @@ const struct output *site_find_url(const struct site *s, const char *url, size_t
 	return o;
 }
 
-/* site.toml's [retention]: each key one of retention_kinds, each value a
- * period retention_parse reads, or "" for none. The table may be missing.
- * Fills s->retention; errors name the value's place and the key. */
-static int load_retention(struct site *s, struct err *e)
+int site_read_retention(const struct val *config, struct retention **out, struct err *e)
 {
-	const struct val *t = val_get(s->config, "retention");
+	const struct val *t = val_get(config, "retention");
 	struct buf known = BUF_INIT;
 	size_t i;
 	int ret = -1;
 
-	s->retention = calloc(retention_kinds_n, sizeof *s->retention);
-	if (!s->retention)
+	*out = calloc(retention_kinds_n, sizeof **out);
+	if (!*out)
 		return err_oom(e);
 	if (!t)
 		return 0;
@@ -903,7 +900,7 @@ static int load_retention(struct site *s, struct err *e)
 			       "retention.%s: a NUL character in the period", kv->key);
 			goto out;
 		}
-		if (retention_parse(v->u.str.s, &s->retention[k], &pe) < 0) {
+		if (retention_parse(v->u.str.s, &(*out)[k], &pe) < 0) {
 			err_at(e, "site.toml", v->line, v->col, "retention.%s: %s", kv->key,
 			       pe.msg);
 			goto out;
@@ -988,7 +985,7 @@ int site_load(struct site *s, struct repo *r, int jobs, struct phases *ph, struc
 	}
 	if (!val_get_str(s->config, "title", NULL))
 		return err_at(e, "site.toml", 1, 1, "missing 'title'");
-	if (load_retention(s, e) < 0)
+	if (site_read_retention(s->config, &s->retention, e) < 0)
 		return -1;
 	if (load_theme(s, e) < 0)
 		return -1;
@@ -1020,6 +1017,8 @@ void site_free(struct site *s)
 		free(p->children);
 		free(p->version_pages);
 		free(p->vsrc);
+		val_free(p->vconfig);
+		free(p->vretention);
 		md_doc_free(&p->doc);
 		for (j = 0; j < p->nanchors; j++)
 			free(p->anchors[j].anchor);

@@ -70,6 +70,8 @@ struct page {
 	struct page *compare; /* version pages: the comparison with the one before */
 	char *vsrc;           /* version pages: the file as committed then (owned) */
 	size_t vsrc_len;
+	struct val *vconfig;          /* ...site.toml as it was then (owned; NULL: none) */
+	struct retention *vretention; /* ...its retention periods (owned; NULL: none) */
 	int lesson_n; /* 1-based among the course's lessons */
 	size_t nlessons;
 	struct md_doc doc; /* rendered body */
@@ -139,5 +141,12 @@ int site_load(struct site *s, struct repo *r, int jobs, struct phases *ph, struc
 const struct output *site_find_url(const struct site *s, const char *url, size_t len);
 /* Frees the model; safe on a zeroed site and on one whose load failed. */
 void site_free(struct site *s);
+
+/* site.toml's [retention] in `config`: each key one of retention_kinds,
+ * each value a period retention_parse reads, or "" for none; the table may
+ * be missing. *out gets retention_kinds_n periods (n == 0: none; the
+ * caller frees it, also after a failure). Errors name the value's place in
+ * site.toml and the key. 0 or -1 with e. */
+int site_read_retention(const struct val *config, struct retention **out, struct err *e);
 
 #endif

@@ -3,10 +3,40 @@
 #include "compare.h"
 #include "escape.h"
 #include "links.h"
+#include "toml.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* site.toml as it was in a version's commit (blob `oid`), and its
+ * retention periods, for the shortcodes that show them: the version as its
+ * readers saw it. A site.toml today's build would refuse shows nothing
+ * (lenient, as links are); only a failure to read is an error. */
+static int read_config(struct site *s, const char *oid, struct page *p, struct err *e)
+{
+	struct err ignore = {0};
+	size_t len;
+	char *text;
+
+	if (!oid[0])
+		return 0;
+	if (!(text = repo_read_blob(s->repo, oid, &len, e)))
+		return -1;
+	p->vconfig = toml_parse(text, len, "site.toml", 0, &ignore);
+	free(text);
+	if (!p->vconfig) {
+		p->vconfig = val_new(VAL_TABLE);
+		return p->vconfig ? 0 : err_oom(e);
+	}
+	if (site_read_retention(p->vconfig, &p->vretention, &ignore) < 0) {
+		free(p->vretention);
+		p->vretention = calloc(retention_kinds_n, sizeof *p->vretention);
+		if (!p->vretention)
+			return err_oom(e);
+	}
+	return 0;
+}
 
 int versions_read(struct site *s, struct err *e)
 {
@@ -21,6 +51,8 @@ int versions_read(struct site *s, struct err *e)
 		h = &p->of->src->hist[p->ver];
 		p->vsrc = repo_read_blob(s->repo, h->oid, &p->vsrc_len, e);
 		if (!p->vsrc)
+			return -1;
+		if (read_config(s, s->repo->commits[h->commit].config, p, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -55,7 +87,7 @@ static int lenient_sc(void *ctx, const struct md_sc *sc, struct buf *out, struct
 static int render_version(const struct site *s, const struct val *base, const struct page *v,
                           struct buf *html, struct err *e)
 {
-	struct link_ctx lc = {s, v->of, base, 1};
+	struct link_ctx lc = {s, v->of, base, 1, v->vconfig, v->vretention};
 	struct md_opts o;
 	struct md_doc doc;
 	const char *fm, *body;

@@ -173,3 +173,26 @@ ok "--ref builds an older commit" "$PORTAL" build --repo "$site" --ref HEAD~1 --
 ok "the older commit has the older terms" sh -c "! grep -q 'ZMIANA-TESTOWA-42' '$TMP/o8/public/regulamin/index.html'"
 ok "--help prints usage" sh -c "'$PORTAL' --help | grep -q 'portal build'"
 expect_fail "a wrong option is a usage error" 'usage' "$PORTAL" build --nope
+
+# site.toml's values that a document shows are part of it: a commit that
+# changes one is a version of that document (history, archived version,
+# comparison, change notice); a commit that changes a value it does not
+# show is not; each archived version shows the values of its own commit
+cs="$TMP/cfgsite"
+demo_site "$cs"
+sed -i 's/^accounts = ""/accounts = "5 lat"/' "$cs/site.toml"
+commit_all "$cs" "Okres przechowywania kont" 2026-03-02T09:30:00+01:00
+sed -i 's/^change_notice_days = 30/change_notice_days = 31/' "$cs/site.toml"
+commit_all "$cs" "Dni powiadomienia" 2026-04-02T09:30:00+01:00
+ok "a site with site.toml-only commits builds" "$PORTAL" build --repo "$cs" --out "$TMP/cs"
+ok "a retention period changed in site.toml is a new version of the policy" \
+	sh -c "test \$(ls '$TMP/cs/public/polityka-prywatnosci/wersje' | wc -l) -eq 2 && test -d '$TMP/cs/public/polityka-prywatnosci/wersje/2026-03-02-'*"
+ok "...but not of the terms, which do not show it" sh -c "test \$(ls '$TMP/cs/public/regulamin/wersje' | wc -l) -eq 1"
+ok "...and a value no document shows (change_notice_days) makes no version" \
+	sh -c "! ls '$TMP/cs/public/polityka-prywatnosci/wersje' | grep -q 2026-04-02"
+ok "the policy's first version shows no period (site.toml had none then)" \
+	sh -c "! grep -q 'class=\"retention\"' '$TMP/cs/public/polityka-prywatnosci/wersje/2026-01-15-'*/index.html"
+ok "...its new version and the live page show it" \
+	sh -c "grep -q '5 lat' '$TMP/cs/public/polityka-prywatnosci/wersje/2026-03-02-'*/index.html && grep -q '5 lat' '$TMP/cs/public/polityka-prywatnosci/index.html'"
+ok "...and the comparison marks it added" \
+	sh -c "grep -q '<ins><span class=\"visually-hidden\">dodano: </span>Dane osobowe z konta' '$TMP/cs/public/polityka-prywatnosci/wersje/2026-03-02-'*/zmiany/index.html"

@@ -802,9 +802,29 @@ static void test_fmt_date_pl(void **state)
 	buf_free(&b);
 }
 
+/* val_equal: contents count, not order or place */
+static void test_val_equal(void **state)
+{
+	struct val *a = val_new(VAL_TABLE), *b = val_new(VAL_TABLE);
+
+	(void)state;
+	assert_int_equal(val_set_str(a, "x", "5 lat") | val_set_int(a, "n", 5), 0);
+	assert_int_equal(val_set_int(b, "n", 5) | val_set_str(b, "x", "5 lat"), 0);
+	assert_true(val_equal(a, b));
+	assert_true(val_equal(NULL, NULL));
+	assert_false(val_equal(a, NULL));
+	assert_int_equal(val_set_str(b, "x", "6 lat"), 0);
+	assert_false(val_equal(a, b));
+	assert_int_equal(val_set_str(b, "x", "5 lat") | val_set_bool(b, "extra", 1), 0);
+	assert_false(val_equal(a, b));
+	val_free(a);
+	val_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_val_equal),
 	    cmocka_unit_test(test_fmt_date_pl),
 	    cmocka_unit_test(test_par_every_item_once),
 	    cmocka_unit_test(test_par_jobs_below_one),

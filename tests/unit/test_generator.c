@@ -126,7 +126,7 @@ static void test_link_resolve(void **state)
 	struct page pa = {0}, pb = {0}, pc = {0};
 	struct rfile fa = {0};
 	struct output outs[5];
-	struct link_ctx lc = {&s, &pa, NULL, 0};
+	struct link_ctx lc = {&s, &pa, NULL, 0, NULL, NULL};
 	struct buf out = BUF_INIT;
 	struct err e = {0};
 	size_t i;
@@ -376,7 +376,7 @@ static void test_shortcode_retention(void **state)
 	struct page p = {0};
 	struct rfile f = {0};
 	struct retention periods[8];
-	struct link_ctx lc = {&s, &p, NULL, 0};
+	struct link_ctx lc = {&s, &p, NULL, 0, NULL, NULL};
 	struct md_sc sc;
 	struct buf out = BUF_INIT;
 	struct err e = {0};
