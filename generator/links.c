@@ -209,7 +209,8 @@ static void open_id(struct buf *out, const char *tag, const char *id)
 static int sc_param(struct link_ctx *lc, const struct md_sc *sc, struct buf *out, struct err *e)
 {
 	const char *key = arg(sc, NULL, 0), *id = arg(sc, "id", 0), *link = arg(sc, "link", 0);
-	const struct val *params = val_get(lc->config ? lc->config : lc->site->config, "params"), *v;
+	const struct val *params = val_get(lc->config ? lc->config : lc->site->config, "params"),
+	                 *v;
 	const char *file = lc->page->src->path;
 	struct buf text = BUF_INIT;
 	int ret = -1;

@@ -16,12 +16,12 @@
 
 struct rcommit {
 	char id[41];
-	long long time; /* seconds since the epoch */
-	int offset;     /* author's time zone, minutes east of UTC */
-	char *author;   /* owned */
-	char *summary;  /* first line of the message, owned (for developers) */
-	char *note;     /* the message's "Zmiana:" trailer: a summary for the public,
-	                   in Polish, owned; NULL when the commit has none */
+	long long time;  /* seconds since the epoch */
+	int offset;      /* author's time zone, minutes east of UTC */
+	char *author;    /* owned */
+	char *summary;   /* first line of the message, owned (for developers) */
+	char *note;      /* the message's "Zmiana:" trailer: a summary for the public,
+	                    in Polish, owned; NULL when the commit has none */
 	char config[41]; /* site.toml's blob in this commit ("" when it has none) */
 };
 

@@ -72,7 +72,7 @@ struct page {
 	size_t vsrc_len;
 	struct val *vconfig;          /* ...site.toml as it was then (owned; NULL: none) */
 	struct retention *vretention; /* ...its retention periods (owned; NULL: none) */
-	int lesson_n; /* 1-based among the course's lessons */
+	int lesson_n;                 /* 1-based among the course's lessons */
 	size_t nlessons;
 	struct md_doc doc; /* rendered body */
 	struct anchor_ref *anchors;
