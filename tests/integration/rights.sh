@@ -56,7 +56,7 @@ assert r.status == 200"
 sleep 2
 ok "...the message waits in the outbox with the relay's error" sh -c "'$FORMD' admin --db '$db' outbox | grep -A1 'waiting' | grep -q 'last error'"
 smtp_sink_up "$TMP/mail" "$smtp_port" || fail "the SMTP server came back on its port"
-ok "...and is delivered once the relay is back" sh -c "for i in \$(seq 1 100); do [ \$(ls '$TMP/mail'/*.eml | wc -l) -gt $before ] && exit 0; sleep 0.2; done; exit 1"
+ok "...and is delivered once the relay is back" sh -c "for i in \$(seq 1 300); do [ \$(ls '$TMP/mail'/*.eml | wc -l) -gt $before ] && exit 0; sleep 0.2; done; exit 1"
 ok "...nothing is left waiting" sh -c "! '$FORMD' admin --db '$db' outbox | grep -q waiting"
 kill $pid $sink_pid
 wait $pid 2>/dev/null
