@@ -841,15 +841,7 @@ static void action_do(struct action_job *j, struct response *res)
 	case A_OBJECT: {
 		struct rights_request r;
 
-		memset(&r, 0, sizeof r);
-		r.user_id = w->user_id;
-		snprintf(r.name, sizeof r.name, "%s %s", w->u.first_name, w->u.last_name);
-		snprintf(r.email, sizeof r.email, "%s", w->u.email);
-		snprintf(r.office, sizeof r.office, "%s", w->u.office);
-		snprintf(r.right, sizeof r.right, "sprzeciw");
-		snprintf(r.channel, sizeof r.channel, "email");
-		r.address = "";
-		r.scope = (char *)form_get(&j->f, "reason");
+		store_request_of(&w->u, "sprzeciw", form_get(&j->f, "reason"), &r);
 		rc = store_request_add(a->st, actor, &r, NULL, 0, NULL, &e);
 		if (rc != 0)
 			break;

@@ -15,8 +15,7 @@
 
 #include "buf.h"
 #include "escape.h"
-
-#include "buf.h"
+#include "retention.h"
 #include "utf8.h"
 #include "value.h"
 
@@ -805,27 +804,13 @@ static int qnum(struct store *st, struct conn *c, sqlite3_stmt *s, const char *w
 	return 0;
 }
 
-/* t plus `months` calendar months, the time of day kept (UTC calendar); a
- * day past the month's end becomes its last day (31 January + 1 month:
- * the end of February). */
+/* t plus `months` calendar months (minus, when negative): retention.c's
+ * calendar, the one the retention periods use. */
 static long long add_months(long long t, int months)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	int y, m, mdays;
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	struct retention r = {months < 0 ? -months : months, RETENTION_MONTHS};
 
-	if (!gmtime_r(&tt, &tm))
-		return t + (long long)months * 31 * 86400;
-	m = tm.tm_mon + months;
-	y = tm.tm_year + 1900 + (m >= 0 ? m / 12 : (m - 11) / 12);
-	m = ((m % 12) + 12) % 12;
-	mdays = days[m] + (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m;
-	if (tm.tm_mday > mdays)
-		tm.tm_mday = mdays;
-	return (long long)timegm(&tm);
+	return months < 0 ? retention_sub(&r, t) : retention_add(&r, t);
 }
 
 /* ---- the writer ---- */
@@ -2851,6 +2836,20 @@ int store_user_set_password(struct store *st, const char *actor, long long id, c
 	return submit(st, run_user_password, &j, e);
 }
 
+void store_request_of(const struct user *u, const char *right, const char *scope,
+                      struct rights_request *r)
+{
+	memset(r, 0, sizeof *r);
+	r->user_id = u->id;
+	snprintf(r->name, sizeof r->name, "%s %s", u->first_name, u->last_name);
+	snprintf(r->email, sizeof r->email, "%s", u->email);
+	snprintf(r->office, sizeof r->office, "%s", u->office);
+	snprintf(r->right, sizeof r->right, "%s", right);
+	snprintf(r->channel, sizeof r->channel, "email");
+	r->address = "";
+	r->scope = (char *)scope;
+}
+
 /* Adds the request `r` on the writer: unconfirmed with a token when
  * `digest` is set, else received at once. */
 static int request_insert(struct store *st, const char *actor, struct rights_request *r,
@@ -2883,15 +2882,7 @@ static int run_user_restrict(struct store *st, void *arg, struct err *e)
 		if (user_row(st, s, &u, e) < 0)
 			return -1;
 		sqlite3_reset(s);
-		memset(&r, 0, sizeof r);
-		r.user_id = u.id;
-		snprintf(r.name, sizeof r.name, "%s %s", u.first_name, u.last_name);
-		snprintf(r.email, sizeof r.email, "%s", u.email);
-		snprintf(r.office, sizeof r.office, "%s", u.office);
-		snprintf(r.right, sizeof r.right, "ograniczenie");
-		snprintf(r.channel, sizeof r.channel, "email");
-		r.address = "";
-		r.scope = (char *)j->a;
+		store_request_of(&u, "ograniczenie", j->a, &r);
 		return request_insert(st, j->actor, &r, NULL, 0, NULL, e);
 	}
 	return 0;

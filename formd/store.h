@@ -175,6 +175,10 @@ struct rights_request {
 	int flagged; /* the same right asked for by the same person within 3 months */
 };
 
+/* A request sent from account u: its name, address and office, the reply
+ * by e-mail, `right` and `scope` (borrowed), into r for store_request_add. */
+void store_request_of(const struct user *u, const char *right, const char *scope,
+                      struct rights_request *r);
 /* Stores a request. With a token digest (the public form): unconfirmed,
  * with the token (valid until `expires`) and its confirmation message in
  * the same transaction; it counts once confirmed. Without (sent from the

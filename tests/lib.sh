@@ -84,16 +84,23 @@ serve_static() {
 	rm -f "$TMP/serve.port"
 	python3 "$ROOT/tests/serve.py" "$1" "$TMP/serve.port" >"$TMP/serve.log" 2>&1 &
 	static_pid=$!
-	i=0
-	until [ -s "$TMP/serve.port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 300 ] || ! kill -0 $static_pid 2>/dev/null; then
-			cat "$TMP/serve.log" >&2
+	wait_port_file "$TMP/serve.port" $static_pid 300 "$TMP/serve.log" || return 1
+	static_url="http://127.0.0.1:$(cat "$TMP/serve.port")"
+}
+
+# wait_port_file FILE PID TENTHS LOG: waits until the server PID has
+# written its port to FILE; fails, printing LOG, when it has not within
+# TENTHS tenths of a second or has exited
+wait_port_file() {
+	wp_i=0
+	until [ -s "$1" ]; do
+		wp_i=$((wp_i + 1))
+		if [ $wp_i -gt "$3" ] || ! kill -0 "$2" 2>/dev/null; then
+			cat "$4" >&2
 			return 1
 		fi
 		sleep 0.1
 	done
-	static_url="http://127.0.0.1:$(cat "$TMP/serve.port")"
 }
 
 # free_port: a TCP port free on 127.0.0.1 now
@@ -180,15 +187,7 @@ smtp_sink_up() {
 	rm -f "$TMP/smtp.port"
 	/usr/bin/python3 "$ROOT/tests/smtp_sink.py" "$1" "$TMP/smtp.port" ${2:+--port "$2"} 2>>"$TMP/sink.log" &
 	sink_pid=$!
-	ss_i=0
-	until [ -s "$TMP/smtp.port" ]; do
-		ss_i=$((ss_i + 1))
-		if [ $ss_i -gt 200 ] || ! kill -0 $sink_pid 2>/dev/null; then
-			cat "$TMP/sink.log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	wait_port_file "$TMP/smtp.port" $sink_pid 200 "$TMP/sink.log" || return 1
 	smtp_port=$(cat "$TMP/smtp.port")
 }
 
