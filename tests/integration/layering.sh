@@ -7,11 +7,16 @@ only() { # HEADER FILE: FILE is the one C file that includes HEADER
 	found=$(grep -l "#include <$1" common/*.[ch] generator/*.[ch] formd/*.[ch] 2>/dev/null | tr '\n' ' ')
 	ok "$1 is included by $2 only (found: $found)" test "$found" = "$2 "
 }
+only_in() { # INCLUDE PATTERN: INCLUDE (<x.h> or "x.h") is included, by files matching the glob PATTERN only
+	found=$(grep -l "#include $1" common/*.[ch] generator/*.[ch] formd/*.[ch] 2>/dev/null | tr '\n' ' ')
+	ok "$1 is included by $2 only (found: $found)" sh -c 'test -n "$1" || exit 1
+		for f in $1; do case $f in $2) ;; *) echo "$f includes it"; exit 1 ;; esac; done' sh "$found" "$2"
+}
 only git2.h generator/repo.c
 only cmark.h generator/markdown.c
 only jansson.h common/json.c
 only microhttpd.h formd/http.c
-only sqlite3.h formd/store.c
+only_in '<sqlite3.h>' 'formd/store_*.c'
 only sodium.h formd/auth.c
 only curl/curl.h formd/mail.c
 only zlib.h generator/gzip.c

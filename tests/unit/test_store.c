@@ -1,7 +1,7 @@
 /*
- * Unit tests of formd/store.c (the database: schema, writes through the
- * writer thread, reads, the audit chain) and formd/admin.c (the staff's
- * command line). Each test works on a database in its own mkdtemp folder;
+ * Unit tests of the store (formd/store_*.c: the schema, writes through
+ * the writer thread, reads, the audit chain) and formd/admin.c (the
+ * staff's command line). Each test works on a database in its own mkdtemp folder;
  * the test looks at the file with a second sqlite3 connection of its own.
  */
 /* cmocka needs these first */
@@ -29,7 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* store.c's test-only count of committed groups (not in store.h) */
+/* store_core.c's test-only count of committed groups (not in store.h) */
 long long store_test_commits(struct store *st);
 
 struct fx {
