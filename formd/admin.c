@@ -1,12 +1,14 @@
 /*
- * admin.c - `formd admin ...` (see admin.h): parses the words and calls
- * the store, which writes what it reads to the FILEs given. Prints only to
- * those FILEs; never exits.
+ * admin.c - `formd admin ...` (see admin.h): parses the words, calls the
+ * store, and writes what it hands back: the reports' text (escaped for a
+ * terminal, or CSV), in English with the requests' Polish words. Prints
+ * only to the FILEs given; never exits.
  */
 #include "admin.h"
 
 #include "buf.h"
 #include "clock.h"
+#include "escape.h"
 #include "retention.h"
 #include "rights.h"
 
@@ -77,6 +79,367 @@ static int result(const struct cmd *c, int rc, const struct err *e, const char *
 	return rc == 0 ? 0 : 1;
 }
 
+/* ---- writing what the store reads ---- */
+
+/* Database text for a person at a terminal, escaped (esc_term): a message
+ * cannot move the cursor, recolour or fake a line; `nl_indent`: keep
+ * newlines, each followed by that text. */
+static void put_text(FILE *out, struct store_text t, const char *nl_indent)
+{
+	struct buf b = BUF_INIT;
+
+	esc_term(&b, t.ptr, t.len, nl_indent);
+	fwrite(b.ptr, 1, b.len, out);
+	buf_free(&b);
+}
+
+/* A C string through put_text. */
+static void put_str(FILE *out, const char *s, const char *nl_indent)
+{
+	struct store_text t = {s, strlen(s)};
+
+	put_text(out, t, nl_indent);
+}
+
+/* `fmt` of local time t ("2026-11-28 10:15:02"), or the number. */
+static void put_when(FILE *out, long long t, const char *fmt)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char when[32];
+
+	if (localtime_r(&tt, &tm) && strftime(when, sizeof when, fmt, &tm) > 0)
+		fputs(when, out);
+	else
+		fprintf(out, "%lld", t);
+}
+
+/* A time for staff: local, "2026-11-28 10:15:02". */
+static void put_time(FILE *out, long long t)
+{
+	put_when(out, t, "%Y-%m-%d %H:%M:%S");
+}
+
+/* A date for staff: "2026-11-28". */
+static void put_date(FILE *out, long long t)
+{
+	put_when(out, t, "%Y-%m-%d");
+}
+
+/* A CSV field (RFC 4180): quoted, quotes doubled, control characters but
+ * '\n' as \xNN; a leading = + - @ gets a ' so that a spreadsheet does not
+ * run it as a formula. */
+static void put_csv(FILE *out, struct store_text t)
+{
+	size_t a = 0, b;
+
+	fputc('"', out);
+	if (t.len > 0 && t.ptr[0] && strchr("=+-@", t.ptr[0]))
+		fputc('\'', out);
+	/* put_text escapes controls; quotes are doubled here */
+	for (b = 0; b <= t.len; b++) {
+		if (b == t.len || t.ptr[b] == '"') {
+			struct store_text part = {t.ptr + a, b - a};
+
+			put_text(out, part, "");
+			if (b < t.len)
+				fputs("\"\"", out);
+			a = b + 1;
+		}
+	}
+	fputc('"', out);
+}
+
+/* The end of a report: rc as store functions give it (0, 1, -1 with e),
+ * and what was written checked. The exit code. */
+static int report_done(const struct cmd *c, int rc, const struct err *e, const char *missing)
+{
+	if (rc == 0 && (fflush(c->out) != 0 || ferror(c->out))) {
+		fputs("formd admin: writing the output failed\n", c->err);
+		return 1;
+	}
+	return result(c, rc, e, missing);
+}
+
+/* `contacts`: one message a line. */
+static int contact_line(void *ctx, const struct store_contact_row *r)
+{
+	FILE *out = ctx;
+
+	fprintf(out, "%lld  ", r->id);
+	put_time(out, r->received);
+	fputs(r->answered ? "  answered  " : "  open      ", out);
+	put_text(out, r->office, NULL);
+	fputs("  ", out);
+	put_text(out, r->name, NULL);
+	fputs(" <", out);
+	put_text(out, r->email, NULL);
+	fputs(">  ", out);
+	put_text(out, r->subject, NULL);
+	fputc('\n', out);
+	return 0;
+}
+
+/* `contacts export`: the CSV, its header line before the first row. */
+struct csv_ctx {
+	FILE *out;
+	int header; /* written */
+};
+
+static void csv_header(struct csv_ctx *x)
+{
+	if (!x->header)
+		fputs("id,received,answered,office,name,email,subject,message\r\n", x->out);
+	x->header = 1;
+}
+
+static int contact_csv(void *ctx, const struct store_contact_row *r)
+{
+	struct csv_ctx *x = ctx;
+	const struct store_text *cols[] = {&r->office, &r->name, &r->email, &r->subject,
+	                                   &r->message};
+	size_t i;
+
+	csv_header(x);
+	fprintf(x->out, "%lld,", r->id);
+	put_time(x->out, r->received);
+	fputc(',', x->out);
+	if (r->answered)
+		put_time(x->out, r->answered);
+	for (i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+		fputc(',', x->out);
+		put_csv(x->out, *cols[i]);
+	}
+	fputs("\r\n", x->out);
+	return 0;
+}
+
+/* `contact show`: one message in full. */
+static int contact_full(void *ctx, const struct store_contact_row *r)
+{
+	FILE *out = ctx;
+
+	fprintf(out, "contact %lld\nreceived: ", r->id);
+	put_time(out, r->received);
+	fputs("\nanswered: ", out);
+	if (r->answered)
+		put_time(out, r->answered);
+	else
+		fputs("no", out);
+	fputs("\noffice:   ", out);
+	put_text(out, r->office, NULL);
+	fputs("\nfrom:     ", out);
+	put_text(out, r->name, NULL);
+	fputs(" <", out);
+	put_text(out, r->email, NULL);
+	fputs(">\nsubject:  ", out);
+	put_text(out, r->subject, NULL);
+	/* indented, so that no line of the message passes for a header */
+	fputs("\nmessage:\n  ", out);
+	put_text(out, r->message, "  ");
+	fputc('\n', out);
+	return 0;
+}
+
+/* `users stats`: "users: N", then "status NAME: n" and "office NAME: n". */
+static int count_line(void *ctx, const struct store_count_row *r)
+{
+	FILE *out = ctx;
+
+	if (strcmp(r->kind, "users") == 0) {
+		fprintf(out, "users: %lld\n", r->n);
+		return 0;
+	}
+	fprintf(out, "%s ", r->kind);
+	put_text(out, r->name, NULL);
+	fprintf(out, ": %lld\n", r->n);
+	return 0;
+}
+
+/* `certificates`: one a line. */
+static int certificate_line(void *ctx, const struct store_certificate_row *r)
+{
+	FILE *out = ctx;
+
+	put_text(out, r->code, NULL);
+	fputs("  ", out);
+	put_time(out, r->issued);
+	fputs("  ", out);
+	put_text(out, r->course, NULL);
+	fprintf(out, "  user %lld  ", r->user_id);
+	put_text(out, r->first_name, NULL);
+	fputc(' ', out);
+	put_text(out, r->last_name, NULL);
+	fputc('\n', out);
+	return 0;
+}
+
+/* `audit`, `audit --user`: one record a line. */
+static int audit_line(void *ctx, const struct store_audit_row *r)
+{
+	FILE *out = ctx;
+
+	fprintf(out, "%lld  ", r->id);
+	put_time(out, r->at);
+	fputs("  ", out);
+	put_text(out, r->actor, NULL);
+	fputs("  ", out);
+	put_text(out, r->action, NULL);
+	fputs("  ", out);
+	put_text(out, r->record, NULL);
+	fputc('\n', out);
+	return 0;
+}
+
+/* `requests`: one a line, by due date, marked against ctx's `now`. */
+struct requests_ctx {
+	FILE *out;
+	long long now;
+};
+
+static int request_line(void *ctx, const struct store_request_row *r)
+{
+	const struct requests_ctx *x = ctx;
+	FILE *out = x->out;
+	const char *status = r->status.ptr;
+	int open =
+	    strcmp(status, "done") && strcmp(status, "refused") && strcmp(status, "unconfirmed");
+
+	fprintf(out, "%-5lld ", r->id);
+	if (r->due > 0)
+		put_date(out, r->due);
+	else
+		fputs("----------", out);
+	fprintf(out, "  %-16s ",
+	        !open                            ? ""
+	        : r->due < x->now                ? "PRZETERMINOWANY"
+	        : r->due - x->now <= 7 * 86400LL ? "<= 7 dni"
+	                                         : "");
+	fprintf(out, "%-22s ", rights_status_name(status));
+	put_text(out, r->right, NULL);
+	fputs("  ", out);
+	put_text(out, r->name, NULL);
+	fputs("  (", out);
+	put_text(out, r->channel, NULL);
+	fputc(')', out);
+	if (r->flagged)
+		fputs("  POWTÓRZONY (pkt 4.2)", out);
+	fputc('\n', out);
+	return 0;
+}
+
+/* `request show`: the request's due date and when it closed. */
+static void request_dates(FILE *out, const struct rights_request *r, long long now)
+{
+	if (r->due) {
+		fputs("\ndue:       ", out);
+		put_date(out, r->due);
+		if (r->extended_due) {
+			fputs(", extended to ", out);
+			put_date(out, r->extended_due);
+		}
+		if (!r->closed && (r->extended_due ? r->extended_due : r->due) < now)
+			fputs("  PRZETERMINOWANY", out);
+	}
+	if (r->closed) {
+		fputs("\nclosed:    ", out);
+		put_time(out, r->closed);
+	}
+}
+
+/* `request show`: the request, before its history. */
+static int request_full(void *ctx, const struct rights_request *r)
+{
+	const struct requests_ctx *x = ctx;
+	FILE *out = x->out;
+
+	fprintf(out, "request %lld: %s%s\n", r->id, rights_status_name(r->status),
+	        r->flagged ? ", POWTÓRZONY w ciągu 3 miesięcy (pkt 4.2)" : "");
+	fputs("right:     ", out);
+	put_str(out, r->right, NULL);
+	fputs("\nfrom:      ", out);
+	put_str(out, r->name, NULL);
+	fputs(" <", out);
+	put_str(out, r->email, NULL);
+	fputs(">", out);
+	if (r->user_id)
+		fprintf(out, " (account %lld)", r->user_id);
+	fputs("\nphone:     ", out);
+	put_str(out, r->phone, NULL);
+	fputs("\naddress:   ", out);
+	put_str(out, r->address, "\n           ");
+	fputs("\noffice:    ", out);
+	put_str(out, r->office, NULL);
+	fputs("\nreply by:  ", out);
+	put_str(out, r->channel, NULL);
+	fputs("\nsent:      ", out);
+	put_time(out, r->created);
+	fputs("\nreceived:  ", out);
+	if (r->received)
+		put_time(out, r->received);
+	else
+		fputs("not confirmed by e-mail yet (it does not count)", out);
+	request_dates(out, r, x->now);
+	fputs("\nscope:\n  ", out);
+	put_str(out, r->scope, "\n  ");
+	fputs("\nhistory:\n", out);
+	return 0;
+}
+
+/* `request show`: one step of the history. */
+static int request_step_line(void *ctx, const struct store_step_row *s)
+{
+	FILE *out = ((const struct requests_ctx *)ctx)->out;
+
+	fputs("  ", out);
+	put_time(out, s->at);
+	fputs("  ", out);
+	put_text(out, s->step, NULL);
+	fputs("  ", out);
+	put_text(out, s->actor, NULL);
+	if (s->note.len > 0) {
+		fputs("\n      ", out);
+		put_text(out, s->note, "\n      ");
+	}
+	fputc('\n', out);
+	return 0;
+}
+
+/* `outbox`: each message with its text. */
+static int outbox_entry(void *ctx, const struct store_outbox_row *r)
+{
+	FILE *out = ctx;
+
+	fprintf(out, "message %lld  ", r->id);
+	put_text(out, r->state, NULL);
+	fputs("  ", out);
+	put_time(out, r->created);
+	fprintf(out, "  tries %d", r->attempts);
+	if (strcmp(r->state.ptr, "sent") == 0) {
+		fputs("  sent ", out);
+		put_time(out, r->sent);
+	} else if (strcmp(r->state.ptr, "waiting") == 0 && r->attempts > 0) {
+		fputs("  next try ", out);
+		put_time(out, r->next_try);
+	}
+	if (r->last_error.len > 0) {
+		fputs("\n  last error: ", out);
+		put_text(out, r->last_error, NULL);
+	}
+	fputs("\n  kind: ", out);
+	put_text(out, r->kind, NULL);
+	fputs("\n  to: ", out);
+	put_text(out, r->to, NULL);
+	fputs("\n  subject: ", out);
+	put_text(out, r->subject, NULL);
+	fputs("\n  | ", out);
+	put_text(out, r->body, "\n  | ");
+	fputs("\n\n", out);
+	return 0;
+}
+
+/* ---- the commands ---- */
+
 /* Parses a record id: a decimal number above 0. 0, or -1. */
 static int parse_id(const char *s, long long *id)
 {
@@ -125,11 +488,16 @@ static int cmd_contacts(const struct cmd *c, int argc, char **argv)
 			return bad_usage(c->err, "unexpected argument", argv[i]);
 		}
 	}
-	if (export)
-		rc = store_admin_contacts_csv(c->st, c->actor, office, c->out, &e);
-	else
-		rc = store_admin_contacts(c->st, c->actor, office, open, c->out, &e);
-	return result(c, rc, &e, "");
+	if (export) {
+		struct csv_ctx x = {c->out, 0};
+
+		rc = store_admin_contacts_export(c->st, c->actor, office, contact_csv, &x, &e);
+		if (rc == 0)
+			csv_header(&x); /* no message: the header alone */
+	} else {
+		rc = store_admin_contacts(c->st, c->actor, office, open, contact_line, c->out, &e);
+	}
+	return report_done(c, rc, &e, "");
 }
 
 /* `contact show|answered ID`. */
@@ -146,8 +514,9 @@ static int cmd_contact(const struct cmd *c, int argc, char **argv)
 		return bad_usage(c->err, "not a record id", argv[2]);
 	snprintf(missing, sizeof missing, "no contact message %lld", id);
 	if (strcmp(argv[1], "show") == 0)
-		return result(c, store_admin_contact_show(c->st, c->actor, id, c->out, &e), &e,
-		              missing);
+		return report_done(
+		    c, store_admin_contact_show(c->st, c->actor, id, contact_full, c->out, &e), &e,
+		    missing);
 	rc = store_admin_contact_answered(c->st, c->actor, id, &e);
 	if (rc == 0)
 		fprintf(c->out, "contact %lld answered\n", id);
@@ -162,11 +531,12 @@ static int cmd_audit(const struct cmd *c, int argc, char **argv)
 	int rc;
 
 	if (argc == 1)
-		return result(c, store_admin_audit(c->st, c->out, &e), &e, "");
+		return report_done(c, store_admin_audit(c->st, audit_line, c->out, &e), &e, "");
 	if (argc == 3 && strcmp(argv[1], "--user") == 0) {
 		if (parse_id(argv[2], &id) < 0)
 			return bad_usage(c->err, "not a user id", argv[2]);
-		return result(c, store_admin_audit_user(c->st, id, c->out, &e), &e, "");
+		return report_done(c, store_admin_audit_user(c->st, id, audit_line, c->out, &e), &e,
+		                   "");
 	}
 	if (argc != 2 || strcmp(argv[1], "--verify") != 0)
 		return bad_usage(c->err, "unexpected argument", argv[1]);
@@ -217,7 +587,8 @@ static int cmd_users(const struct cmd *c, int argc, char **argv)
 	int rc;
 
 	if (argc == 2 && strcmp(argv[1], "stats") == 0)
-		return result(c, store_admin_user_counts(c->st, c->out, &e), &e, "");
+		return report_done(c, store_admin_user_counts(c->st, count_line, c->out, &e), &e,
+		                   "");
 	if (argc != 3 || strcmp(argv[1], "lift") != 0)
 		return bad_usage(c->err, "expected users stats or users lift ID", NULL);
 	if (parse_id(argv[2], &id) < 0)
@@ -232,14 +603,14 @@ static int cmd_users(const struct cmd *c, int argc, char **argv)
 /* `requests [--all]`. */
 static int cmd_requests(const struct cmd *c, int argc, char **argv)
 {
+	struct requests_ctx x = {c->out, (long long)time(NULL)};
 	struct err e = {0};
 	int all = argc == 2 && strcmp(argv[1], "--all") == 0;
 
 	if (argc > 2 || (argc == 2 && !all))
 		return bad_usage(c->err, "unexpected argument", argv[1]);
-	return result(c,
-	              store_admin_requests(c->st, c->actor, all, (long long)time(NULL), c->out, &e),
-	              &e, "");
+	return report_done(c, store_admin_requests(c->st, c->actor, all, request_line, &x, &e), &e,
+	                   "");
 }
 
 /* The reply to request r in Polish, for its status: a request for proof
@@ -306,6 +677,42 @@ static int reply_text(const struct cmd *c, const struct rights_request *r, struc
 	return buf_failed(out) ? err_oom(e) : 0;
 }
 
+/* `request reply ID [--send]`: the reply's text on out; with `send`, also
+ * queued in the outbox (a reply by e-mail only). */
+static int cmd_request_reply(const struct cmd *c, long long id, int send, const char *missing)
+{
+	struct rights_request r;
+	struct buf text = BUF_INIT;
+	struct err e = {0};
+	char subject[64];
+	int rc;
+
+	rc = store_request_get(c->st, id, &r, &e);
+	if (rc != 0)
+		return result(c, rc, &e, missing);
+	rc = reply_text(c, &r, &text, &e);
+	if (rc == 0)
+		fputs(text.ptr, c->out);
+	if (rc == 0 && send && strcmp(r.channel, "email") != 0) {
+		fprintf(c->err,
+		        "formd admin: request %lld asks for a reply by %s: print the text and "
+		        "send it that way; nothing was queued\n",
+		        id, r.channel);
+		rc = 1;
+	} else if (rc == 0 && send) {
+		struct mail_out m = {"request.reply", r.email, subject, text.ptr};
+
+		snprintf(subject, sizeof subject, "Odpowiedź na wniosek nr %lld", id);
+		rc = store_request_step(c->st, c->actor, id, "reply", "wysłano e-mailem", 0,
+		                        (long long)time(NULL), &m, &e);
+		if (rc == 0)
+			fprintf(c->err, "request %lld: the reply is in the outbox\n", id);
+	}
+	store_request_free(&r);
+	buf_free(&text);
+	return rc == 1 ? 1 : result(c, rc, &e, missing);
+}
+
 /* `request show|identity|progress|done|extend|refuse|note|reply ID [options]`. */
 static int cmd_request(const struct cmd *c, int argc, char **argv)
 {
@@ -335,42 +742,16 @@ static int cmd_request(const struct cmd *c, int argc, char **argv)
 			return bad_usage(c->err, "unexpected argument", argv[i]);
 	}
 	snprintf(missing, sizeof missing, "no request %lld", id);
-	if (strcmp(verb, "show") == 0)
-		return result(c,
-		              store_admin_request_show(c->st, c->actor, id, (long long)time(NULL),
-		                                       c->out, &e),
-		              &e, missing);
-	if (strcmp(verb, "reply") == 0) {
-		struct rights_request r;
-		struct buf text = BUF_INIT;
-		char subject[64];
+	if (strcmp(verb, "show") == 0) {
+		struct requests_ctx x = {c->out, (long long)time(NULL)};
 
-		rc = store_request_get(c->st, id, &r, &e);
-		if (rc != 0)
-			return result(c, rc, &e, missing);
-		rc = reply_text(c, &r, &text, &e);
-		if (rc == 0)
-			fputs(text.ptr, c->out);
-		if (rc == 0 && send && strcmp(r.channel, "email") != 0) {
-			fprintf(
-			    c->err,
-			    "formd admin: request %lld asks for a reply by %s: print the text and "
-			    "send it that way; nothing was queued\n",
-			    id, r.channel);
-			rc = 1;
-		} else if (rc == 0 && send) {
-			struct mail_out m = {"request.reply", r.email, subject, text.ptr};
-
-			snprintf(subject, sizeof subject, "Odpowiedź na wniosek nr %lld", id);
-			rc = store_request_step(c->st, c->actor, id, "reply", "wysłano e-mailem", 0,
-			                        (long long)time(NULL), &m, &e);
-			if (rc == 0)
-				fprintf(c->err, "request %lld: the reply is in the outbox\n", id);
-		}
-		store_request_free(&r);
-		buf_free(&text);
-		return rc == 1 ? 1 : result(c, rc, &e, missing);
+		return report_done(c,
+		                   store_admin_request_show(c->st, c->actor, id, request_full,
+		                                            request_step_line, &x, &e),
+		                   &e, missing);
 	}
+	if (strcmp(verb, "reply") == 0)
+		return cmd_request_reply(c, id, send, missing);
 	for (k = 0; steps[k] && strcmp(steps[k], verb) != 0; k++)
 		;
 	if (!steps[k])
@@ -405,7 +786,8 @@ static int cmd_outbox(const struct cmd *c, int argc, char **argv)
 	}
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--all") != 0))
 		return bad_usage(c->err, "expected outbox [--all] or outbox retry ID", NULL);
-	return result(c, store_admin_outbox(c->st, c->actor, argc == 2, c->out, &e), &e, "");
+	return report_done(
+	    c, store_admin_outbox(c->st, c->actor, argc == 2, outbox_entry, c->out, &e), &e, "");
 }
 
 int admin_cutoffs(const struct sitedata *sd, long long now, struct purge_cutoffs *c, struct err *e)
@@ -517,5 +899,6 @@ int admin_main(struct store *st, const struct sitedata *sd, const char *login, i
 		return cmd_purge(&c, argc, argv);
 	if (argc != 1)
 		return bad_usage(err, "unexpected argument", argv[1]);
-	return result(&c, store_admin_certificates(st, actor, out, &e), &e, "");
+	return report_done(&c, store_admin_certificates(st, actor, certificate_line, out, &e), &e,
+	                   "");
 }

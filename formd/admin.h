@@ -1,9 +1,11 @@
 /*
  * admin.h - `formd admin ...`, the staff's command line: contact messages,
  * the monitoring figures, certificates, the audit log, forum moderation.
- * Output is in English. Everything shown from the database goes through
- * the store, which escapes control characters (\xNN); every read of
- * personal data is audited as "admin:LOGIN".
+ * Output is in English (a request's status in Polish, rights.h's words).
+ * The store hands the rows (store.h, row callbacks); what they hold is
+ * written escaped: control characters as \xNN for the terminal, RFC 4180
+ * quoting for CSV. Every read of personal data is audited, by the store,
+ * as "admin:LOGIN".
  *
  * Commands (argv holds the words after `admin`):
  *

@@ -1,5 +1,6 @@
 /*
- * store.h - the only module that speaks to sqlite: the schema and its
+ * store.h - the store (formd/store_core.c, and a store_*.c file per
+ * aggregate), the only module that speaks to sqlite: the schema and its
  * numbered migrations, the one writer thread that commits requests in
  * groups, the reads, and the append-only, hash-chained audit log.
  *
@@ -378,38 +379,118 @@ int store_user_data(struct store *st, const char *actor, long long user_id,
 
 /* ---- staff (formd admin) ---- */
 
-/* Writes, one line each, the contact messages (all, or of one office when
- * office is not NULL; only unanswered ones when `open`), audited as read
- * by `actor`. */
+/* The staff's reads hand their rows to a callback, one call a row, in
+ * order (as store_posts does): fn(ctx, row) returns 0 to go on, anything
+ * else ends the read (the function still returns 0). A row, and the text
+ * it points to, are valid during the call only. The text is the
+ * database's as stored, unescaped: whoever shows it escapes it (formd
+ * admin does, for a terminal or for CSV). A read of personal data is
+ * audited, as read by `actor`, before it is made: nothing is shown that
+ * is not in the log. */
+
+/* Text from the database: `len` bytes at `ptr` (a NUL byte among them is
+ * kept); ptr is never NULL, and ptr[len] is '\0'. */
+struct store_text {
+	const char *ptr;
+	size_t len;
+};
+
+struct store_contact_row {
+	long long id, received;
+	long long answered; /* 0: not yet */
+	struct store_text name, email, office, subject, message;
+};
+/* The contact messages, oldest first: all, or of one office when office is
+ * not NULL; only unanswered ones when `open`. Audited as contact.list. */
 int store_admin_contacts(struct store *st, const char *actor, const char *office, int open,
-                         FILE *out, struct err *e);
-int store_admin_contact_show(struct store *st, const char *actor, long long id, FILE *out,
+                         int (*fn)(void *ctx, const struct store_contact_row *r), void *ctx,
+                         struct err *e);
+/* The same, every message (of one office when office is not NULL),
+ * audited as contact.export: a copy taken out of formd (formd admin
+ * writes it as CSV). */
+int store_admin_contacts_export(struct store *st, const char *actor, const char *office,
+                                int (*fn)(void *ctx, const struct store_contact_row *r), void *ctx,
+                                struct err *e);
+/* One message: fn is called once. Audited as contact.read. 1: none (and
+ * nothing is audited). */
+int store_admin_contact_show(struct store *st, const char *actor, long long id,
+                             int (*fn)(void *ctx, const struct store_contact_row *r), void *ctx,
                              struct err *e);
 int store_admin_contact_answered(struct store *st, const char *actor, long long id, struct err *e);
-/* CSV (RFC 4180, UTF-8, a header line), audited. */
-int store_admin_contacts_csv(struct store *st, const char *actor, const char *office, FILE *out,
+
+struct store_count_row {
+	const char *kind;       /* "users" (the total: name is empty), "status", "office" */
+	struct store_text name; /* the status ("bezrobotna" ...) or the office's slug */
+	long long n;
+};
+/* The monitoring figures, of the open accounts whose processing is not
+ * restricted: the total, then by status, then by office (counts only: no
+ * personal data, not audited). */
+int store_admin_user_counts(struct store *st, int (*fn)(void *ctx, const struct store_count_row *r),
+                            void *ctx, struct err *e);
+
+struct store_certificate_row {
+	struct store_text code, course;
+	struct store_text first_name, last_name; /* empty for a closed account */
+	long long user_id, issued;
+};
+/* The certificates issued, by date (holders whose processing is
+ * restricted left out). Audited as certificate.list. */
+int store_admin_certificates(struct store *st, const char *actor,
+                             int (*fn)(void *ctx, const struct store_certificate_row *r), void *ctx,
                              struct err *e);
-/* The monitoring figures: users by status and by office (counts only:
- * no personal data, not audited). */
-int store_admin_user_counts(struct store *st, FILE *out, struct err *e);
-int store_admin_certificates(struct store *st, const char *actor, FILE *out, struct err *e);
+
+struct store_audit_row {
+	long long id, at;
+	struct store_text actor, action, record;
+};
 /* The audit log, oldest first. */
-int store_admin_audit(struct store *st, FILE *out, struct err *e);
+int store_admin_audit(struct store *st, int (*fn)(void *ctx, const struct store_audit_row *r),
+                      void *ctx, struct err *e);
 /* One person's trail: what they did, what was done to their account and
  * to the requests sent from it. */
-int store_admin_audit_user(struct store *st, long long user_id, FILE *out, struct err *e);
-/* The requests by due date (open ones; `all`: every one), each marked
- * PRZETERMINOWANY (overdue) or "<= 7 dni" against `now`, and flagged
- * repeats; audited as read. */
-int store_admin_requests(struct store *st, const char *actor, int all, long long now, FILE *out,
+int store_admin_audit_user(struct store *st, long long user_id,
+                           int (*fn)(void *ctx, const struct store_audit_row *r), void *ctx,
+                           struct err *e);
+
+struct store_request_row {
+	long long id;
+	long long due; /* the extended due date when extended; 0: not received */
+	struct store_text status, right, name, channel;
+	int flagged; /* repeats a request received within 3 months (section 4.2) */
+};
+/* The requests by due date: the open ones (received and not done or
+ * refused); `all`: every one, the unconfirmed last. Audited as
+ * request.list. */
+int store_admin_requests(struct store *st, const char *actor, int all,
+                         int (*fn)(void *ctx, const struct store_request_row *r), void *ctx,
                          struct err *e);
-/* One request with its whole history. 1: none. */
-int store_admin_request_show(struct store *st, const char *actor, long long id, long long now,
-                             FILE *out, struct err *e);
-/* The outbox: waiting and failed messages (`all`: sent ones too), each
- * with its text (the links in it), so that with no relay staff can pass
- * them on by hand. Audited as read. */
-int store_admin_outbox(struct store *st, const char *actor, int all, FILE *out, struct err *e);
+
+struct store_step_row {
+	long long at;
+	struct store_text actor, step, note;
+};
+/* One request with its whole history: audited as request.read, then
+ * on_request(ctx, r) once, then on_step(ctx, s) for each step, oldest first
+ * (either returning non-zero ends the read). 1: no such request. */
+int store_admin_request_show(struct store *st, const char *actor, long long id,
+                             int (*on_request)(void *ctx, const struct rights_request *r),
+                             int (*on_step)(void *ctx, const struct store_step_row *s), void *ctx,
+                             struct err *e);
+
+struct store_outbox_row {
+	long long id, created;
+	struct store_text state; /* "waiting", "sent", "failed" */
+	int attempts;
+	long long next_try, sent;
+	struct store_text last_error, kind, to, subject, body;
+};
+/* The outbox: waiting and failed messages (`all`: sent ones too), oldest
+ * first, each with its text (the links in it), so that with no relay
+ * staff can pass them on by hand. Audited as outbox.list. */
+int store_admin_outbox(struct store *st, const char *actor, int all,
+                       int (*fn)(void *ctx, const struct store_outbox_row *r), void *ctx,
+                       struct err *e);
 /* A failed or waiting message is tried again now. 1: none such. */
 int store_admin_outbox_retry(struct store *st, const char *actor, long long id, long long now,
                              struct err *e);

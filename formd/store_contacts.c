@@ -149,3 +149,86 @@ int store_admin_contact_answered(struct store *st, const char *actor, long long 
 		return -1;
 	return submit(st, run_answered, &a, e);
 }
+
+/* ---- the staff's reads ---- */
+
+/* Where contact_row hands the rows. */
+struct contact_feed {
+	int (*fn)(void *ctx, const struct store_contact_row *r);
+	void *ctx;
+	int rows; /* how many were handed */
+};
+
+/* The row of CONTACT_COLS s is on, to the feed's callback. */
+static int contact_row(sqlite3_stmt *s, void *arg)
+{
+	struct contact_feed *f = arg;
+	struct store_contact_row r;
+
+	r.id = sqlite3_column_int64(s, 0);
+	r.name = col_text(s, 1);
+	r.email = col_text(s, 2);
+	r.office = col_text(s, 3);
+	r.subject = col_text(s, 4);
+	r.message = col_text(s, 5);
+	r.received = sqlite3_column_int64(s, 6);
+	r.answered = sqlite3_column_int64(s, 7);
+	f->rows++;
+	return f->fn(f->ctx, &r);
+}
+
+/* The messages (of `office` when not NULL; only unanswered ones when
+ * `open`), audited first as `action`. */
+static int contacts_read(struct store *st, const char *actor, const char *action,
+                         const char *office, int open, struct contact_feed *f, struct err *e)
+{
+	char record[RECORD_MAX];
+
+	if (office && !fits(office, STORE_SLUG))
+		return err_set(e, "an office must be a slug of at most %d bytes", STORE_SLUG - 1);
+	snprintf(record, sizeof record, "contacts%s%s%s", office ? " office=" : "",
+	         office ? office : "", open ? " open" : "");
+	if (store_audit_read(st, actor, action, record, e) < 0)
+		return -1;
+	return read_rows(st, Q_CONTACTS, "reading contact messages", contact_row, f, e, "ni",
+	                 office, open ? 1LL : 0LL);
+}
+
+int store_admin_contacts(struct store *st, const char *actor, const char *office, int open,
+                         int (*fn)(void *ctx, const struct store_contact_row *r), void *ctx,
+                         struct err *e)
+{
+	struct contact_feed f = {fn, ctx, 0};
+
+	return contacts_read(st, actor, "contact.list", office, open, &f, e);
+}
+
+int store_admin_contacts_export(struct store *st, const char *actor, const char *office,
+                                int (*fn)(void *ctx, const struct store_contact_row *r), void *ctx,
+                                struct err *e)
+{
+	struct contact_feed f = {fn, ctx, 0};
+
+	return contacts_read(st, actor, "contact.export", office, 0, &f, e);
+}
+
+int store_admin_contact_show(struct store *st, const char *actor, long long id,
+                             int (*fn)(void *ctx, const struct store_contact_row *r), void *ctx,
+                             struct err *e)
+{
+	struct audit_job a = {actor, "contact.read", "", id, 0};
+	struct contact_feed f = {fn, ctx, 0};
+	int rc;
+
+	if (id <= 0)
+		return 1;
+	if (check_actor(actor, e) < 0)
+		return -1;
+	/* the job answers 1, writing nothing, when there is no such message */
+	snprintf(a.record, sizeof a.record, "contact:%lld", id);
+	rc = submit(st, run_audit, &a, e);
+	if (rc != 0)
+		return rc;
+	rc = read_rows(st, Q_CONTACT_GET, "reading a contact message", contact_row, &f, e, "i", id);
+	return rc == 0 && f.rows == 0 ? 1 : rc;
+}

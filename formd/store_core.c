@@ -420,6 +420,18 @@ int col_copy(sqlite3_stmt *s, int i, char *dst, size_t size)
 	return 0;
 }
 
+struct store_text col_text(sqlite3_stmt *s, int i)
+{
+	const char *p = (const char *)sqlite3_column_text(s, i);
+	struct store_text t = {"", 0};
+
+	if (p) {
+		t.ptr = p;
+		t.len = (size_t)sqlite3_column_bytes(s, i);
+	}
+	return t;
+}
+
 int too_long(struct store *st, const char *table, struct err *e)
 {
 	return err_kind_set(e, ERR_IO,
@@ -435,16 +447,23 @@ int fits(const char *s, size_t size)
 }
 
 /* Binds fmt's values to s in order: 'i' a long long, 't' text (NULL binds
- * ""). sqlite's result (SQLITE_OK when every bind worked). */
+ * ""), 'n' text or, for NULL, SQL NULL. sqlite's result (SQLITE_OK when
+ * every bind worked). */
 static int bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
 {
 	int i, b = SQLITE_OK;
+	const char *text;
 
 	for (i = 0; fmt[i]; i++) {
-		if (fmt[i] == 'i')
+		if (fmt[i] == 'i') {
 			b |= sqlite3_bind_int64(s, i + 1, va_arg(ap, long long));
+			continue;
+		}
+		text = va_arg(ap, const char *);
+		if (fmt[i] == 'n' && !text)
+			b |= sqlite3_bind_null(s, i + 1);
 		else
-			b |= bind_text(s, i + 1, va_arg(ap, const char *));
+			b |= bind_text(s, i + 1, text);
 	}
 	return b;
 }
@@ -523,6 +542,44 @@ int out_done(struct store *st, FILE *out, struct err *e)
 	if (fflush(out) != 0 || ferror(out))
 		return err_kind_set(e, ERR_IO, "%s: writing the output failed", st->path);
 	return 0;
+}
+
+int each_row(struct store *st, struct conn *c, sqlite3_stmt *s, const char *what,
+             int (*row)(sqlite3_stmt *s, void *arg), void *arg, struct err *e)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	while ((rc = step(st, c, s, what, e)) == 1)
+		if (row(s, arg) != 0)
+			return 0;
+	return rc;
+}
+
+int read_rows(struct store *st, enum q id, const char *what, int (*row)(sqlite3_stmt *s, void *arg),
+              void *arg, struct err *e, const char *fmt, ...)
+{
+	struct conn *c = reader_get(st, e);
+	sqlite3_stmt *s;
+	va_list ap;
+	int rc = -1, b;
+
+	if (!c)
+		return -1;
+	if (!(s = prep(st, c, id, e)))
+		goto out;
+	va_start(ap, fmt);
+	b = bindv(s, fmt, ap);
+	va_end(ap);
+	if (b != SQLITE_OK) {
+		db_fail(st, c, what, e);
+		goto out;
+	}
+	rc = each_row(st, c, s, what, row, arg, e);
+out:
+	reader_put(st, c);
+	return rc;
 }
 
 /* ---- the writer ---- */
@@ -912,6 +969,47 @@ out:
 	buf_free(&text);
 	reader_put(st, c);
 	return rc;
+}
+
+/* Where audit_row hands the rows. */
+struct audit_feed {
+	int (*fn)(void *ctx, const struct store_audit_row *r);
+	void *ctx;
+};
+
+/* The audit row s is on (id, at, actor, action, record ...), to the
+ * feed's callback. */
+static int audit_row(sqlite3_stmt *s, void *arg)
+{
+	const struct audit_feed *f = arg;
+	struct store_audit_row r;
+
+	r.id = sqlite3_column_int64(s, 0);
+	r.at = sqlite3_column_int64(s, 1);
+	r.actor = col_text(s, 2);
+	r.action = col_text(s, 3);
+	r.record = col_text(s, 4);
+	return f->fn(f->ctx, &r);
+}
+
+int store_admin_audit(struct store *st, int (*fn)(void *ctx, const struct store_audit_row *r),
+                      void *ctx, struct err *e)
+{
+	struct audit_feed f = {fn, ctx};
+
+	return read_rows(st, Q_AUDIT_ALL, "reading the audit log", audit_row, &f, e, "");
+}
+
+int store_admin_audit_user(struct store *st, long long user_id,
+                           int (*fn)(void *ctx, const struct store_audit_row *r), void *ctx,
+                           struct err *e)
+{
+	struct audit_feed f = {fn, ctx};
+	char who[32];
+
+	snprintf(who, sizeof who, "user:%lld", user_id);
+	return read_rows(st, Q_AUDIT_USER, "reading the audit log", audit_row, &f, e, "it", user_id,
+	                 who);
 }
 
 /* ---- opening and closing ---- */

@@ -224,12 +224,16 @@ int bind_text(sqlite3_stmt *s, int i, const char *t);
 /* Column i into dst (size bytes). 0, or -1 when it does not fit (dst then
  * holds what fits): report it with too_long. */
 int col_copy(sqlite3_stmt *s, int i, char *dst, size_t size);
+/* Column i as staff rows show it (store.h struct store_text: "" for SQL
+ * NULL); valid until s steps again or is reset. */
+struct store_text col_text(sqlite3_stmt *s, int i);
 /* The error of a value longer than formd allows in `table`. Returns -1. */
 int too_long(struct store *st, const char *table, struct err *e);
 /* 1 when s is a string of fewer than `size` bytes, 0 when NULL or longer. */
 int fits(const char *s, size_t size);
 /* Statement `id` on c with fmt's values bound in order ('i' a long long,
- * 't' text, NULL binding ""), ready to step. NULL with e. */
+ * 't' text, NULL binding ""; 'n' text, NULL binding SQL NULL), ready to
+ * step. NULL with e. */
 sqlite3_stmt *qbind(struct store *st, struct conn *c, enum q id, const char *what, struct err *e,
                     const char *fmt, ...);
 /* On the writer: runs write `id` with fmt's values (as qbind) to its end.
@@ -247,6 +251,17 @@ int exists(struct store *st, enum q id, long long value, const char *what, struc
 long long add_months(long long t, int months);
 /* Checks what was written to out (fflush, ferror). */
 int out_done(struct store *st, FILE *out, struct err *e);
+/* Steps s (bound, on c; NULL: -1, e set by whoever failed to make it)
+ * and calls row(s, arg) on each row until there are no more or row
+ * returns non-zero (the staff reads: row makes the row struct and hands
+ * it to the caller's callback). 0, or -1 with e. */
+int each_row(struct store *st, struct conn *c, sqlite3_stmt *s, const char *what,
+             int (*row)(sqlite3_stmt *s, void *arg), void *arg, struct err *e);
+
+/* each_row over statement `id` with fmt's values bound (as qbind), on a
+ * read connection of its own. 0, or -1 with e. */
+int read_rows(struct store *st, enum q id, const char *what, int (*row)(sqlite3_stmt *s, void *arg),
+              void *arg, struct err *e, const char *fmt, ...);
 
 /* ---- store_core.c: the writer ---- */
 

@@ -360,3 +360,37 @@ int store_post_hide(struct store *st, const char *actor, long long id, int hidde
 	course[0] = '\0';
 	return submit(st, run_post_hide, &a, e);
 }
+
+/* ---- the staff's reads ---- */
+
+/* Where cert_row hands the rows. */
+struct cert_feed {
+	int (*fn)(void *ctx, const struct store_certificate_row *r);
+	void *ctx;
+};
+
+/* The CERT_COLS row s is on, to the feed's callback. */
+static int cert_row(sqlite3_stmt *s, void *arg)
+{
+	const struct cert_feed *f = arg;
+	struct store_certificate_row r;
+
+	r.code = col_text(s, 0);
+	r.user_id = sqlite3_column_int64(s, 1);
+	r.course = col_text(s, 2);
+	r.first_name = col_text(s, 3);
+	r.last_name = col_text(s, 4);
+	r.issued = sqlite3_column_int64(s, 5);
+	return f->fn(f->ctx, &r);
+}
+
+int store_admin_certificates(struct store *st, const char *actor,
+                             int (*fn)(void *ctx, const struct store_certificate_row *r), void *ctx,
+                             struct err *e)
+{
+	struct cert_feed f = {fn, ctx};
+
+	if (store_audit_read(st, actor, "certificate.list", "certificates", e) < 0)
+		return -1;
+	return read_rows(st, Q_CERTS, "reading certificates", cert_row, &f, e, "");
+}

@@ -158,3 +158,43 @@ int store_admin_outbox_retry(struct store *st, const char *actor, long long id, 
 		return -1;
 	return submit(st, run_outbox_retry, &j, e);
 }
+
+/* ---- the staff's reads ---- */
+
+/* Where outbox_row hands the rows. */
+struct outbox_feed {
+	int (*fn)(void *ctx, const struct store_outbox_row *r);
+	void *ctx;
+};
+
+/* The Q_OUTBOX_LIST row s is on, to the feed's callback. */
+static int outbox_row(sqlite3_stmt *s, void *arg)
+{
+	const struct outbox_feed *f = arg;
+	struct store_outbox_row r;
+
+	r.id = sqlite3_column_int64(s, 0);
+	r.state = col_text(s, 1);
+	r.created = sqlite3_column_int64(s, 2);
+	r.attempts = sqlite3_column_int(s, 3);
+	r.next_try = sqlite3_column_int64(s, 4);
+	r.last_error = col_text(s, 5);
+	r.kind = col_text(s, 6);
+	r.to = col_text(s, 7);
+	r.subject = col_text(s, 8);
+	r.body = col_text(s, 9);
+	r.sent = sqlite3_column_int64(s, 10);
+	return f->fn(f->ctx, &r);
+}
+
+int store_admin_outbox(struct store *st, const char *actor, int all,
+                       int (*fn)(void *ctx, const struct store_outbox_row *r), void *ctx,
+                       struct err *e)
+{
+	struct outbox_feed f = {fn, ctx};
+
+	if (store_audit_read(st, actor, "outbox.list", all ? "outbox all" : "outbox", e) < 0)
+		return -1;
+	return read_rows(st, Q_OUTBOX_LIST, "reading the outbox", outbox_row, &f, e, "i",
+	                 all ? 1LL : 0LL);
+}

@@ -340,3 +340,78 @@ int store_request_note(struct store *st, long long id, const char *step_name, ch
 	reader_put(st, c);
 	return rc;
 }
+
+/* ---- the staff's reads ---- */
+
+/* Where request_list_row and step_row hand the rows. */
+struct request_feed {
+	int (*fn)(void *ctx, const struct store_request_row *r);
+	int (*step_fn)(void *ctx, const struct store_step_row *s);
+	void *ctx;
+};
+
+/* The Q_REQUESTS_OPEN / Q_REQUESTS_ALL row s is on, to the callback. */
+static int request_list_row(sqlite3_stmt *s, void *arg)
+{
+	const struct request_feed *f = arg;
+	struct store_request_row r;
+
+	r.id = sqlite3_column_int64(s, 0);
+	r.due = sqlite3_column_int64(s, 1);
+	r.status = col_text(s, 2);
+	r.right = col_text(s, 3);
+	r.name = col_text(s, 4);
+	r.flagged = sqlite3_column_int(s, 5);
+	r.channel = col_text(s, 6);
+	return f->fn(f->ctx, &r);
+}
+
+/* The Q_REQUEST_STEPS row s is on, to the step callback. */
+static int step_row(sqlite3_stmt *s, void *arg)
+{
+	const struct request_feed *f = arg;
+	struct store_step_row r;
+
+	r.at = sqlite3_column_int64(s, 0);
+	r.actor = col_text(s, 1);
+	r.step = col_text(s, 2);
+	r.note = col_text(s, 3);
+	return f->step_fn(f->ctx, &r);
+}
+
+int store_admin_requests(struct store *st, const char *actor, int all,
+                         int (*fn)(void *ctx, const struct store_request_row *r), void *ctx,
+                         struct err *e)
+{
+	struct request_feed f = {fn, NULL, ctx};
+
+	if (store_audit_read(st, actor, "request.list", all ? "requests all" : "requests open", e) <
+	    0)
+		return -1;
+	return read_rows(st, all ? Q_REQUESTS_ALL : Q_REQUESTS_OPEN, "reading requests",
+	                 request_list_row, &f, e, "");
+}
+
+int store_admin_request_show(struct store *st, const char *actor, long long id,
+                             int (*on_request)(void *ctx, const struct rights_request *r),
+                             int (*on_step)(void *ctx, const struct store_step_row *s), void *ctx,
+                             struct err *e)
+{
+	struct request_feed f = {NULL, on_step, ctx};
+	struct rights_request r;
+	char record[RECORD_MAX];
+	int rc;
+
+	snprintf(record, sizeof record, "request:%lld", id);
+	if (store_audit_read(st, actor, "request.read", record, e) < 0)
+		return -1;
+	rc = store_request_get(st, id, &r, e);
+	if (rc != 0)
+		return rc;
+	rc = on_request(ctx, &r);
+	store_request_free(&r);
+	if (rc != 0)
+		return 0;
+	return read_rows(st, Q_REQUEST_STEPS, "reading a request's history", step_row, &f, e, "i",
+	                 id);
+}

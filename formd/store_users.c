@@ -792,3 +792,48 @@ int store_email_confirm(struct store *st, const char digest[AUTH_DIGEST_TEXT], l
 		*user_id = j.user_id;
 	return rc;
 }
+
+/* ---- the staff's reads ---- */
+
+/* Where count_row hands the rows. */
+struct count_feed {
+	int (*fn)(void *ctx, const struct store_count_row *r);
+	void *ctx;
+	const char *kind; /* of the rows being read */
+	int stop;         /* fn asked to end the read */
+};
+
+/* A "SELECT name, COUNT(*)" row to the feed's callback. */
+static int count_row(sqlite3_stmt *s, void *arg)
+{
+	struct count_feed *f = arg;
+	struct store_count_row r = {f->kind, col_text(s, 0), sqlite3_column_int64(s, 1)};
+
+	f->stop = f->fn(f->ctx, &r) != 0;
+	return f->stop;
+}
+
+int store_admin_user_counts(struct store *st, int (*fn)(void *ctx, const struct store_count_row *r),
+                            void *ctx, struct err *e)
+{
+	struct count_feed f = {fn, ctx, "status", 0};
+	struct store_count_row total = {"users", {"", 0}, 0};
+	struct conn *c = reader_get(st, e);
+	int rc = -1;
+
+	if (!c)
+		return -1;
+	if (qnum(st, c, prep(st, c, Q_USERS_TOTAL, e), "counting users", &total.n, e) < 0)
+		goto out;
+	rc = 0;
+	if (fn(ctx, &total) != 0)
+		goto out;
+	rc = each_row(st, c, prep(st, c, Q_USERS_BY_STATUS, e), "counting users", count_row, &f, e);
+	f.kind = "office";
+	if (rc == 0 && !f.stop)
+		rc = each_row(st, c, prep(st, c, Q_USERS_BY_OFFICE, e), "counting users", count_row,
+		              &f, e);
+out:
+	reader_put(st, c);
+	return rc;
+}
