@@ -885,6 +885,41 @@ static void buf_col(struct buf *b, sqlite3_stmt *s, int i)
 		buf_add(b, t, (size_t)sqlite3_column_bytes(s, i));
 }
 
+/* Where the chain starts on c: record *expect (1, or after a purge the
+ * first record left) linking to `prev` ("", or the hash the purge's
+ * audit.purge record names). 0; 1 with e when records are missing and no
+ * purge says so; -1 with e. */
+static int chain_start(struct store *st, struct conn *c, long long *expect,
+                       char prev[AUTH_DIGEST_TEXT], struct err *e)
+{
+	char like[48], mark[RECORD_MAX];
+	const char *h;
+	sqlite3_stmt *s;
+	int rc;
+
+	prev[0] = '\0';
+	if (qnum(st, c, prep(st, c, Q_AUDIT_FIRST, e), "reading the audit log", expect, e) < 0)
+		return -1;
+	if (*expect <= 1) {
+		*expect = 1;
+		return 0;
+	}
+	snprintf(like, sizeof like, "before:%lld hash:%%", *expect);
+	if (!(s = qbind(st, c, Q_AUDIT_PURGE_MARK, "reading the audit log", e, "t", like)))
+		return -1;
+	rc = step(st, c, s, "reading the audit log", e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1 && col_copy(s, 0, mark, sizeof mark) == 0 && (h = strstr(mark, " hash:")) &&
+	    strlen(h + 6) == AUTH_DIGEST_TEXT - 1) {
+		memcpy(prev, h + 6, AUTH_DIGEST_TEXT);
+		sqlite3_reset(s);
+		return 0;
+	}
+	err_set(e, "audit records 1 to %lld are missing (no purge says so)", *expect - 1);
+	return 1;
+}
+
 int store_audit_verify(struct store *st, struct err *e)
 {
 	char prev[AUTH_DIGEST_TEXT] = "", hash[AUTH_DIGEST_TEXT];
@@ -897,31 +932,8 @@ int store_audit_verify(struct store *st, struct err *e)
 	if (!c)
 		return -1;
 	/* after a purge the chain starts where its audit.purge record says */
-	if (qnum(st, c, prep(st, c, Q_AUDIT_FIRST, e), "reading the audit log", &expect, e) < 0)
+	if ((rc = chain_start(st, c, &expect, prev, e)) != 0)
 		goto out;
-	if (expect > 1) {
-		char like[48], mark[RECORD_MAX];
-		const char *h;
-
-		snprintf(like, sizeof like, "before:%lld hash:%%", expect);
-		if (!(s = qbind(st, c, Q_AUDIT_PURGE_MARK, "reading the audit log", e, "t", like)))
-			goto out;
-		rc = step(st, c, s, "reading the audit log", e);
-		if (rc == 1 && col_copy(s, 0, mark, sizeof mark) == 0 &&
-		    (h = strstr(mark, " hash:")) && strlen(h + 6) == AUTH_DIGEST_TEXT - 1) {
-			memcpy(prev, h + 6, AUTH_DIGEST_TEXT);
-		} else if (rc >= 0) {
-			err_set(e, "audit records 1 to %lld are missing (no purge says so)",
-			        expect - 1);
-			rc = 1;
-			goto out;
-		} else {
-			goto out;
-		}
-		sqlite3_reset(s);
-	} else {
-		expect = 1;
-	}
 	rc = -1;
 	if (!(s = prep(st, c, Q_AUDIT_ALL, e)))
 		goto out;
