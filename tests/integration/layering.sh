@@ -17,6 +17,7 @@ only cmark.h generator/markdown.c
 only jansson.h common/json.c
 only microhttpd.h formd/http.c
 only_in '<sqlite3.h>' 'formd/store_*.c'
+only_in '"store_int.h"' 'formd/store_*.c'
 only sodium.h formd/auth.c
 only curl/curl.h formd/mail.c
 only zlib.h generator/gzip.c
