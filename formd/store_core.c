@@ -468,24 +468,34 @@ static int bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
 	return b;
 }
 
+/* Statement `id` on c with the values of `ap` bound (bindv), ready to
+ * step. NULL with e. The one place qbind, qwrite and read_rows prepare and
+ * bind. */
+static sqlite3_stmt *vqbind(struct store *st, struct conn *c, enum q id, const char *what,
+                            struct err *e, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *s = prep(st, c, id, e);
+
+	if (!s)
+		return NULL;
+	if (bindv(s, fmt, ap) != SQLITE_OK) {
+		db_fail(st, c, what, e);
+		return NULL;
+	}
+	return s;
+}
+
 /* Statement `id` on c with fmt's values bound (bindv), ready to step.
  * NULL with e. */
 sqlite3_stmt *qbind(struct store *st, struct conn *c, enum q id, const char *what, struct err *e,
                     const char *fmt, ...)
 {
-	sqlite3_stmt *s = prep(st, c, id, e);
+	sqlite3_stmt *s;
 	va_list ap;
-	int b;
 
-	if (!s)
-		return NULL;
 	va_start(ap, fmt);
-	b = bindv(s, fmt, ap);
+	s = vqbind(st, c, id, what, e, fmt, ap);
 	va_end(ap);
-	if (b != SQLITE_OK) {
-		db_fail(st, c, what, e);
-		return NULL;
-	}
 	return s;
 }
 
@@ -493,18 +503,13 @@ sqlite3_stmt *qbind(struct store *st, struct conn *c, enum q id, const char *wha
  * of rows it changed, or -1 with e. */
 int qwrite(struct store *st, enum q id, const char *what, struct err *e, const char *fmt, ...)
 {
-	sqlite3_stmt *s = prep(st, &st->w, id, e);
+	sqlite3_stmt *s;
 	va_list ap;
-	int b;
 
-	if (!s)
-		return -1;
 	va_start(ap, fmt);
-	b = bindv(s, fmt, ap);
+	s = vqbind(st, &st->w, id, what, e, fmt, ap);
 	va_end(ap);
-	if (b != SQLITE_OK)
-		return db_fail(st, &st->w, what, e);
-	if (step(st, &st->w, s, what, e) < 0)
+	if (!s || step(st, &st->w, s, what, e) < 0)
 		return -1;
 	return sqlite3_changes(st->w.db);
 }
@@ -563,21 +568,15 @@ int read_rows(struct store *st, enum q id, const char *what, int (*row)(sqlite3_
 	struct conn *c = reader_get(st, e);
 	sqlite3_stmt *s;
 	va_list ap;
-	int rc = -1, b;
+	int rc = -1;
 
 	if (!c)
 		return -1;
-	if (!(s = prep(st, c, id, e)))
-		goto out;
 	va_start(ap, fmt);
-	b = bindv(s, fmt, ap);
+	s = vqbind(st, c, id, what, e, fmt, ap);
 	va_end(ap);
-	if (b != SQLITE_OK) {
-		db_fail(st, c, what, e);
-		goto out;
-	}
-	rc = each_row(st, c, s, what, row, arg, e);
-out:
+	if (s)
+		rc = each_row(st, c, s, what, row, arg, e);
 	reader_put(st, c);
 	return rc;
 }
