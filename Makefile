@@ -1,7 +1,8 @@
 # Okienko - static portal generator (bin/portal) and form daemon (bin/formd).
 #
-#   make            build bin/portal
+#   make            build bin/portal and bin/formd
 #   make run        install what is missing, build, generate the demo portal, serve it
+#                   (on http://127.0.0.1:8080; another port: PORT=8090 make run)
 #   make test       install test needs, build, run every test
 #   make SANITIZE=1 test   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      generator vs Hugo on a 10,000-page corpus (../shared/bench)
@@ -116,7 +117,8 @@ unit: $(TEST_BIN)
 test: deps-test bin/portal bin/formd $(TEST_BIN) $(FUZZ_BIN)
 	@OBJ=$(OBJ) sh tests/run.sh
 
-run: deps bin/portal
+# run.sh starts bin/formd, which serves what bin/portal built
+run: deps bin/portal bin/formd
 	@sh scripts/run.sh
 
 bench: deps bin/portal

@@ -1,8 +1,9 @@
 #!/bin/sh
 # make run: generate the demo portal from this repository's HEAD and serve
-# it with formd on http://127.0.0.1:8080: the static site and the forms in
-# one process (--serve-public), the cookie without Secure (--dev: plain
-# http on this machine). The database is var/formd.sqlite.
+# it with formd on http://127.0.0.1:8080 (or on $PORT: PORT=8090 make run):
+# the static site and the forms in one process (--serve-public), the cookie
+# without Secure (--dev: plain http on this machine). The database is
+# var/formd.sqlite. scripts/first-run-check.sh checks all this (CI).
 set -eu
 out=build/site
 ./bin/portal build --no-gzip --out "$out"
