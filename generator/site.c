@@ -912,6 +912,68 @@ out:
 	return ret;
 }
 
+/* The [forms] keys formd answers with a page of the site: when a form's
+ * input is wrong formd renders that page again with the errors (and the
+ * login page also asks a visitor of a test or forum to log in first). It
+ * finds the page by its layout in private/pages.json; formd/pages.c
+ * refuses a build without it with the same table. */
+static const char *const form_layouts[][2] = {
+    {"contact", "form-contact"},
+    {"register", "form-register"},
+    {"login", "form-login"},
+    {"rights", "form-rights"},
+};
+
+/* The column (1-based) of the first character on line `line` of `text`
+ * that is not a space or a tab: where a "key = value" line's key starts.
+ * 1 when the line is not found. */
+static int key_col(const char *text, size_t len, int line)
+{
+	size_t i = 0;
+	int l = 1, col = 1;
+
+	while (i < len && l < line)
+		if (text[i++] == '\n')
+			l++;
+	if (l != line)
+		return 1;
+	while (i < len && (text[i] == ' ' || text[i] == '\t')) {
+		i++;
+		col++;
+	}
+	return col;
+}
+
+/* Every [forms] key of form_layouts set to a path needs a page with its
+ * layout (front matter `layout = "form-..."`; no page kind is named
+ * form-*, so the front matter is the only way to have one). The error
+ * names the key's line in site.toml. */
+static int check_form_pages(const struct site *s, const struct rfile *cfg, struct err *e)
+{
+	const struct val *forms = val_get(s->config, "forms");
+	size_t i, k;
+
+	if (!forms || forms->type != VAL_TABLE)
+		return 0;
+	for (k = 0; k < sizeof form_layouts / sizeof form_layouts[0]; k++) {
+		const struct val *v = val_get(forms, form_layouts[k][0]);
+		int found = 0;
+
+		/* formd takes only string paths (forms.json); "" turns a form off */
+		if (!v || v->type != VAL_STRING || v->u.str.len == 0)
+			continue;
+		for (i = 0; i < s->npages && !found; i++)
+			found = s->pages[i]->layout &&
+			        strcmp(s->pages[i]->layout, form_layouts[k][1]) == 0;
+		if (!found)
+			return err_at(
+			    e, "site.toml", v->line, key_col(cfg->data, cfg->len, v->line),
+			    "forms.%s = \"%s\" needs a page with layout %s, and none has it",
+			    form_layouts[k][0], v->u.str.s, form_layouts[k][1]);
+	}
+	return 0;
+}
+
 /* The theme named in site.toml, from the snapshot's themes/NAME/. */
 static int load_theme(struct site *s, struct err *e)
 {
@@ -995,7 +1057,7 @@ int site_load(struct site *s, struct repo *r, int jobs, struct phases *ph, struc
 	if (par_run(s->npages, jobs, parse_one, s, e) < 0)
 		return -1;
 	phases_mark(ph, "front matter");
-	if (structure(s, e) < 0)
+	if (structure(s, e) < 0 || check_form_pages(s, cfg, e) < 0)
 		return -1;
 	dates(s);
 	if (history_pages(s, e) < 0 || list_outputs(s, e) < 0)

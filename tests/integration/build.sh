@@ -134,6 +134,26 @@ ok "no raw escape byte reaches the terminal" sh -c "! grep -q \"\$(printf '\\033
 broken "unknown shortcode" 'printf "+++\ntitle = \"x\"\n+++\n\nA {{< nieznany >}} B\n" > content/sc.md'
 expect_fail "an unknown shortcode fails with file:line:col" "content/sc\.md:5:3: unknown shortcode 'nieznany'" \
 	"$PORTAL" build --repo "$TMP/b" --out "$out"
+
+# a form formd shows again with its errors needs its page: without one
+# formd could not answer the form's mistakes (regression: this passed)
+broken "contact form without its page" \
+	'sed -i "s/^layout = \"form-contact\"\$/layout = \"page\"/" content/kontakt.md'
+ok "...the contact page has lost its layout" sh -c "! grep -rq 'form-contact' '$TMP/b/content'"
+line=$(grep -n '^contact = ' "$TMP/b/site.toml" | cut -d: -f1)
+expect_fail "a [forms] key without a page of its layout fails naming site.toml's line" \
+	"^portal: site\.toml:$line:1: forms\.contact = \"/kontakt/wyslij\" needs a page with layout form-contact, and none has it\$" \
+	"$PORTAL" build --repo "$TMP/b" --out "$out"
+expect_fail "...and portal check says the same" \
+	"^portal: site\.toml:$line:1: forms\.contact = \"/kontakt/wyslij\" needs a page with layout form-contact, and none has it\$" \
+	"$PORTAL" check --repo "$TMP/b"
+broken "login form without its page" 'sed -i "s/^layout = \"form-login\"\$/layout = \"page\"/" content/konto/logowanie.md'
+line=$(grep -n '^login = ' "$TMP/b/site.toml" | cut -d: -f1)
+expect_fail "the login form without its page fails too" \
+	"^portal: site\.toml:$line:1: forms\.login = \"/konto/logowanie\" needs a page with layout form-login, and none has it\$" \
+	"$PORTAL" check --repo "$TMP/b"
+broken "contact form turned off" 'sed -i "s/^layout = \"form-contact\"\$/layout = \"page\"/" content/kontakt.md && sed -i "s|^contact = .*|contact = \"\"|" site.toml'
+ok "a form turned off (contact = \"\") needs no page" "$PORTAL" check --repo "$TMP/b"
 same_output "all failures"
 
 # check runs the checks without writing
