@@ -14,6 +14,42 @@ static const char *const needed[] = {
     "certificate",    "forum-index",    "forum-thread", "forum-post", "account",
     "account-action", "password-reset", "confirm"};
 
+/* The [forms] keys whose form formd shows again, with its errors, on the
+ * page of the site that has the layout (app_form_page); the login page
+ * also asks a visitor of a test or forum to log in first. The generator
+ * refuses such a site (generator/site.c form_layouts); a build made
+ * otherwise must not be served either. */
+static const char *const form_layouts[][2] = {
+    {"contact", "form-contact"},
+    {"register", "form-register"},
+    {"login", "form-login"},
+    {"rights", "form-rights"},
+};
+
+/* Each form of form_layouts that forms.json gives a path needs a page
+ * with its layout in pages.json. 0, or -1 with e naming forms.json. */
+static int check_form_pages(const struct sitedata *sd, struct err *e)
+{
+	size_t i, k;
+
+	for (k = 0; k < sizeof form_layouts / sizeof form_layouts[0]; k++) {
+		const char *path = sitedata_form(sd, form_layouts[k][0]);
+		int found = 0;
+
+		if (!path || !*path)
+			continue;
+		for (i = 0; sd->pages->type == VAL_TABLE && i < sd->pages->u.tab.n && !found; i++)
+			found = strcmp(val_get_str(sd->pages->u.tab.kv[i].v, "layout", ""),
+			               form_layouts[k][1]) == 0;
+		if (!found)
+			return err_set(e,
+			               "%s/private/forms.json: forms.%s = \"%s\" needs a page with "
+			               "layout %s in pages.json, and none has it",
+			               sd->dir, form_layouts[k][0], path, form_layouts[k][1]);
+	}
+	return 0;
+}
+
 /* Reads OUT/private/NAME as JSON into *v. */
 static int read_json(const char *dir, const char *name, struct val **v, struct err *e)
 {
@@ -87,7 +123,8 @@ struct sitedata *sitedata_load(const char *out_dir, struct err *e)
 	    read_json(out_dir, "forms.json", &sd->forms, e) < 0 ||
 	    read_json(out_dir, "offices.json", &sd->offices, e) < 0 ||
 	    read_json(out_dir, "documents.json", &sd->documents, e) < 0 ||
-	    read_json(out_dir, "build.json", &build, e) < 0 || read_tests(out_dir, sd, e) < 0)
+	    read_json(out_dir, "build.json", &build, e) < 0 || read_tests(out_dir, sd, e) < 0 ||
+	    check_form_pages(sd, e) < 0)
 		goto fail;
 	snprintf(sd->commit, sizeof sd->commit, "%s", val_get_str(build, "commit", ""));
 	val_free(build);

@@ -26,8 +26,12 @@ struct sitedata {
 };
 
 /* Reads OUT/private/ (theme, frames, forms, offices, documents, build);
- * checks that the layouts formd needs are there. NULL with e: the file
- * and what is wrong (ERR_IO for a missing or unreadable file). */
+ * checks that the layouts formd needs are there and that each of the
+ * forms contact, register, login and rights given a path in forms.json
+ * has a page with its layout (form-contact, ...) in pages.json, where
+ * formd shows the form again with its errors. NULL with e: the file and
+ * what is wrong (ERR_IO for a missing or unreadable file). The caller
+ * frees the result with sitedata_free(). */
 struct sitedata *sitedata_load(const char *out_dir, struct err *e);
 void sitedata_free(struct sitedata *sd);
 /* The path site.toml [forms] gives `key` ("contact" -> "/kontakt/wyslij"),
