@@ -1,6 +1,43 @@
 #include "clock.h"
 
+#include <stdlib.h>
+#include <stdio.h>
 #include <time.h>
+
+int clock_parse_now(const char *text, long long *t)
+{
+	long long y, v = 0;
+	int m, d, hh, mm, n = 0;
+	size_t i;
+
+	if (!text || !*text)
+		return -1;
+	for (i = 0; text[i] >= '0' && text[i] <= '9' && i < 18; i++)
+		v = v * 10 + (text[i] - '0');
+	if (text[i] == '\0') {
+		*t = v;
+		return 0;
+	}
+	if (sscanf(text, "%4lld-%2d-%2d %2d:%2d%n", &y, &m, &d, &hh, &mm, &n) != 5 ||
+	    text[n] != '\0' || m < 1 || m > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 ||
+	    hh < 0 || mm < 0)
+		return -1;
+	v = clock_days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60;
+	/* the Warsaw offset at that local time: the offset of t - 60 min is
+	 * right except in the hour a change skips or repeats */
+	v -= (long long)clock_warsaw_offset(v - 3600) * 60;
+	*t = v;
+	return 0;
+}
+
+long long clock_now(void)
+{
+	long long t;
+
+	if (clock_parse_now(getenv("OKIENKO_NOW"), &t) == 0)
+		return t;
+	return (long long)time(NULL);
+}
 
 double clock_mono(void)
 {

@@ -9,6 +9,17 @@
 
 #define PHASES_MAX 16
 
+/* Seconds since the epoch now: the wall clock, or the time the
+ * environment variable OKIENKO_NOW pins (seconds since the epoch, or
+ * "YYYY-MM-DD HH:MM" in Warsaw time), so that staff and tests can try
+ * deadlines, overdue lists and purges on a chosen day. A value that cannot
+ * be read is ignored (the wall clock). Read once per call; thread-safe as
+ * getenv is while nobody sets the environment. */
+long long clock_now(void);
+/* The time OKIENKO_NOW's text means (as above): 0, or -1 when it is no
+ * such time. */
+int clock_parse_now(const char *text, long long *t);
+
 /* Seconds on the monotonic clock (for durations only). */
 double clock_mono(void);
 

@@ -14,9 +14,6 @@
 #include "ratelimit.h"
 #include "store.h"
 
-#define SESSION_IDLE (30 * 60)          /* seconds a session lives unused */
-#define SESSION_ABSOLUTE (12 * 60 * 60) /* seconds a session lives at most */
-
 struct app_settings {
 	int dev;          /* development: the cookie is not Secure (plain http) */
 	int contact_rate; /* contact messages per address per 10 minutes */

@@ -26,11 +26,15 @@
  *  - A multi-line field (F_TEXT) holding only whitespace counts as empty
  *    for `required`; its value is kept as sent.
  *  - Control characters are C0 (but tab, LF and CR before LF in F_TEXT),
- *    DEL and the C1 range U+0080-U+009F.
+ *    DEL, the C1 range U+0080-U+009F, and the bidirectional controls
+ *    (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), which would
+ *    let a name or a title shown to others reorder the text around it.
  *  - An e-mail address is refused with spaces of any kind (Unicode
  *    White_Space), or with any of ( ) < > , ; : \ " [ ], which only quoted
  *    local parts (never used in practice) may hold and which would split a
- *    mail header. Non-ASCII letters are allowed on both sides of the '@'.
+ *    mail header. Only ASCII is allowed: one canonical form (lower case)
+ *    compares addresses everywhere, and no look-alike letter from another
+ *    script (a Cyrillic "а" for a Latin "a") can stand for an address.
  *  - form_frame leaves out of `values` (and `checked`) a value that is not
  *    valid UTF-8 or holds control characters: those bytes cannot go back
  *    into a UTF-8 page. The person sees the field empty with its message.
@@ -48,7 +52,8 @@ static const char MSG_CHECKBOX[] = "Zaznacz to pole, aby kontynuować.";
 static const char MSG_CHOICE[] = "Wybierz jedną z możliwości.";
 static const char MSG_TOO_LONG[] = "Tekst jest za długi.";
 static const char MSG_CHARS[] = "Tekst zawiera niedozwolone znaki.";
-static const char MSG_EMAIL[] = "Podaj poprawny adres e-mail, np. jan.kowalski@example.pl.";
+static const char MSG_EMAIL[] = "Podaj poprawny adres e-mail, np. jan.kowalski@example.pl "
+                                "(bez polskich liter i spacji).";
 static const char MSG_GENERIC[] = "Popraw to pole.";
 
 /* ---- parsing ---- */
@@ -263,6 +268,13 @@ static int is_trim_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
+/* 1 for the bidirectional formatting characters (Unicode Bidi_Control). */
+static int is_bidi_control(unsigned cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* 1 if s[0..len) is valid UTF-8 without control characters; `multiline`
  * lets tab, LF and CR followed by LF through. */
 static int text_ok(const char *s, size_t len, int multiline)
@@ -289,19 +301,11 @@ static int text_ok(const char *s, size_t len, int multiline)
 			continue;
 		}
 		n = utf8_decode(s + i, len - i, &cp);
-		if (n == 0 || cp <= 0x9f)
+		if (n == 0 || cp <= 0x9f || is_bidi_control(cp))
 			return 0;
 		i += (size_t)n;
 	}
 	return 1;
-}
-
-/* 1 for the code points with Unicode's White_Space property above ASCII
- * (U+0085 is a C1 control, refused before). */
-static int is_wide_space(unsigned cp)
-{
-	return cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
-	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
 
 /* 1 if s[0..len) (valid UTF-8 without control characters, checked before)
@@ -318,8 +322,7 @@ static int email_ok(const char *s, size_t len)
 		unsigned cp;
 		int n = utf8_decode(s + i, len - i, &cp);
 
-		if (n == 0 || cp == ' ' || is_wide_space(cp) ||
-		    (cp < 0x80 && strchr("()<>,;:\\\"[]", (int)cp)))
+		if (n == 0 || cp == ' ' || cp >= 0x80 || strchr("()<>,;:\\\"[]", (int)cp))
 			return 0;
 		if (cp == '@') {
 			ats++;

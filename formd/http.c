@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SESSION_COOKIE "sesja"
 #define MAX_TRUSTED 16 /* --trusted-proxy addresses */
 
 struct http {
@@ -307,12 +306,14 @@ static void fill_request(struct conn *k, const char *url, const char *method)
 	q->body = k->body.ptr;
 	q->body_len = k->body.len;
 	q->content_type = header(k->c, "Content-Type");
-	q->cookie = MHD_lookup_connection_value(k->c, MHD_COOKIE_KIND, SESSION_COOKIE);
+	q->cookie = MHD_lookup_connection_value(k->c, MHD_COOKIE_KIND,
+	                                        k->h->o.cookie_name ? k->h->o.cookie_name : "sesja");
 	if (q->cookie && strlen(q->cookie) > 128)
 		q->cookie = NULL;
 	q->origin = header(k->c, "Origin");
 	q->fetch_site = header(k->c, "Sec-Fetch-Site");
 	q->host = header(k->c, "Host");
+	q->referer = header(k->c, "Referer");
 	client_address(k->h, k->c, q->client, sizeof q->client);
 }
 

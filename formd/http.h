@@ -21,10 +21,11 @@ struct request {
 	const char *body;   /* POST body (not NUL-terminated), len bytes */
 	size_t body_len;
 	const char *content_type; /* NULL when absent */
-	const char *cookie;       /* the session cookie's value, or NULL */
+	const char *cookie;       /* the session cookie's value (http_opts.cookie_name), or NULL */
 	const char *origin;       /* Origin, or NULL */
 	const char *fetch_site;   /* Sec-Fetch-Site, or NULL */
 	const char *host;         /* Host, or NULL */
+	const char *referer;      /* Referer, or NULL */
 	char client[64];          /* the client's address as text: the peer's, or
 	                             X-Real-IP when the peer is a trusted proxy */
 	void *conn;               /* http.c's own (for http_query_arg) */
@@ -65,6 +66,7 @@ struct http_opts {
 	 * addresses ("127.0.0.1", "::1"), checked by http_start; borrowed. */
 	const char *const *trusted;
 	size_t ntrusted;
+	const char *cookie_name; /* the session cookie's name (session.h); NULL: "sesja" */
 };
 
 /* The application: called once per request with the whole body read. */

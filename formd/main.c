@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "admin.h"
 #include "app.h"
+#include "session.h"
 #include "auth.h"
 #include "escape.h"
 #include "forum.h"
@@ -227,7 +228,7 @@ int main(int argc, char **argv)
 	};
 	const char *site = NULL, *db = NULL;
 	char *public_dir = NULL;
-	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8, 30, 64, 32 * 1024, NULL, 0};
+	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8, 30, 64, 32 * 1024, NULL, 0, NULL};
 	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL, NULL, NULL};
 	char *forum_default = NULL;
 	/* half the processors hash, so that a flood of logins leaves the
@@ -435,6 +436,7 @@ int main(int argc, char **argv)
 		ho.public_dir = public_dir;
 		ho.overlay_dir = set.forum_dir;
 	}
+	ho.cookie_name = session_cookie_name(set.dev);
 	h = http_start(&ho, app_handle, app_submit, a, &e);
 	if (!h) {
 		fail(NULL, e.msg);

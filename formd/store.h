@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Sizes (bytes, with the NUL) of the text fields the forms allow: the
  * forms count characters, up to 4 bytes each in UTF-8. */
@@ -57,6 +57,7 @@
 
 struct store;
 struct val; /* value.h */
+struct mail_out; /* below */
 
 /* Opens (creating it, and its schema, when missing) the database at
  * `path`, migrates it to STORE_SCHEMA_VERSION and starts the writer
@@ -87,17 +88,36 @@ struct user {
 	long long policy_at;
 	long long closed;     /* when the person deleted the account (art. 17); 0: open */
 	long long restricted; /* since when processing is restricted (art. 18); 0: not */
+	long long confirmed;  /* when the address was proved (a link sent to it used); 0: not */
 };
 
-/* Adds a user (id and created are set here). 1 when the e-mail is taken
- * (whatever its case). */
+/* Adds a user (id and created are set here; u->confirmed is stored as
+ * given: for staff tools and tests; the web registers with
+ * store_user_register). 1 when the e-mail is taken (whatever its case). */
 int store_user_add(struct store *st, const char *actor, struct user *u, struct err *e);
+/* Registration, in one write: when no open account has the address (in
+ * its one form: lower case), the account (not confirmed; id and created
+ * set), a TOKEN_CONFIRM link with `digest` valid until `expires`, and
+ * mail_new queued; when one has, no account (u->id 0) and mail_taken
+ * queued (NULL: nothing) -- the same answer either way, so the web does
+ * not reveal whether an address has an account. 0 either way; -1 with e. */
+int store_user_register(struct store *st, const char *actor, struct user *u,
+                        const char digest[AUTH_DIGEST_TEXT], long long expires,
+                        const struct mail_out *mail_new, const struct mail_out *mail_taken,
+                        struct err *e);
+/* Uses a TOKEN_CONFIRM link: the account's address is proved
+ * (users.confirmed = now), audited user.confirm. 0 with *user_id; 1 when
+ * the link does not work or the account closed. */
+int store_account_confirm(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
+                          long long *user_id, struct err *e);
 /* Finds a user by e-mail (case-insensitive) or id. 1 when there is none.
  * These are the daemon's own reads (logins); they are not audited. */
 int store_user_by_email(struct store *st, const char *email, struct user *u, struct err *e);
 int store_user_by_id(struct store *st, long long id, struct user *u, struct err *e);
-/* Replaces a user's password hash (a rehash at login). */
-int store_user_set_hash(struct store *st, long long id, const char *hash, struct err *e);
+/* Replaces a user's password hash (a rehash at login) while it is still
+ * `old_hash` (compare and set). 1 when it changed meanwhile. */
+int store_user_set_hash(struct store *st, long long id, const char *old_hash, const char *hash,
+                        struct err *e);
 
 /* ---- the person's rights on their account (all audited, by `actor`) ---- */
 
@@ -135,7 +155,7 @@ int store_user_close(struct store *st, const char *actor, long long id, int *era
 
 /* ---- single-use links: only the digest of a token is stored ---- */
 
-enum token_kind { TOKEN_RESET, TOKEN_EMAIL, TOKEN_REQUEST };
+enum token_kind { TOKEN_RESET, TOKEN_EMAIL, TOKEN_REQUEST, TOKEN_CONFIRM };
 
 /* Adds a token that works until `expires`, with the message carrying it.
  * `data`: for TOKEN_EMAIL the new address. 1: the user does not exist. */
@@ -235,9 +255,12 @@ int store_outbox_done(struct store *st, long long id, int sent, const char *erro
 
 /* ---- sessions: only the digest of a token is stored ---- */
 
-/* 1 when the digest is taken already or the user does not exist. */
+/* A session, stored in the same write that checks its account is open,
+ * confirmed and, when pw_hash is not NULL, still has that password hash
+ * (the one the caller checked: a password changed or reset meanwhile
+ * refuses it). 1 (nothing stored) when not, or when the digest is taken. */
 int store_session_add(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long user_id,
-                      long long now, struct err *e);
+                      const char *pw_hash, long long now, struct err *e);
 /* The user of a live session: one last used at most `idle` seconds ago and
  * created at most `absolute` seconds ago. Refreshes its last use (at most
  * once a minute, so reading pages does not write on every request). 1 when
@@ -285,10 +308,13 @@ int store_attempts(struct store *st, long long user_id, const char *course, long
                    struct err *e);
 /* Records an attempt (score in percent; `wrong`: the numbers of the
  * questions answered wrongly, "2,5"); when `passed`, also the certificate
- * with `code` (both in one transaction). 1, storing nothing, when the
- * user has that course's certificate already or the code is taken. */
+ * with `code`. One write that checks first, so parallel submissions never
+ * pass the allowance: 2, storing nothing, when the user has that course's
+ * certificate already; 3 when `allowed` attempts are used; 1 when the code
+ * is taken (draw another); 0 stored, with *attempt_id (may be NULL). */
 int store_attempt_add(struct store *st, const char *actor, long long user_id, const char *course,
-                      int score, int passed, const char *wrong, const char *code, struct err *e);
+                      int score, int passed, const char *wrong, const char *code, int allowed,
+                      long long *attempt_id, struct err *e);
 
 struct certificate {
 	char code[AUTH_CODE_TEXT];

@@ -185,6 +185,24 @@ static const char *const migrations[] = {
     "  sent INTEGER NOT NULL DEFAULT 0\n"
     ") STRICT;\n"
     "CREATE INDEX outbox_waiting ON outbox (state, next_try);\n",
+    /* 2 -> 3: an account counts once its address is proved (the
+     * confirmation link, a password reset link, or a new address's link);
+     * the accounts made before are not proved. The tokens' kinds gain the
+     * confirmation of a new account. */
+    "ALTER TABLE users ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE TABLE tokens_new (\n"
+    "  digest TEXT PRIMARY KEY,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('reset', 'email', 'request', 'confirm')),\n"
+    "  user_id INTEGER NOT NULL DEFAULT 0,\n"
+    "  request_id INTEGER NOT NULL DEFAULT 0,\n"
+    "  data TEXT NOT NULL,\n"
+    "  created INTEGER NOT NULL,\n"
+    "  expires INTEGER NOT NULL,\n"
+    "  used INTEGER NOT NULL DEFAULT 0\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "INSERT INTO tokens_new SELECT * FROM tokens;\n"
+    "DROP TABLE tokens;\n"
+    "ALTER TABLE tokens_new RENAME TO tokens;\n",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

@@ -4,6 +4,8 @@
  */
 #include "store_int.h"
 
+#include "clock.h"
+
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@ const char *const store_sql_learning[Q_COUNT] = {
     [Q_ATTEMPTS] = "SELECT COUNT(*) FROM attempts WHERE user_id = ?1 AND course = ?2",
     [Q_ATTEMPT_ADD] = "INSERT INTO attempts (user_id, course, score, passed, wrong, at) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_CERT_COUNT] = "SELECT COUNT(*) FROM certificates WHERE user_id = ?1 AND course = ?2",
     [Q_CERT_ADD] = "INSERT INTO certificates (code, user_id, course, issued) "
                    "VALUES (?1, ?2, ?3, ?4)",
     [Q_CERT_BY_CODE] = "SELECT " CERT_COLS " WHERE c.code = ?1",
@@ -72,21 +75,34 @@ struct attempt_job {
 	const char *course;
 	int score, passed;
 	const char *wrong, *code;
+	int allowed;
+	long long id; /* the attempt stored */
 };
 
 /* On the writer: the attempt, and for a pass the certificate, each with
- * its audit record. 0; 1 when the user already holds that course's
- * certificate or the code is taken (the savepoint drops the attempt too);
- * -1 with e (ERR_INPUT for a user that does not exist). */
+ * its audit record, after the checks in the same write: 2 when the user
+ * holds that course's certificate, 3 when the attempts allowed are used;
+ * 0; 1 when the code is taken (the savepoint drops the attempt too); -1
+ * with e (ERR_INPUT for a user that does not exist). */
 static int run_attempt_add(struct store *st, void *arg, struct err *e)
 {
 	struct attempt_job *a = arg;
 	struct conn *w = &st->w;
-	long long now = (long long)time(NULL);
+	long long now = clock_now(), certs = 0, used = 0;
 	char record[RECORD_MAX];
 	sqlite3_stmt *s;
 	int b = 0;
 
+	if (qnum(st, w, qbind(st, w, Q_CERT_COUNT, "counting certificates", e, "it", a->user_id,
+	                      a->course),
+	         "counting certificates", &certs, e) < 0 ||
+	    qnum(st, w, qbind(st, w, Q_ATTEMPTS, "counting attempts", e, "it", a->user_id, a->course),
+	         "counting attempts", &used, e) < 0)
+		return -1;
+	if (certs > 0)
+		return 2;
+	if (used >= a->allowed)
+		return 3;
 	if (!(s = prep(st, w, Q_ATTEMPT_ADD, e)))
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, a->user_id);
@@ -97,7 +113,8 @@ static int run_attempt_add(struct store *st, void *arg, struct err *e)
 	b |= sqlite3_bind_int64(s, 6, now);
 	if (b != SQLITE_OK || step(st, w, s, "adding an attempt", e) < 0)
 		return b != SQLITE_OK ? db_fail(st, w, "adding an attempt", e) : -1;
-	snprintf(record, sizeof record, "attempt:%lld", sqlite3_last_insert_rowid(w->db));
+	a->id = sqlite3_last_insert_rowid(w->db);
+	snprintf(record, sizeof record, "attempt:%lld", a->id);
 	if (audit_add(st, a->actor, "attempt.create", record, e) < 0)
 		return -1;
 	if (!a->passed)
@@ -123,9 +140,11 @@ static int run_attempt_add(struct store *st, void *arg, struct err *e)
 }
 
 int store_attempt_add(struct store *st, const char *actor, long long user_id, const char *course,
-                      int score, int passed, const char *wrong, const char *code, struct err *e)
+                      int score, int passed, const char *wrong, const char *code, int allowed,
+                      long long *attempt_id, struct err *e)
 {
-	struct attempt_job a = {actor, user_id, course, score, passed, wrong, code};
+	struct attempt_job a = {actor, user_id, course, score, passed, wrong, code, allowed, 0};
+	int rc;
 
 	if (check_actor(actor, e) < 0)
 		return -1;
@@ -135,7 +154,10 @@ int store_attempt_add(struct store *st, const char *actor, long long user_id, co
 		return err_set(e, "a score must be 0 to 100, not %d", score);
 	if (passed && (!fits(code, AUTH_CODE_TEXT) || !*code))
 		return err_set(e, "a passed attempt needs a certificate code");
-	return submit(st, run_attempt_add, &a, e);
+	rc = submit(st, run_attempt_add, &a, e);
+	if (rc == 0 && attempt_id)
+		*attempt_id = a.id;
+	return rc;
 }
 
 /* Runs a certificate query on a read connection (first value text, second

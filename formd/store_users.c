@@ -7,6 +7,7 @@
 #include "store_int.h"
 
 #include "buf.h"
+#include "clock.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -15,23 +16,26 @@
 
 #define USER_COLS                                                                                  \
 	"id, first_name, last_name, email, status, office, pw_hash, created, terms_commit, "       \
-	"terms_at, policy_commit, policy_at, closed, restricted"
+	"terms_at, policy_commit, policy_at, closed, restricted, confirmed"
 
 /* users, sessions, tokens, account changes */
 const char *const store_sql_users[Q_COUNT] = {
     [Q_USER_ADD] = "INSERT INTO users (first_name, last_name, email, email_norm, status, office, "
-                   "pw_hash, created, terms_commit, terms_at, policy_commit, policy_at) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                   "pw_hash, created, terms_commit, terms_at, policy_commit, policy_at, "
+                   "confirmed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [Q_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email_norm = ?1",
     [Q_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
-    [Q_USER_SET_HASH] = "UPDATE users SET pw_hash = ?2 WHERE id = ?1",
+    [Q_USER_SET_HASH] = "UPDATE users SET pw_hash = ?2 WHERE id = ?1 AND pw_hash = ?3",
     [Q_USERS_TOTAL] = "SELECT COUNT(*) FROM users WHERE closed = 0 AND restricted = 0",
     [Q_USERS_BY_STATUS] = "SELECT status, COUNT(*) FROM users WHERE closed = 0 AND "
                           "restricted = 0 GROUP BY status ORDER BY status",
     [Q_USERS_BY_OFFICE] = "SELECT office, COUNT(*) FROM users WHERE closed = 0 AND "
                           "restricted = 0 GROUP BY office ORDER BY office",
+    /* only for an open, confirmed account whose password is still the
+     * one checked (?4; NULL: no check) */
     [Q_SESSION_ADD] = "INSERT INTO sessions (digest, user_id, created, last_used) "
-                      "VALUES (?1, ?2, ?3, ?3)",
+                      "SELECT ?1, id, ?3, ?3 FROM users WHERE id = ?2 AND closed = 0 AND "
+                      "confirmed > 0 AND (?4 IS NULL OR pw_hash = ?4)",
     [Q_SESSION_GET] = "SELECT user_id, created, last_used FROM sessions WHERE digest = ?1",
     [Q_SESSION_TOUCH] = "UPDATE sessions SET last_used = ?2 WHERE digest = ?1 AND last_used < ?2",
     [Q_SESSION_EXPIRE] = "DELETE FROM sessions WHERE digest = ?1 AND (last_used < ?2 OR "
@@ -69,6 +73,11 @@ const char *const store_sql_users[Q_COUNT] = {
                     "kind = ?2 AND used = 0 AND expires > ?3",
     [Q_TOKEN_USE] = "UPDATE tokens SET used = ?3 WHERE digest = ?1 AND kind = ?2 AND used = 0 "
                     "AND expires > ?3",
+    [Q_USER_CONFIRM] =
+        "UPDATE users SET confirmed = ?2 WHERE id = ?1 AND closed = 0 AND confirmed = 0",
+    [Q_USER_OPEN] = "SELECT COUNT(*) FROM users WHERE id = ?1 AND closed = 0",
+    [Q_USER_RESET_TOKENS_END] = "UPDATE tokens SET used = ?2 WHERE user_id = ?1 AND "
+                                "kind = 'reset' AND used = 0",
 };
 
 #define TOUCH_EVERY 60 /* seconds between two refreshes of a session's last use */
@@ -112,7 +121,7 @@ static int run_user_add(struct store *st, void *arg, struct err *e)
 
 	if (!(s = prep(st, w, Q_USER_ADD, e)))
 		return -1;
-	u->created = (long long)time(NULL);
+	u->created = clock_now();
 	b |= bind_text(s, 1, u->first_name);
 	b |= bind_text(s, 2, u->last_name);
 	b |= bind_text(s, 3, u->email);
@@ -125,6 +134,7 @@ static int run_user_add(struct store *st, void *arg, struct err *e)
 	b |= sqlite3_bind_int64(s, 10, u->terms_at);
 	b |= bind_text(s, 11, u->policy_commit);
 	b |= sqlite3_bind_int64(s, 12, u->policy_at);
+	b |= sqlite3_bind_int64(s, 13, u->confirmed);
 	if (b != SQLITE_OK)
 		return db_fail(st, w, "adding a user", e);
 	if (sqlite3_step(s) != SQLITE_DONE) {
@@ -175,6 +185,7 @@ static int user_row(struct store *st, sqlite3_stmt *s, struct user *u, struct er
 	u->policy_at = sqlite3_column_int64(s, 11);
 	u->closed = sqlite3_column_int64(s, 12);
 	u->restricted = sqlite3_column_int64(s, 13);
+	u->confirmed = sqlite3_column_int64(s, 14);
 	if (status && strcmp((const char *)status, "poszukujaca") == 0)
 		u->status = STATUS_JOBSEEKER;
 	else
@@ -226,7 +237,7 @@ int store_user_by_id(struct store *st, long long id, struct user *u, struct err 
 
 struct set_hash_job {
 	long long id;
-	const char *hash;
+	const char *hash, *old;
 };
 
 /* On the writer: a new password hash (not audited: no personal data
@@ -238,18 +249,20 @@ static int run_set_hash(struct store *st, void *arg, struct err *e)
 
 	if (!(s = prep(st, &st->w, Q_USER_SET_HASH, e)))
 		return -1;
-	if (sqlite3_bind_int64(s, 1, a->id) != SQLITE_OK || bind_text(s, 2, a->hash) != SQLITE_OK)
+	if (sqlite3_bind_int64(s, 1, a->id) != SQLITE_OK || bind_text(s, 2, a->hash) != SQLITE_OK ||
+	    bind_text(s, 3, a->old) != SQLITE_OK)
 		return db_fail(st, &st->w, "changing a password hash", e);
 	if (step(st, &st->w, s, "changing a password hash", e) < 0)
 		return -1;
 	return sqlite3_changes(st->w.db) > 0 ? 0 : 1;
 }
 
-int store_user_set_hash(struct store *st, long long id, const char *hash, struct err *e)
+int store_user_set_hash(struct store *st, long long id, const char *old_hash, const char *hash,
+                        struct err *e)
 {
-	struct set_hash_job a = {id, hash};
+	struct set_hash_job a = {id, hash, old_hash};
 
-	if (!fits(hash, AUTH_HASH_MAX) || !*hash)
+	if (!fits(hash, AUTH_HASH_MAX) || !*hash || !fits(old_hash, AUTH_HASH_MAX))
 		return err_set(e, "a password hash must be 1 to %d bytes", AUTH_HASH_MAX - 1);
 	return submit(st, run_set_hash, &a, e);
 }
@@ -261,6 +274,7 @@ enum session_op { SESSION_ADD, SESSION_TOUCH, SESSION_EXPIRE, SESSION_DELETE };
 struct session_job {
 	enum session_op op;
 	const char *digest;
+	const char *pw_hash; /* SESSION_ADD: the hash checked, or NULL */
 	long long user_id, now;
 	long long idle_before, created_before; /* SESSION_EXPIRE: the limits */
 };
@@ -284,6 +298,7 @@ static int run_session(struct store *st, void *arg, struct err *e)
 	case SESSION_ADD:
 		b |= sqlite3_bind_int64(s, 2, a->user_id);
 		b |= sqlite3_bind_int64(s, 3, a->now);
+		b |= a->pw_hash ? bind_text(s, 4, a->pw_hash) : sqlite3_bind_null(s, 4);
 		break;
 	case SESSION_TOUCH:
 		b |= sqlite3_bind_int64(s, 2, a->now);
@@ -305,15 +320,15 @@ static int run_session(struct store *st, void *arg, struct err *e)
 			return 1; /* the token is taken (never, at 256 bits) or no such user */
 		return db_fail(st, w, "writing a session", e);
 	}
-	if (a->op == SESSION_DELETE)
+	if (a->op == SESSION_DELETE || a->op == SESSION_ADD)
 		return sqlite3_changes(w->db) > 0 ? 0 : 1;
 	return 0;
 }
 
 int store_session_add(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long user_id,
-                      long long now, struct err *e)
+                      const char *pw_hash, long long now, struct err *e)
 {
-	struct session_job a = {SESSION_ADD, digest, user_id, now, 0, 0};
+	struct session_job a = {SESSION_ADD, digest, pw_hash, user_id, now, 0, 0};
 
 	if (check_digest(digest, e) < 0)
 		return -1;
@@ -323,7 +338,7 @@ int store_session_add(struct store *st, const char digest[AUTH_DIGEST_TEXT], lon
 int store_session_user(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
                        long long idle, long long absolute, long long *user_id, struct err *e)
 {
-	struct session_job a = {SESSION_TOUCH, digest, 0, now, now - idle, now - absolute};
+	struct session_job a = {SESSION_TOUCH, digest, NULL, 0, now, now - idle, now - absolute};
 	long long uid = 0, created = 0, last_used = 0;
 	struct conn *c;
 	sqlite3_stmt *s;
@@ -362,7 +377,7 @@ out:
 
 int store_session_delete(struct store *st, const char digest[AUTH_DIGEST_TEXT], struct err *e)
 {
-	struct session_job a = {SESSION_DELETE, digest, 0, 0, 0, 0};
+	struct session_job a = {SESSION_DELETE, digest, NULL, 0, 0, 0, 0};
 
 	if (check_digest(digest, e) < 0)
 		return -1;
@@ -427,7 +442,7 @@ int store_session_end(struct store *st, long long user_id, const char *id12, str
 	return submit(st, run_session_end, &a, e);
 }
 
-static const char *const token_kinds[] = {"reset", "email", "request"};
+static const char *const token_kinds[] = {"reset", "email", "request", "confirm"};
 
 /* ---- account changes ---- */
 
@@ -467,7 +482,9 @@ static int run_user_password(struct store *st, void *arg, struct err *e)
 
 	if (n <= 0)
 		return n < 0 ? -1 : 1;
-	if (qwrite(st, Q_USER_SESSIONS_END, "ending sessions", e, "i", j->id) < 0)
+	if (qwrite(st, Q_USER_SESSIONS_END, "ending sessions", e, "i", j->id) < 0 ||
+	    qwrite(st, Q_USER_RESET_TOKENS_END, "ending reset links", e, "ii", j->id,
+	           clock_now()) < 0)
 		return -1;
 	snprintf(record, sizeof record, "user:%lld", j->id);
 	return audit_add(st, j->actor, "user.password", record, e);
@@ -648,7 +665,9 @@ static int run_token_add(struct store *st, void *arg, struct err *e)
 		return -1;
 	snprintf(record, sizeof record, "user:%lld", j->user_id);
 	if (audit_add(st, j->actor,
-	              j->kind == TOKEN_RESET ? "password.reset.start" : "email.change.start",
+	              j->kind == TOKEN_RESET   ? "password.reset.start"
+	              : j->kind == TOKEN_EMAIL ? "email.change.start"
+	                                       : "user.confirm.start",
 	              record, e) < 0)
 		return -1;
 	return outbox_put(st, j->actor, j->mail, e);
@@ -735,7 +754,12 @@ static int run_password_reset(struct store *st, void *arg, struct err *e)
 	u.id = j->user_id;
 	snprintf(actor, sizeof actor, "user:%lld", j->user_id);
 	u.actor = actor;
-	return run_user_password(st, &u, e);
+	rc = run_user_password(st, &u, e);
+	/* the link was sent to the address: it is proved */
+	if (rc == 0 && qwrite(st, Q_USER_CONFIRM, "confirming an address", e, "ii", j->user_id,
+	                      j->now) < 0)
+		return -1;
+	return rc;
 }
 
 int store_password_reset(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
@@ -774,6 +798,8 @@ static int run_email_confirm(struct store *st, void *arg, struct err *e)
 	}
 	if (sqlite3_changes(st->w.db) != 1)
 		return 1;
+	if (qwrite(st, Q_USER_CONFIRM, "confirming an address", e, "ii", j->user_id, j->now) < 0)
+		return -1;
 	snprintf(record, sizeof record, "user:%lld", j->user_id);
 	snprintf(actor, sizeof actor, "user:%lld", j->user_id);
 	return audit_add(st, actor, "user.email", record, e);
@@ -788,6 +814,97 @@ int store_email_confirm(struct store *st, const char digest[AUTH_DIGEST_TEXT], l
 	if (check_digest(digest, e) < 0)
 		return -1;
 	rc = submit(st, run_email_confirm, &j, e);
+	if (rc == 0)
+		*user_id = j.user_id;
+	return rc;
+}
+
+/* ---- registration and its confirmation ---- */
+
+struct register_job {
+	struct user_add_job add;
+	const char *digest;
+	long long expires;
+	const struct mail_out *mail_new, *mail_taken;
+};
+
+/* On the writer: the account with its confirmation link and message, or,
+ * when the address is taken, only the note to its owner. */
+static int run_user_register(struct store *st, void *arg, struct err *e)
+{
+	struct register_job *j = arg;
+	struct token_job t = {j->add.actor, j->digest, NULL, NULL, TOKEN_CONFIRM, 0, 0,
+	                      j->expires, 0, j->mail_new};
+	int rc = run_user_add(st, &j->add, e);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1) { /* taken: the same work, a note instead of an account */
+		j->add.u->id = 0;
+		if (audit_add(st, j->add.actor, "user.register-taken", "", e) < 0)
+			return -1;
+		return outbox_put(st, j->add.actor, j->mail_taken, e);
+	}
+	t.user_id = j->add.u->id;
+	return run_token_add(st, &t, e);
+}
+
+int store_user_register(struct store *st, const char *actor, struct user *u,
+                        const char digest[AUTH_DIGEST_TEXT], long long expires,
+                        const struct mail_out *mail_new, const struct mail_out *mail_taken,
+                        struct err *e)
+{
+	struct register_job j = {{actor, u, ""}, digest, expires, mail_new, mail_taken};
+
+	u->confirmed = 0; /* proved by the link only */
+	if (check_actor(actor, e) < 0 || check_digest(digest, e) < 0)
+		return -1;
+	if (!fits(u->first_name, sizeof u->first_name) ||
+	    !fits(u->last_name, sizeof u->last_name) || !fits(u->email, sizeof u->email) ||
+	    !fits(u->office, sizeof u->office) || !fits(u->pw_hash, sizeof u->pw_hash) ||
+	    !fits(u->terms_commit, sizeof u->terms_commit) ||
+	    !fits(u->policy_commit, sizeof u->policy_commit))
+		return err_set(e, "a user's field is not a string of its size");
+	if (u->status != STATUS_UNEMPLOYED && u->status != STATUS_JOBSEEKER)
+		return err_set(e, "unknown user status %d", (int)u->status);
+	email_norm(u->email, j.add.norm);
+	return submit(st, run_user_register, &j, e);
+}
+
+static int run_account_confirm(struct store *st, void *arg, struct err *e)
+{
+	struct token_job *j = arg;
+	char record[RECORD_MAX];
+	int rc = token_take(st, j, NULL, e);
+
+	if (rc != 0)
+		return rc;
+	rc = qwrite(st, Q_USER_CONFIRM, "confirming an address", e, "ii", j->user_id, j->now);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) { /* proved already (fine), or closed meanwhile */
+		long long open = 0;
+
+		if (qnum(st, &st->w,
+		         qbind(st, &st->w, Q_USER_OPEN, "reading a user", e, "i", j->user_id),
+		         "reading a user", &open, e) < 0)
+			return -1;
+		if (!open)
+			return 1;
+	}
+	snprintf(record, sizeof record, "user:%lld", j->user_id);
+	return audit_add(st, j->actor, "user.confirm", record, e);
+}
+
+int store_account_confirm(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
+                          long long *user_id, struct err *e)
+{
+	struct token_job j = {"web", digest, NULL, NULL, TOKEN_CONFIRM, 0, 0, 0, now, NULL};
+	int rc;
+
+	if (check_digest(digest, e) < 0)
+		return -1;
+	rc = submit(st, run_account_confirm, &j, e);
 	if (rc == 0)
 		*user_id = j.user_id;
 	return rc;

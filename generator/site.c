@@ -754,7 +754,8 @@ static int list_outputs(struct site *s, struct err *e)
 	    {"/404.html", "the 404 page"},
 	};
 	/* the [forms] keys whose path formd answers with a page (GET) */
-	static const char *const formd_pages[] = {"account", "password_reset", "certificate"};
+	static const char *const formd_pages[] = {"account", "password_reset", "certificate",
+	                                          "welcome"};
 	const struct repo *r = s->repo;
 	struct buf b = BUF_INIT;
 	size_t i, cap, dl = strlen(s->theme->dir) + strlen("static");

@@ -12,7 +12,8 @@ end
 function init(args)
 	statuses = {}
 	n = 0
-	headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+	headers = {["Content-Type"] = "application/x-www-form-urlencoded",
+	           ["Origin"] = wrk.scheme .. "://" .. wrk.host .. ":" .. wrk.port}
 end
 
 function request()

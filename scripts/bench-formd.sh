@@ -99,7 +99,8 @@ def request(method, host, path, body=b"", extra=()):
     h = "%s %s HTTP/1.1\r\nHost: %s\r\n" % (method, path, host)
     for k, v in extra:
         h += "%s: %s\r\n" % (k, v)
-    if method == "POST":
+    if method == "POST":  # a browser's Origin: formd refuses a POST naming none
+        h += "Origin: http://%s\r\n" % host
         h += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n" % len(body)
     return h.encode() + b"\r\n" + body
 

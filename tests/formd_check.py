@@ -108,17 +108,38 @@ check("the administrator is no office to register at", s == 422 and 'id="office-
 s, h, d = req("POST", REGISTER, dict(reg, terms=""))
 check("the terms must be accepted", s == 422 and 'id="terms-blad"' in d, s)
 s, h, d = req("POST", REGISTER, reg)
-check("a registration is accepted with 303", s == 303 and h.get("location") == "/konto/witaj", (s, d[:200]))
+check("a registration is answered 303 to 'check your mail'", s == 303 and
+      h.get("location") == REGISTER + "/wyslano", (s, h.get("location"), d[:200]))
+check("...without logging in (the address is not proved yet)", "set-cookie" not in h, h.get("set-cookie"))
+s, h2, d = req("GET", REGISTER + "/wyslano")
+check("...whose page says a link was sent", s == 200 and "Wysłaliśmy wiadomość" in d, s)
+s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": reg["password"]})
+check("an account not confirmed yet cannot log in, and is told why", s == 403 and "nie jest jeszcze aktywne" in d
+      and "set-cookie" not in h, s)
+link = site.confirm_link("Anna.Nowak@example.pl", REGISTER + "/potwierdz")
+check("the confirmation link waits in the outbox", link is not None)
+s, h, d = req("GET", link)
+check("...its page has one button", s == 200 and 'name="t"' in d, s)
+s, h, d = req("POST", REGISTER + "/potwierdz", {"t": link.split("?t=")[1]})
+check("the link confirms the address and logs in: 303 to the welcome page", s == 303 and
+      h.get("location") == "/konto/witaj", (s, h.get("location")))
 cookie = h.get("set-cookie", "")
-check("...and logs in with one cookie", cookie.startswith("sesja=") and "HttpOnly" in cookie and
+check("...with one cookie", cookie.startswith("sesja=") and "HttpOnly" in cookie and
       "SameSite=Lax" in cookie and "Path=/" in cookie, cookie)
 check("...not Secure in --dev", "Secure" not in cookie, cookie)
 tok = cookie.split(";")[0]
+s, h, d = req("POST", REGISTER + "/potwierdz", {"t": link.split("?t=")[1]})
+check("...and works once", s == 410, s)
 s, h, d = req("GET", "/konto/witaj", headers={"Cookie": tok})
 check("the welcome page knows the person", s == 200 and "Anna" in d and 'action="/konto/wyloguj"' in d, s)
 save("welcome", d)
+rc, before, err = admin("outbox")
 s, h, d = req("POST", REGISTER, dict(reg, email="anna.nowak@EXAMPLE.pl"))
-check("an e-mail registered already (in another case) is refused", s == 422 and "już istnieje" in d, s)
+check("an address registered already (in another case) gets the same answer as a new one",
+      s == 303 and h.get("location") == REGISTER + "/wyslano", s)
+rc, after, err = admin("outbox")
+check("...and its owner an e-mail saying an account exists", after.count("Konto z tym adresem już istnieje") ==
+      before.count("Konto z tym adresem już istnieje") + 1, after[-400:])
 
 # login and logout
 s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": "złe hasło"})
@@ -202,8 +223,8 @@ check("the certificate's view is in the audit log", rc == 0 and "certificate.rea
 rc, outp, err = admin("certificates")
 check("formd admin certificates lists it", rc == 0 and code in outp, (rc, err))
 reg2 = dict(reg, email="piotr@example.pl", first_name="Piotr", last_name="Zieliński")
-s, h, d = req("POST", REGISTER, reg2)
-piotr = h.get("set-cookie", "").split(";")[0]
+s, h, piotr = site.register(reg2)
+check("Piotr registers and confirms", s == 303 and piotr, s)
 for i in range(3):
     s, h, d = req("POST", TEST, answers(False), headers={"Cookie": piotr})
 s, h, d = req("POST", TEST, answers(True), headers={"Cookie": piotr})

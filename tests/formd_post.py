@@ -10,7 +10,8 @@ import sys
 import urllib.parse
 
 url = urllib.parse.urlparse(sys.argv[1])
-headers = {"Content-Type": "application/x-www-form-urlencoded", "Host": url.netloc}
+headers = {"Content-Type": "application/x-www-form-urlencoded", "Host": url.netloc,
+           "Origin": "%s://%s" % (url.scheme, url.netloc)}
 for h in sys.argv[3:]:
     k, v = h.split("=", 1)
     headers[k] = v

@@ -32,11 +32,11 @@ def cookie_of(h):
 
 
 def register(first, last, email, password):
-    s, h, d = req("POST", "/konto/rejestracja", {
+    s, h, tok = site.register({
         "first_name": first, "last_name": last, "email": email, "status": "bezrobotna",
         "office": "zielona-gora", "password": password, "password2": password,
-        "terms": "tak", "privacy": "tak"})
-    return s, cookie_of(h)
+        "terms": "tak", "privacy": "tak"}, mail)
+    return s, tok
 
 
 def login(email, password):

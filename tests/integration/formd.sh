@@ -106,7 +106,7 @@ with open(sys.argv[2], "w") as out:
         body = urllib.parse.urlencode({"name": "Strumień", "email": "s@example.pl", "subject": "nr %d" % n, "message": "x"})
         try:
             c = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
-            c.request("POST", "/kontakt/wyslij", body, {"Content-Type": "application/x-www-form-urlencoded", "Host": url.netloc})
+            c.request("POST", "/kontakt/wyslij", body, {"Content-Type": "application/x-www-form-urlencoded", "Host": url.netloc, "Origin": sys.argv[1].rstrip("/")})
             r = c.getresponse(); r.read()
             if r.status == 303:
                 out.write("nr %d\n" % n); out.flush()
@@ -138,17 +138,16 @@ ok "PRAGMA integrity_check is ok" grep -q 'integrity ok' "$TMP/kill.log"
 
 # without --dev the session cookie is Secure
 DEV= start_formd || exit 1
-python3 - "$url" >"$TMP/secure.log" 2>&1 <<'PY'
-import http.client, sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1])
-c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-body = urllib.parse.urlencode({"first_name": "Ewa", "last_name": "Bezpieczna", "email": "ewa@example.pl",
-    "status": "poszukujaca", "office": "sulechow", "password": "bardzo dlugie haslo", "password2": "bardzo dlugie haslo",
-    "terms": "tak", "privacy": "tak"})
-c.request("POST", "/konto/rejestracja", body, {"Content-Type": "application/x-www-form-urlencoded", "Host": u.netloc})
-r = c.getresponse(); r.read()
-print(r.status, r.getheader("Set-Cookie"))
+python3 - "$url" "$ROOT/bin/formd" "$db" >"$TMP/secure.log" 2>&1 <<'PY'
+import sys
+sys.path.insert(0, "tests")
+from httpcheck import Site
+site = Site(sys.argv[1], sys.argv[2], sys.argv[3])
+s, h, tok = site.register({"first_name": "Ewa", "last_name": "Bezpieczna", "email": "ewa@example.pl",
+    "status": "poszukujaca", "office": "sulechow", "password": "bardzo dlugie haslo",
+    "password2": "bardzo dlugie haslo", "terms": "tak", "privacy": "tak"})
+print(s, h.get("set-cookie"))
 PY
-ok "without --dev the session cookie is Secure" grep -q '^303 sesja=.*; Secure' "$TMP/secure.log"
+ok "without --dev the session cookie is __Host-sesja, Secure" grep -q '^303 __Host-sesja=.*; Secure' "$TMP/secure.log"
 kill -TERM $pid
 wait $pid

@@ -326,6 +326,7 @@ static int setup(void **state)
 	snprintf(u.pw_hash, sizeof u.pw_hash, "$argon2id$v=19$m=65536,t=2,p=1$x$y");
 	snprintf(u.terms_commit, sizeof u.terms_commit, "%040d", 1);
 	snprintf(u.policy_commit, sizeof u.policy_commit, "%040d", 2);
+	u.confirmed = 1;
 	if (store_user_add(f->st, "web", &u, &e) != 0) {
 		fprintf(stderr, "store_user_add: %s\n", e.msg);
 		return -1;

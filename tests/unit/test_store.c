@@ -146,6 +146,7 @@ static long long add_user(struct store *st, const char *email)
 	u.terms_at = 100;
 	snprintf(u.policy_commit, sizeof u.policy_commit, "%040d", 2);
 	u.policy_at = 101;
+	u.confirmed = 100; /* the address proved: may log in */
 	if (store_user_add(st, "web", &u, &e) != 0)
 		fail_msg("store_user_add: %s", e.msg);
 	return u.id;
@@ -320,10 +321,14 @@ static void test_users(void **state)
 	assert_string_equal(v.email, "Lucja.Was@Example.PL");
 	assert_int_equal(store_user_by_id(f->st, id + 1, &v, &e), 1);
 
-	assert_int_equal(store_user_set_hash(f->st, id, "hash-2", &e), 0);
+	assert_int_equal(store_user_set_hash(f->st, id, u.pw_hash, "hash-2", &e), 0);
 	assert_int_equal(store_user_by_id(f->st, id, &v, &e), 0);
 	assert_string_equal(v.pw_hash, "hash-2");
-	assert_int_equal(store_user_set_hash(f->st, id + 1, "hash-3", &e), 1);
+	assert_int_equal(store_user_set_hash(f->st, id + 1, "hash-2", "hash-3", &e), 1);
+	/* compare and set: a hash changed meanwhile is not replaced */
+	assert_int_equal(store_user_set_hash(f->st, id, "hash-1", "hash-3", &e), 1);
+	assert_int_equal(store_user_by_id(f->st, id, &v, &e), 0);
+	assert_string_equal(v.pw_hash, "hash-2");
 
 	/* a field that is not a string of its size is refused */
 	memset(u.office, 'x', sizeof u.office);
@@ -344,9 +349,9 @@ static void test_sessions(void **state)
 	auth_digest("token-1", 7, d1);
 	auth_digest("token-2", 7, d2);
 	auth_digest("token-3", 7, d3);
-	assert_int_equal(store_session_add(f->st, d1, uid, 1000, &e), 0);
-	assert_int_equal(store_session_add(f->st, d1, uid, 1000, &e), 1);      /* taken */
-	assert_int_equal(store_session_add(f->st, d2, uid + 99, 1000, &e), 1); /* no such user */
+	assert_int_equal(store_session_add(f->st, d1, uid, NULL, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, d1, uid, NULL, 1000, &e), 1);      /* taken */
+	assert_int_equal(store_session_add(f->st, d2, uid + 99, NULL, 1000, &e), 1); /* no such user */
 
 	/* live; a use within a minute does not write */
 	assert_int_equal(store_session_user(f->st, d1, 1030, 1800, 43200, &got, &e), 0);
@@ -363,7 +368,7 @@ static void test_sessions(void **state)
 	assert_int_equal(store_session_user(f->st, d1, 1000, 1800, 43200, &got, &e), 1);
 
 	/* absolute expiry: used every 1000 s, it ends 3000 s after its start */
-	assert_int_equal(store_session_add(f->st, d2, uid, 10000, &e), 0);
+	assert_int_equal(store_session_add(f->st, d2, uid, NULL, 10000, &e), 0);
 	assert_int_equal(store_session_user(f->st, d2, 11000, 1800, 3000, &got, &e), 0);
 	assert_int_equal(store_session_user(f->st, d2, 12000, 1800, 3000, &got, &e), 0);
 	assert_int_equal(store_session_user(f->st, d2, 13000, 1800, 3000, &got, &e), 0);
@@ -371,7 +376,7 @@ static void test_sessions(void **state)
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sessions"), 0);
 
 	/* logout */
-	assert_int_equal(store_session_add(f->st, d3, uid, 20000, &e), 0);
+	assert_int_equal(store_session_add(f->st, d3, uid, NULL, 20000, &e), 0);
 	assert_int_equal(store_session_delete(f->st, d3, &e), 0);
 	assert_int_equal(store_session_delete(f->st, d3, &e), 1);
 	assert_int_equal(store_session_user(f->st, d3, 20001, 1800, 43200, &got, &e), 1);
@@ -484,12 +489,12 @@ static void test_attempts_and_certificates(void **state)
 	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(
-	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 40, 0, "2,5", NULL, &e), 0);
+	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 40, 0, "2,5", NULL, 3, NULL, &e), 0);
 	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_certificate_of(f->st, uid, "komunikacja", &c, &e), 1);
 	assert_int_equal(
-	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 90, 1, "", code, &e), 0);
+	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 90, 1, "", code, 3, NULL, &e), 0);
 	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(store_attempts(f->st, uid, "cv", &n, &e), 0);
@@ -512,19 +517,19 @@ static void test_attempts_and_certificates(void **state)
 	/* a second pass of the same course: nothing is stored, not even the
 	 * attempt (one transaction) */
 	assert_int_equal(
-	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 95, 1, "", code2, &e), 1);
+	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 95, 1, "", code2, 3, NULL, &e), 2);
 	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(store_certificate(f->st, code2, &c, &e), 1);
 	/* a code already given is refused too */
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 95, 1, "", code, &e), 1);
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 95, 1, "", code, 3, NULL, &e), 1);
 	/* a pass needs a code; a user must exist; a score is a percentage */
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 95, 1, "", NULL, &e), -1);
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 95, 1, "", NULL, 3, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_INPUT);
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid + 5, "cv", 10, 0, "1", NULL, &e),
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid + 5, "cv", 10, 0, "1", NULL, 3, NULL, &e),
 	                 -1);
 	assert_int_equal(e.kind, ERR_INPUT);
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 101, 0, "", NULL, &e), -1);
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 101, 0, "", NULL, 3, NULL, &e), -1);
 
 	db = raw_open(f->path);
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM attempts"), 2);
@@ -711,7 +716,7 @@ static void *mixed_thread(void *p)
 			snprintf(u.email, sizeof u.email, "Same@example.pl");
 			rc = store_user_add(m->st, "web", &u, &e);
 		} else {
-			rc = store_attempt_add(m->st, "user:9", 999999, "cv", 50, 0, "", NULL, &e);
+			rc = store_attempt_add(m->st, "user:9", 999999, "cv", 50, 0, "", NULL, 3, NULL, &e);
 			if (rc < 0 && e.kind == ERR_INPUT)
 				rc = 2;
 		}
@@ -825,7 +830,7 @@ static void test_audit_records(void **state)
 	auth_code(code);
 	uid = add_user(f->st, "a@example.pl");
 	add_contact(f->st, "Jan", "Temat", "Tekst");
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 100, 1, "", code, &e), 0);
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 100, 1, "", code, 3, NULL, &e), 0);
 	add_post(f->st, uid, "cv", 0, "tekst", 0);
 	assert_int_equal(store_post_hide(f->st, "admin:anna", 1, 1, course, &e), 0);
 	assert_int_equal(store_post_hide(f->st, "admin:anna", 1, 0, course, &e), 0);
@@ -1164,7 +1169,7 @@ static void test_admin_commands(void **state)
 	auth_code(code);
 	add_contact(f->st, "Jan Kowalski", "Pytanie \x1b[31mczerwone", "Linia 1\nLinia 2\r\\");
 	add_contact(f->st, "=HYPERLINK(\"x\")", "CSV, \"cudzysłów\"", "Tekst");
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 100, 1, "", code, &e), 0);
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 100, 1, "", code, 3, NULL, &e), 0);
 	add_post(f->st, uid, "komunikacja", 0, "tekst", 0);
 
 	check_admin(f->st, "", 2, "err", "usage: formd admin");
@@ -1341,9 +1346,9 @@ static void test_user_data(void **state)
 
 	auth_code(code_a);
 	auth_code(code_b);
-	assert_int_equal(store_attempt_add(f->st, "user:a", a, "cv", 40, 0, "2,5", NULL, &e), 0);
-	assert_int_equal(store_attempt_add(f->st, "user:a", a, "cv", 90, 1, "", code_a, &e), 0);
-	assert_int_equal(store_attempt_add(f->st, "user:b", b, "cv", 95, 1, "", code_b, &e), 0);
+	assert_int_equal(store_attempt_add(f->st, "user:a", a, "cv", 40, 0, "2,5", NULL, 3, NULL, &e), 0);
+	assert_int_equal(store_attempt_add(f->st, "user:a", a, "cv", 90, 1, "", code_a, 3, NULL, &e), 0);
+	assert_int_equal(store_attempt_add(f->st, "user:b", b, "cv", 95, 1, "", code_b, 3, NULL, &e), 0);
 	thread_a = add_post(f->st, a, "cv", 0, "Wątek A", 0);
 	reply_b = add_post(f->st, b, "cv", thread_a, "Odpowiedź B", 0);
 	reply_a = add_post(f->st, a, "cv", thread_a, "Odpowiedź A", 0);
@@ -1353,9 +1358,9 @@ static void test_user_data(void **state)
 	auth_digest("token-a1", 8, da1);
 	auth_digest("token-a2", 8, da2);
 	auth_digest("token-b1", 8, db1);
-	assert_int_equal(store_session_add(f->st, da1, a, 1000, &e), 0);
-	assert_int_equal(store_session_add(f->st, da2, a, 1001, &e), 0);
-	assert_int_equal(store_session_add(f->st, db1, b, 1002, &e), 0);
+	assert_int_equal(store_session_add(f->st, da1, a, NULL, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, da2, a, NULL, 1001, &e), 0);
+	assert_int_equal(store_session_add(f->st, db1, b, NULL, 1002, &e), 0);
 
 	if (store_user_data(f->st, "user:a", a, da1, &tree, &e) != 0)
 		fail_msg("store_user_data: %s", e.msg);
@@ -1503,9 +1508,9 @@ static void test_session_end(void **state)
 	auth_digest("token-a1", 8, da1);
 	auth_digest("token-a2", 8, da2);
 	auth_digest("token-b1", 8, db1);
-	assert_int_equal(store_session_add(f->st, da1, a, 1000, &e), 0);
-	assert_int_equal(store_session_add(f->st, da2, a, 1000, &e), 0);
-	assert_int_equal(store_session_add(f->st, db1, b, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, da1, a, NULL, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, da2, a, NULL, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, db1, b, NULL, 1000, &e), 0);
 
 	/* B's session is not A's to end */
 	snprintf(id, sizeof id, "%.12s", db1);
@@ -1553,8 +1558,8 @@ static void test_session_end(void **state)
 	/* two sessions with the same start: neither is ended */
 	crafted_digest(dc1, "abcdef012345", '0');
 	crafted_digest(dc2, "abcdef012345", '1');
-	assert_int_equal(store_session_add(f->st, dc1, a, 1000, &e), 0);
-	assert_int_equal(store_session_add(f->st, dc2, a, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, dc1, a, NULL, 1000, &e), 0);
+	assert_int_equal(store_session_add(f->st, dc2, a, NULL, 1000, &e), 0);
 	assert_int_equal(store_session_end(f->st, a, "abcdef012345", &e), 1);
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sessions WHERE user_id = 1"), 2);
 	/* B's own still ends with B's id */
