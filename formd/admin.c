@@ -101,20 +101,21 @@ static void put_str(FILE *out, const char *s, const char *nl_indent)
 	put_text(out, t, nl_indent);
 }
 
-/* `fmt` of local time t ("2026-11-28 10:15:02"), or the number. */
+/* `fmt` of t in the office's time (Warsaw, whatever the process's TZ:
+ * the same dates the web and the e-mails show), or the number. */
 static void put_when(FILE *out, long long t, const char *fmt)
 {
-	time_t tt = (time_t)t;
+	time_t tt = (time_t)(t + (long long)clock_warsaw_offset(t) * 60);
 	struct tm tm;
 	char when[32];
 
-	if (localtime_r(&tt, &tm) && strftime(when, sizeof when, fmt, &tm) > 0)
+	if (gmtime_r(&tt, &tm) && strftime(when, sizeof when, fmt, &tm) > 0)
 		fputs(when, out);
 	else
 		fprintf(out, "%lld", t);
 }
 
-/* A time for staff: local, "2026-11-28 10:15:02". */
+/* A time for staff: Warsaw time, "2026-11-28 10:15:02". */
 static void put_time(FILE *out, long long t)
 {
 	put_when(out, t, "%Y-%m-%d %H:%M:%S");
@@ -603,7 +604,7 @@ static int cmd_users(const struct cmd *c, int argc, char **argv)
 /* `requests [--all]`. */
 static int cmd_requests(const struct cmd *c, int argc, char **argv)
 {
-	struct requests_ctx x = {c->out, (long long)time(NULL)};
+	struct requests_ctx x = {c->out, clock_now()};
 	struct err e = {0};
 	int all = argc == 2 && strcmp(argv[1], "--all") == 0;
 
@@ -704,7 +705,7 @@ static int cmd_request_reply(const struct cmd *c, long long id, int send, const 
 
 		snprintf(subject, sizeof subject, "Odpowiedź na wniosek nr %lld", id);
 		rc = store_request_step(c->st, c->actor, id, "reply", "wysłano e-mailem", 0,
-		                        (long long)time(NULL), &m, &e);
+		                        clock_now(), &m, &e);
 		if (rc == 0)
 			fprintf(c->err, "request %lld: the reply is in the outbox\n", id);
 	}
@@ -743,7 +744,7 @@ static int cmd_request(const struct cmd *c, int argc, char **argv)
 	}
 	snprintf(missing, sizeof missing, "no request %lld", id);
 	if (strcmp(verb, "show") == 0) {
-		struct requests_ctx x = {c->out, (long long)time(NULL)};
+		struct requests_ctx x = {c->out, clock_now()};
 
 		return report_done(c,
 		                   store_admin_request_show(c->st, c->actor, id, request_full,
@@ -760,7 +761,7 @@ static int cmd_request(const struct cmd *c, int argc, char **argv)
 		return bad_usage(c->err, "request extend needs --months 1 or 2", NULL);
 	if (strcmp(verb, "note") == 0 && !note)
 		return bad_usage(c->err, "request note needs --note TEXT", NULL);
-	rc = store_request_step(c->st, c->actor, id, verb, note, months, (long long)time(NULL),
+	rc = store_request_step(c->st, c->actor, id, verb, note, months, clock_now(),
 	                        NULL, &e);
 	if (rc == 0)
 		fprintf(c->out, "request %lld: %s recorded\n", id, verb);
@@ -779,7 +780,7 @@ static int cmd_outbox(const struct cmd *c, int argc, char **argv)
 		if (parse_id(argv[2], &id) < 0)
 			return bad_usage(c->err, "not a message id", argv[2]);
 		snprintf(missing, sizeof missing, "no unsent message %lld", id);
-		rc = store_admin_outbox_retry(c->st, c->actor, id, (long long)time(NULL), &e);
+		rc = store_admin_outbox_retry(c->st, c->actor, id, clock_now(), &e);
 		if (rc == 0)
 			fprintf(c->out, "message %lld: will be tried again\n", id);
 		return result(c, rc, &e, missing);
@@ -820,7 +821,7 @@ static int cmd_purge(const struct cmd *c, int argc, char **argv)
 	struct purge_cutoffs cut;
 	struct err e = {0};
 	int dry = argc == 2 && strcmp(argv[1], "--dry-run") == 0;
-	long long now = (long long)time(NULL);
+	long long now = clock_now();
 
 	if (argc > 2 || (argc == 2 && !dry))
 		return bad_usage(c->err, "expected purge [--dry-run]", NULL);

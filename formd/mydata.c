@@ -340,6 +340,7 @@ static int email_change(struct form_job *j, struct flow_ctx *c, struct err *e)
 		           "przeniesienie innego konta na ten adres, ale ten adres ma już konto, "
 		           "więc nic się nie zmieniło. Nic nie musisz robić.\n\n-- \n%s\n",
 		           portal, portal);
+		m.body = text.ptr;
 		rc = buf_failed(&text) ? err_oom(e) : store_outbox_add(c->a->st, j->w.actor, &m, e);
 		buf_free(&text);
 		return rc;

@@ -3,6 +3,7 @@
  * without waiting), and staff marking one answered (store.h).
  */
 #include "store_int.h"
+#include "clock.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -39,7 +40,7 @@ static int run_contact_add(struct store *st, void *arg, struct err *e)
 
 	if (!(s = prep(st, w, Q_CONTACT_ADD, e)))
 		return -1;
-	c->received = (long long)time(NULL);
+	c->received = clock_now();
 	c->answered = 0;
 	b |= bind_text(s, 1, c->name);
 	b |= bind_text(s, 2, c->email);
@@ -133,7 +134,7 @@ static int run_answered(struct store *st, void *arg, struct err *e)
 	if (!(s = prep(st, w, Q_CONTACT_ANSWERED, e)))
 		return -1;
 	if (sqlite3_bind_int64(s, 1, a->id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, (long long)time(NULL)) != SQLITE_OK)
+	    sqlite3_bind_int64(s, 2, clock_now()) != SQLITE_OK)
 		return db_fail(st, w, "marking a contact message", e);
 	if (step(st, w, s, "marking a contact message", e) < 0)
 		return -1;

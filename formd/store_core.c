@@ -17,6 +17,8 @@
  */
 #include "store_int.h"
 
+#include "clock.h"
+
 #include "buf.h"
 #include "retention.h"
 
@@ -550,13 +552,18 @@ int qnum(struct store *st, struct conn *c, sqlite3_stmt *s, const char *what, lo
 	return 0;
 }
 
-/* t plus `months` calendar months (minus, when negative): retention.c's
- * calendar, the one the retention periods use. */
+/* t plus `months` calendar months (minus, when negative) in the office's
+ * calendar: on t's date in Warsaw (the date the web, the e-mails and the
+ * staff show), the day clamped to the month's last, the same Warsaw time
+ * of day (retention.c's month arithmetic on the local time). */
 long long add_months(long long t, int months)
 {
 	struct retention r = {months < 0 ? -months : months, RETENTION_MONTHS};
+	long long local = t + (long long)clock_warsaw_offset(t) * 60, moved;
 
-	return months < 0 ? retention_sub(&r, t) : retention_add(&r, t);
+	moved = months < 0 ? retention_sub(&r, local) : retention_add(&r, local);
+	return moved - (long long)clock_warsaw_offset(
+	                   moved - (long long)clock_warsaw_offset(moved) * 60) * 60;
 }
 
 /* Checks what was written to out. 0, or -1 with e. */
@@ -798,7 +805,7 @@ int audit_add(struct store *st, const char *actor, const char *action, const cha
 	struct conn *w = &st->w;
 	char prev[AUTH_DIGEST_TEXT] = "", hash[AUTH_DIGEST_TEXT];
 	struct buf text = BUF_INIT;
-	long long at = (long long)time(NULL);
+	long long at = clock_now();
 	sqlite3_stmt *s;
 	int rc, b = 0;
 

@@ -4,6 +4,8 @@
  */
 #include "store_int.h"
 
+#include "clock.h"
+
 #include "value.h"
 
 #include <sqlite3.h>
@@ -26,8 +28,8 @@ const char *const store_sql_export[Q_COUNT] = {
                      "WHERE user_id = ?1 ORDER BY id",
     /* NOCASE folds ASCII letters only, as email_norm does */
     [Q_USER_CONTACTS] = "SELECT " CONTACT_COLS " FROM contacts "
-                        "WHERE email = (SELECT email FROM users WHERE id = ?1) COLLATE NOCASE "
-                        "ORDER BY id",
+                        "WHERE lower(email) = (SELECT email_norm FROM users WHERE id = ?1 AND "
+                        "confirmed > 0) ORDER BY id",
     /* the digest is compared here: the full one never leaves sqlite */
     [Q_USER_SESSIONS] = "SELECT substr(digest, 1, 12), created, last_used, "
                         "IFNULL(digest = ?2, 0) FROM sessions WHERE user_id = ?1 "
@@ -35,8 +37,9 @@ const char *const store_sql_export[Q_COUNT] = {
     /* the requests the person sent: from the account, or confirmed from
      * its e-mail address */
     [Q_USER_REQUESTS] = "SELECT id, article, scope, channel, status, received, due, extended_due, "
-                        "closed FROM requests WHERE received > 0 AND (user_id = ?1 OR email = "
-                        "(SELECT email FROM users WHERE id = ?1) COLLATE NOCASE) ORDER BY id",
+                        "closed FROM requests WHERE received > 0 AND (user_id = ?1 OR lower(email) = "
+                        "(SELECT email_norm FROM users WHERE id = ?1 AND confirmed > 0)) "
+                        "ORDER BY id",
 };
 
 /* ---- a person's own data ---- */
@@ -174,7 +177,7 @@ static int user_data_read(struct store *st, struct conn *c, long long user_id, c
 	int rc;
 
 	if (!root || val_set_str(root, "format", STORE_USER_DATA_FORMAT) < 0 ||
-	    val_set_int(root, "generated", (long long)time(NULL)) < 0)
+	    val_set_int(root, "generated", clock_now()) < 0)
 		goto oom;
 	if (!(s = prep(st, c, Q_USER_DATA, e)))
 		goto fail;

@@ -126,6 +126,8 @@ enum q {
 	Q_OUTBOX_NEXT,
 	Q_OUTBOX_EARLIEST,
 	Q_OUTBOX_DONE,
+	Q_OUTBOX_BODY,
+	Q_OUTBOX_SET_BODY,
 	Q_OUTBOX_LIST,
 	Q_OUTBOX_RETRY,
 	/* store_purge.c */
@@ -150,6 +152,8 @@ enum q {
 	Q_PURGE_AUDIT,
 	Q_PURGE_UNCONFIRMED_N,
 	Q_PURGE_UNCONFIRMED,
+	Q_PURGE_UNPROVED_N,
+	Q_PURGE_UNPROVED,
 	Q_PURGE_TOKENS,
 	Q_COUNT
 };
@@ -349,5 +353,8 @@ int request_insert(struct store *st, const char *actor, struct rights_request *r
 /* On the writer, inside the caller's savepoint: queues m (NULL: nothing)
  * in the outbox, audited. */
 int outbox_put(struct store *st, const char *actor, const struct mail_out *m, struct err *e);
+/* A message's text with its links' tokens blanked, appended to out. */
+struct buf;
+void outbox_blank_links(const char *body, struct buf *out);
 
 #endif

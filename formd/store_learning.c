@@ -28,7 +28,8 @@ const char *const store_sql_learning[Q_COUNT] = {
     [Q_CERT_OF] = "SELECT " CERT_COLS " WHERE c.user_id = ?1 AND c.course = ?2",
     [Q_CERTS] = "SELECT " CERT_COLS " WHERE u.restricted = 0 ORDER BY c.issued, c.code",
     [Q_POST_NEXT_ID] = "SELECT IFNULL(MAX(id), 0) + 1 FROM posts",
-    [Q_POST_THREAD_OK] = "SELECT 1 FROM posts WHERE id = ?1 AND thread_id = id AND course = ?2",
+    [Q_POST_THREAD_OK] = "SELECT 1 FROM posts WHERE id = ?1 AND thread_id = id AND course = ?2 "
+                          "AND hidden = 0",
     [Q_POST_ADD] = "INSERT INTO posts (id, thread_id, course, user_id, author, title, body, "
                    "posted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_POSTS] = "SELECT id, thread_id, course, user_id, author, title, body, posted, hidden "
@@ -253,7 +254,7 @@ static int run_post_add(struct store *st, void *arg, struct err *e)
 	id = sqlite3_column_int64(s, 0);
 	if (!(s = prep(st, w, Q_POST_ADD, e)))
 		return -1;
-	p->posted = (long long)time(NULL);
+	p->posted = clock_now();
 	p->hidden = 0;
 	b |= sqlite3_bind_int64(s, 1, id);
 	b |= sqlite3_bind_int64(s, 2, p->thread_id ? p->thread_id : id);

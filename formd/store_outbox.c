@@ -4,6 +4,9 @@
  */
 #include "store_int.h"
 
+#include "buf.h"
+#include "clock.h"
+
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,8 @@ const char *const store_sql_outbox[Q_COUNT] = {
     [Q_OUTBOX_EARLIEST] = "SELECT IFNULL(MIN(next_try), 0) FROM outbox WHERE state = 'waiting'",
     [Q_OUTBOX_DONE] = "UPDATE outbox SET state = ?2, attempts = attempts + 1, next_try = ?3, "
                       "last_error = ?4, sent = ?5 WHERE id = ?1",
+    [Q_OUTBOX_BODY] = "SELECT body FROM outbox WHERE id = ?1",
+    [Q_OUTBOX_SET_BODY] = "UPDATE outbox SET body = ?2 WHERE id = ?1",
     [Q_OUTBOX_LIST] = "SELECT id, state, created, attempts, next_try, last_error, kind, to_addr, "
                       "subject, body, sent FROM outbox WHERE ?1 OR state <> 'sent' ORDER BY id",
     [Q_OUTBOX_RETRY] = "UPDATE outbox SET state = 'waiting', next_try = ?2 WHERE id = ?1 AND "
@@ -34,7 +39,7 @@ int outbox_put(struct store *st, const char *actor, const struct mail_out *m, st
 	if (!m->kind || !m->to || !m->subject || !m->body || !*m->to)
 		return err_set(e, "a message needs a kind, an address, a subject and a text");
 	if (qwrite(st, Q_OUTBOX_ADD, "queueing an e-mail", e, "tttti", m->kind, m->to, m->subject,
-	           m->body, (long long)time(NULL)) < 0)
+	           m->body, clock_now()) < 0)
 		return -1;
 	snprintf(record, sizeof record, "outbox:%lld", sqlite3_last_insert_rowid(st->w.db));
 	return audit_add(st, actor, "outbox.create", record, e);
@@ -113,6 +118,45 @@ out:
 	return rc;
 }
 
+/* `body` with every link's token ("?t=" and what follows of a token's
+ * alphabet) replaced by a word: a delivered message keeps no live link,
+ * so the store holds only the tokens' digests (store.h). */
+void outbox_blank_links(const char *body, struct buf *out)
+{
+	const char *p = body, *q;
+
+	while ((q = strstr(p, "?t=")) != NULL) {
+		buf_add(out, p, (size_t)(q - p) + 3);
+		p = q + 3;
+		if (strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == 0)
+			continue;
+		buf_puts(out, "(usunięty-po-wysłaniu)");
+		p += strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+	}
+	buf_puts(out, p);
+}
+
+/* On the writer: a sent message's links blanked. 0, or -1 with e. */
+static int blank_sent(struct store *st, long long id, struct err *e)
+{
+	sqlite3_stmt *s = qbind(st, &st->w, Q_OUTBOX_BODY, "reading a message", e, "i", id);
+	struct buf b = BUF_INIT;
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = step(st, &st->w, s, "reading a message", e);
+	if (rc <= 0)
+		return rc;
+	outbox_blank_links((const char *)sqlite3_column_text(s, 0), &b);
+	sqlite3_reset(s);
+	rc = buf_failed(&b) ? err_oom(e)
+	                    : qwrite(st, Q_OUTBOX_SET_BODY, "blanking a message's links", e, "it", id,
+	                             b.ptr);
+	buf_free(&b);
+	return rc < 0 ? -1 : 0;
+}
+
 static int run_outbox_done(struct store *st, void *arg, struct err *e)
 {
 	struct outbox_job *j = arg;
@@ -125,6 +169,8 @@ static int run_outbox_done(struct store *st, void *arg, struct err *e)
 
 	if (n <= 0)
 		return n < 0 ? -1 : 1;
+	if (j->sent && blank_sent(st, j->id, e) < 0)
+		return -1;
 	snprintf(record, sizeof record, "outbox:%lld", j->id);
 	return j->sent ? audit_add(st, "formd", "outbox.sent", record, e) : 0;
 }

@@ -3,6 +3,7 @@
  * [retention]) is removed or anonymised in one transaction (store.h).
  */
 #include "store_int.h"
+#include "clock.h"
 
 #include "buf.h"
 
@@ -41,6 +42,14 @@ const char *const store_sql_purge[Q_COUNT] = {
     [Q_PURGE_UNCONFIRMED_N] = "SELECT COUNT(*) FROM requests WHERE status = 'unconfirmed' AND "
                               "created < ?1",
     [Q_PURGE_UNCONFIRMED] = "DELETE FROM requests WHERE status = 'unconfirmed' AND created < ?1",
+    /* accounts whose address nobody proved: every confirmation link of
+     * theirs expired before ?1 (accounts from before links, with none, stay) */
+#define UNPROVED                                                                                   \
+	"FROM users WHERE confirmed = 0 AND closed = 0 AND erased = 0 AND id IN (SELECT user_id " \
+	"FROM tokens WHERE kind = 'confirm') AND id NOT IN (SELECT user_id FROM tokens WHERE "    \
+	"kind = 'confirm' AND expires >= ?1)"
+    [Q_PURGE_UNPROVED_N] = "SELECT COUNT(*) " UNPROVED,
+    [Q_PURGE_UNPROVED] = "DELETE " UNPROVED,
     [Q_PURGE_TOKENS] = "DELETE FROM tokens WHERE expires < ?1 OR (request_id > 0 AND "
                        "request_id NOT IN (SELECT id FROM requests))",
 };
@@ -172,6 +181,7 @@ static int run_purge(struct store *st, void *arg, struct err *e)
 	static const enum q sessions[] = {Q_PURGE_SESSIONS};
 	static const enum q outbox[] = {Q_PURGE_OUTBOX};
 	static const enum q unconfirmed[] = {Q_PURGE_UNCONFIRMED};
+	static const enum q unproved[] = {Q_PURGE_UNPROVED};
 	struct purge_job *j = arg;
 	const struct purge_cutoffs *c = j->cut;
 	sqlite3_stmt *s;
@@ -201,6 +211,8 @@ static int run_purge(struct store *st, void *arg, struct err *e)
 	    purge_kind(st, j, "outbox (sent)", c->outbox, Q_PURGE_OUTBOX_N, outbox, 1, e) < 0 ||
 	    purge_kind(st, j, "requests never confirmed", j->now - UNCONFIRMED_KEEP,
 	               Q_PURGE_UNCONFIRMED_N, unconfirmed, 1, e) < 0 ||
+	    purge_kind(st, j, "accounts never confirmed", j->now - 86400, Q_PURGE_UNPROVED_N,
+	               unproved, 1, e) < 0 ||
 	    purge_audit(st, j, e) < 0)
 		return -1;
 	if (!j->dry && qwrite(st, Q_PURGE_TOKENS, "purging tokens", e, "i", j->now - 86400) < 0)

@@ -3,6 +3,7 @@
  * reading, and the staff's steps with their history (store.h).
  */
 #include "store_int.h"
+#include "clock.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static int request_log(struct store *st, const char *actor, long long id, const 
 	char record[RECORD_MAX], action[48];
 
 	if (qwrite(st, Q_REQUEST_STEP_ADD, "recording a request's step", e, "iittt", id,
-	           (long long)time(NULL), actor, step_name, note ? note : "") < 0)
+	           clock_now(), actor, step_name, note ? note : "") < 0)
 		return -1;
 	snprintf(record, sizeof record, "request:%lld", id);
 	snprintf(action, sizeof action, "request.%s", step_name);
@@ -92,7 +93,7 @@ int request_insert(struct store *st, const char *actor, struct rights_request *r
                    const char *digest, long long expires, const struct mail_out *mail,
                    struct err *e)
 {
-	long long now = (long long)time(NULL);
+	long long now = clock_now();
 	char record[RECORD_MAX];
 
 	if (qwrite(st, Q_REQUEST_ADD, "adding a request", e, "itttttttti", r->user_id, r->name,

@@ -551,7 +551,7 @@ static int run_user_restrict(struct store *st, void *arg, struct err *e)
 int store_user_restrict(struct store *st, const char *actor, long long id, int on,
                         const char *reason, struct err *e)
 {
-	struct user_job j = {actor, id,      (long long)time(NULL), reason, NULL, NULL, NULL, on,
+	struct user_job j = {actor, id,      clock_now(), reason, NULL, NULL, NULL, on,
 	                     0,     BUF_INIT};
 
 	if (check_actor(actor, e) < 0)
@@ -627,7 +627,7 @@ static int run_user_close(struct store *st, void *arg, struct err *e)
 int store_user_close(struct store *st, const char *actor, long long id, int *erased,
                      char **courses_out, struct err *e)
 {
-	struct user_job j = {actor, id,      (long long)time(NULL), NULL, NULL, NULL, NULL, 0,
+	struct user_job j = {actor, id,      clock_now(), NULL, NULL, NULL, NULL, 0,
 	                     0,     BUF_INIT};
 	int rc;
 
@@ -660,7 +660,7 @@ static int run_token_add(struct store *st, void *arg, struct err *e)
 		(void)there;
 	}
 	if (qwrite(st, Q_TOKEN_ADD, "adding a token", e, "ttiitii", j->digest, token_kinds[j->kind],
-	           j->user_id, j->request_id, j->data ? j->data : "", (long long)time(NULL),
+	           j->user_id, j->request_id, j->data ? j->data : "", clock_now(),
 	           j->expires) < 0)
 		return -1;
 	snprintf(record, sizeof record, "user:%lld", j->user_id);
