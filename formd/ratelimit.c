@@ -9,9 +9,10 @@
 struct entry {
 	char key[LIMITS_KEY];
 	long long window_start; /* limits_hit: when the current window began */
-	int count;              /* uses in the window, or failures */
-	long long last;         /* the last failure (limits_fail) or use */
-	long long seq;          /* insertion order, for dropping the oldest */
+	int window;             /* ... its length in seconds (0: never hit) */
+	int hits;               /* uses in the window */
+	int fails;              /* failures (and reservations) not yet forgiven */
+	long long last;         /* the last failure or reservation */
 };
 
 struct limits {
@@ -19,7 +20,9 @@ struct limits {
 	struct strmap map; /* key -> entry (keys live in the entries) */
 	struct entry **all;
 	size_t n;
-	long long seq;
+	/* the table is full and every entry limits until at least then: new
+	 * keys are refused without looking again */
+	long long full_until;
 };
 
 struct limits *limits_new(void)
@@ -51,40 +54,86 @@ void limits_free(struct limits *l)
 	free(l);
 }
 
-/* Rebuilds the map with the newer half of the entries (the table is full). */
-static void drop_oldest(struct limits *l)
+static int hits_live(const struct entry *en, long long now)
 {
-	size_t i, keep = 0, half = l->n / 2;
-
-	/* entries are appended, so the oldest come first */
-	for (i = 0; i < half; i++)
-		free(l->all[i]);
-	for (i = half; i < l->n; i++)
-		l->all[keep++] = l->all[i];
-	l->n = keep;
-	strmap_free(&l->map);
-	memset(&l->map, 0, sizeof l->map);
-	for (i = 0; i < l->n; i++)
-		if (strmap_put(&l->map, l->all[i]->key, l->all[i]) < 0)
-			break;
+	return en->hits > 0 && now - en->window_start < en->window;
 }
 
-/* The entry for `key`, created when missing; NULL when no memory (the
- * caller then lets the request through: a limit is no reason to fail). */
-static struct entry *get(struct limits *l, const char *key, long long now)
+static int fails_live(const struct entry *en, long long now)
+{
+	return en->fails > 0 && now - en->last < LIMITS_FORGET;
+}
+
+/* When the entry stops limiting anyone (then it may be dropped). */
+static long long expiry(const struct entry *en, long long now)
+{
+	long long t = now;
+
+	if (hits_live(en, now))
+		t = en->window_start + en->window;
+	if (fails_live(en, now) && en->last + LIMITS_FORGET > t)
+		t = en->last + LIMITS_FORGET;
+	return t;
+}
+
+/* Drops the entries that limit no one any more; the live ones all stay.
+ * With no memory for the new map nothing is dropped. Sets full_until to
+ * the earliest expiry of what stays when the table is still full. */
+static void sweep(struct limits *l, long long now)
+{
+	struct strmap m = STRMAP_INIT;
+	long long soonest = 0;
+	size_t i, keep = 0;
+
+	for (i = 0; i < l->n; i++) {
+		long long t = expiry(l->all[i], now);
+
+		if (t <= now)
+			continue;
+		if (strmap_put(&m, l->all[i]->key, l->all[i]) < 0) {
+			strmap_free(&m);
+			l->full_until = now + 1;
+			return;
+		}
+		if (!soonest || t < soonest)
+			soonest = t;
+	}
+	for (i = 0; i < l->n; i++) {
+		if (expiry(l->all[i], now) <= now)
+			free(l->all[i]);
+		else
+			l->all[keep++] = l->all[i];
+	}
+	l->n = keep;
+	strmap_free(&l->map);
+	l->map = m;
+	l->full_until = l->n == LIMITS_MAX_KEYS ? soonest : 0;
+}
+
+/* The entry for `key`, created when missing. NULL with *wait 0 when there
+ * is no memory (the caller then lets the request through: a limit is no
+ * reason to fail); NULL with *wait > 0 when the table is full of entries
+ * that still limit (the caller refuses: forgetting one would forgive it). */
+static struct entry *get(struct limits *l, const char *key, long long now, int *wait)
 {
 	struct entry *en = strmap_get(&l->map, key);
 
+	*wait = 0;
 	if (en)
 		return en;
-	if (l->n == LIMITS_MAX_KEYS)
-		drop_oldest(l);
+	if (l->n == LIMITS_MAX_KEYS && now >= l->full_until)
+		sweep(l, now);
+	if (l->n == LIMITS_MAX_KEYS) {
+		long long w = l->full_until - now;
+
+		*wait = w < 1 ? 1 : w > 86400 ? 86400 : (int)w;
+		return NULL;
+	}
 	en = calloc(1, sizeof *en);
 	if (!en)
 		return NULL;
 	strncpy(en->key, key, LIMITS_KEY - 1);
 	en->window_start = now;
-	en->seq = l->seq++;
 	if (strmap_put(&l->map, en->key, en) < 0) {
 		free(en);
 		return NULL;
@@ -96,24 +145,37 @@ static struct entry *get(struct limits *l, const char *key, long long now)
 int limits_hit(struct limits *l, const char *key, int max, int window, long long now)
 {
 	struct entry *en;
-	int wait = 0;
+	int wait;
 
 	pthread_mutex_lock(&l->lock);
-	en = get(l, key, now);
+	en = get(l, key, now, &wait);
 	if (en) {
+		en->window = window;
 		if (now - en->window_start >= window) {
 			en->window_start = now;
-			en->count = 0;
+			en->hits = 0;
 		}
-		if (en->count >= max)
+		if (en->hits >= max)
 			wait = (int)(en->window_start + window - now);
 		else
-			en->count++;
+			en->hits++;
 		if (wait < 0)
 			wait = 0;
 	}
 	pthread_mutex_unlock(&l->lock);
 	return wait;
+}
+
+/* The wait doubling from 1 s for the `over`th attempt past the free ones
+ * (0: 1 s), at most max_wait, counted from the last failure. */
+static long long backoff(const struct entry *en, int over, int max_wait, long long now)
+{
+	long long w = over >= 20 ? max_wait : 1LL << over;
+
+	if (w > max_wait)
+		w = max_wait;
+	w = en->last + w - now;
+	return w < 0 ? 0 : w;
 }
 
 int limits_wait(struct limits *l, const char *key, int free_tries, int max_wait, long long now)
@@ -123,16 +185,8 @@ int limits_wait(struct limits *l, const char *key, int free_tries, int max_wait,
 
 	pthread_mutex_lock(&l->lock);
 	en = strmap_get(&l->map, key);
-	if (en && en->count > free_tries) {
-		int shift = en->count - free_tries - 1;
-		long long w = shift >= 20 ? max_wait : 1LL << shift;
-
-		if (w > max_wait)
-			w = max_wait;
-		wait = en->last + w - now;
-		if (wait < 0)
-			wait = 0;
-	}
+	if (en && fails_live(en, now) && en->fails > free_tries)
+		wait = backoff(en, en->fails - free_tries - 1, max_wait, now);
 	pthread_mutex_unlock(&l->lock);
 	return (int)wait;
 }
@@ -140,11 +194,14 @@ int limits_wait(struct limits *l, const char *key, int free_tries, int max_wait,
 void limits_fail(struct limits *l, const char *key, long long now)
 {
 	struct entry *en;
+	int wait;
 
 	pthread_mutex_lock(&l->lock);
-	en = get(l, key, now);
+	en = get(l, key, now, &wait);
 	if (en) {
-		en->count++;
+		if (!fails_live(en, now))
+			en->fails = 0;
+		en->fails++;
 		en->last = now;
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -157,6 +214,46 @@ void limits_clear(struct limits *l, const char *key)
 	pthread_mutex_lock(&l->lock);
 	en = strmap_get(&l->map, key);
 	if (en)
-		en->count = 0;
+		en->fails = 0;
+	pthread_mutex_unlock(&l->lock);
+}
+
+int limits_reserve(struct limits *l, const char *key, int free_tries, int max_wait, long long now)
+{
+	struct entry *en;
+	long long wait = 0;
+	int refused;
+
+	pthread_mutex_lock(&l->lock);
+	en = get(l, key, now, &refused);
+	if (!en) {
+		pthread_mutex_unlock(&l->lock);
+		return refused;
+	}
+	if (!fails_live(en, now))
+		en->fails = 0;
+	if (en->fails >= free_tries)
+		wait = backoff(en, en->fails - free_tries, max_wait, now);
+	if (wait == 0) {
+		en->fails++;
+		en->last = now;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return (int)wait;
+}
+
+void limits_release_success(struct limits *l, const char *key)
+{
+	limits_clear(l, key);
+}
+
+void limits_unreserve(struct limits *l, const char *key)
+{
+	struct entry *en;
+
+	pthread_mutex_lock(&l->lock);
+	en = strmap_get(&l->map, key);
+	if (en && en->fails > 0)
+		en->fails--;
 	pthread_mutex_unlock(&l->lock);
 }
