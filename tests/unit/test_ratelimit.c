@@ -1,6 +1,7 @@
 /*
- * Unit tests of formd/ratelimit.c: the table, its bound, reserving before
- * a hash.
+ * Unit tests of formd/ratelimit.c (the table, its bound, reserving before
+ * a hash) and of http_rate_key (formd/http.c: the key a client's address
+ * is limited under).
  */
 /* cmocka needs these first */
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "http.h"
 #include "ratelimit.h"
 
 #include <pthread.h>
@@ -164,12 +166,36 @@ static void reserve_under_threads(void **state)
 	limits_free(r.l);
 }
 
+static void rate_key(const char *addr, int rc, const char *want)
+{
+	char out[64];
+
+	assert_int_equal(http_rate_key(addr, out), rc);
+	assert_string_equal(out, want);
+}
+
+/* Regression: ten addresses of one IPv6 /64 were ten keys. */
+static void rate_keys(void **state)
+{
+	(void)state;
+	rate_key("192.0.2.7", 0, "192.0.2.7");
+	rate_key("::ffff:192.0.2.7", 0, "192.0.2.7");
+	rate_key("2001:db8:1:2::1", 0, "2001:db8:1:2::/64");
+	rate_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", 0, "2001:db8:1:2::/64");
+	rate_key("2001:0db8:0001:0002:ffff:ffff:ffff:ffff", 0, "2001:db8:1:2::/64");
+	rate_key("2001:db8:1:3::1", 0, "2001:db8:1:3::/64");
+	rate_key("::1", 0, "::/64");
+	rate_key("fe80::1:2:3:4", 0, "fe80::/64");
+	rate_key("?", -1, "?");
+	rate_key("nie-adres", -1, "nie-adres");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(hits_in_a_window),      cmocka_unit_test(penalty_survives_a_flood),
 	    cmocka_unit_test(full_table_refuses),    cmocka_unit_test(reserve_sequence),
-	    cmocka_unit_test(reserve_under_threads),
+	    cmocka_unit_test(reserve_under_threads), cmocka_unit_test(rate_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
