@@ -96,7 +96,7 @@ int flow_token_digest(const char *t, char digest[AUTH_DIGEST_TEXT])
 
 const char *flow_client_key(const struct flow_ctx *c)
 {
-	return c->req->client;
+	return c->req->rate_key;
 }
 
 void flow_actor(char out[32], long long id)
@@ -181,7 +181,8 @@ int flow_token_step(struct flow_ctx *c, enum token_kind kind, const char *title,
 		const char *t = http_query_arg(c->req, "t");
 
 		if (flow_token_digest(t, digest) < 0 ||
-		    (rc = store_token_peek(c->a->st, digest, kind, flow_now(), NULL, NULL, &e)) == 1)
+		    (rc = store_token_peek(c->a->st, digest, kind, flow_now(), NULL, NULL, &e)) ==
+		        1)
 			flow_link_dead(c);
 		else if (rc < 0)
 			reply_unavailable(c->res, &e);

@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_TRUSTED 16 /* --trusted-proxy addresses */
+#define MAX_TRUSTED 16   /* --trusted-proxy addresses */
+#define WATCH_PERIOD 0.2 /* seconds between the deadline watchdog's looks */
+#define BUSY_TEXT "Serwer jest zajęty. Spróbuj ponownie za chwilę.\n"
+#define STOPPING_TEXT "Serwer jest właśnie zatrzymywany. Spróbuj ponownie za chwilę.\n"
+
+/* Where the daemon is in its life; only ever goes up. */
+enum http_state {
+	HTTP_RUNNING,
+	HTTP_STOPPING, /* http_quiesce: no new connections, answers close theirs */
+	HTTP_DRAINED,  /* http_drain has returned: nothing may be suspended any more */
+};
+
+/* One connection (MHD's socket context), for the request deadline. */
+struct sock {
+	struct sock *prev, *next;
+	int fd;
+	double start; /* when the current request began to be awaited */
+	int busy;     /* its request has arrived in full: no deadline */
+	int cut;      /* the watchdog shut it down */
+};
 
 struct http {
 	struct MHD_Daemon *d;
@@ -31,6 +51,16 @@ struct http {
 	/* the trusted proxies, as inet_ntop writes them (compared as text) */
 	char trusted[MAX_TRUSTED][INET6_ADDRSTRLEN];
 	size_t ntrusted;
+
+	pthread_mutex_t lock; /* guards what follows */
+	pthread_cond_t cond;  /* on the monotonic clock: suspended or ready changed */
+	struct sock *socks;   /* every open connection */
+	int suspended;        /* requests suspended for deferred work */
+	atomic_int state;     /* enum http_state, written under lock */
+	atomic_int cancel;    /* the stop's grace is over: cancel what can be */
+	int quit;             /* the watchdog is to end */
+	int watching;         /* the watchdog thread was started */
+	pthread_t watchdog;
 };
 
 /* One request's state, kept across the calls MHD makes for it. */
@@ -63,6 +93,28 @@ static int canonical_ip(const char *s, char *out, size_t n)
 		return inet_ntop(AF_INET, a, out, (socklen_t)n) ? 0 : -1;
 	if (inet_pton(AF_INET6, s, a) == 1)
 		return inet_ntop(AF_INET6, a, out, (socklen_t)n) ? 0 : -1;
+	return -1;
+}
+
+int http_rate_key(const char *addr, char out[64])
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char text[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET, addr, a) == 1 && inet_ntop(AF_INET, a, out, 64))
+		return 0;
+	if (inet_pton(AF_INET6, addr, a) == 1) {
+		static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+		if (memcmp(a, mapped, sizeof mapped) == 0 && inet_ntop(AF_INET, a + 12, out, 64))
+			return 0;
+		memset(a + 8, 0, 8);
+		if (inet_ntop(AF_INET6, a, text, sizeof text)) {
+			snprintf(out, 64, "%s/64", text);
+			return 0;
+		}
+	}
+	snprintf(out, 64, "%s", addr);
 	return -1;
 }
 
@@ -241,6 +293,8 @@ static enum MHD_Result serve_static(struct conn *k)
 	}
 	MHD_add_response_header(r, "Content-Type", mime(full.ptr));
 	common_headers(r);
+	if (atomic_load(&h->state) != HTTP_RUNNING)
+		MHD_add_response_header(r, "Connection", "close");
 	ret = MHD_queue_response(k->c, (unsigned)status, r);
 	MHD_destroy_response(r);
 	k->res.status = status;
@@ -280,20 +334,11 @@ static enum MHD_Result send_response(struct conn *k)
 		MHD_add_response_header(r, "Allow", res->allow);
 	if (res->disposition)
 		MHD_add_response_header(r, "Content-Disposition", res->disposition);
+	if (atomic_load(&k->h->state) != HTTP_RUNNING)
+		MHD_add_response_header(r, "Connection", "close");
 	ret = MHD_queue_response(k->c, (unsigned)res->status, r);
 	MHD_destroy_response(r);
 	return ret;
-}
-
-/* Runs on the pool: the deferred work, then wakes the connection. */
-static void deferred_run(void *token)
-{
-	struct conn *k = token;
-
-	k->res.defer(k->res.defer_arg, &k->res);
-	k->res.defer = NULL;
-	atomic_store(&k->ready, 1);
-	MHD_resume_connection(k->c);
 }
 
 static void fill_request(struct conn *k, const char *url, const char *method)
@@ -306,8 +351,8 @@ static void fill_request(struct conn *k, const char *url, const char *method)
 	q->body = k->body.ptr;
 	q->body_len = k->body.len;
 	q->content_type = header(k->c, "Content-Type");
-	q->cookie = MHD_lookup_connection_value(k->c, MHD_COOKIE_KIND,
-	                                        k->h->o.cookie_name ? k->h->o.cookie_name : "sesja");
+	q->cookie = MHD_lookup_connection_value(
+	    k->c, MHD_COOKIE_KIND, k->h->o.cookie_name ? k->h->o.cookie_name : "sesja");
 	if (q->cookie && strlen(q->cookie) > 128)
 		q->cookie = NULL;
 	q->origin = header(k->c, "Origin");
@@ -315,6 +360,155 @@ static void fill_request(struct conn *k, const char *url, const char *method)
 	q->host = header(k->c, "Host");
 	q->referer = header(k->c, "Referer");
 	client_address(k->h, k->c, q->client, sizeof q->client);
+	http_rate_key(q->client, q->rate_key);
+}
+
+/* The answer when deferred work is not done: 503 with Retry-After. */
+static void unavailable(struct response *res, const char *text)
+{
+	res->defer = NULL;
+	buf_reset(&res->body);
+	res->body.failed = 0;
+	res->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	res->retry_after = 5;
+	res->content_type = "text/plain; charset=utf-8";
+	buf_puts(&res->body, text);
+}
+
+/* Deferred work that may be cancelled instead of done (see defer_cancel). */
+static int cancellable(const struct response *res)
+{
+	return res->defer_cancel && !res->defer_submit;
+}
+
+/* Runs on the pool (or the store's writer): the deferred work, or its
+ * cancellation once the stop's grace is over, then wakes the connection.
+ * k may be gone once the connection is resumed; h lives until http_free,
+ * which comes after http_drain has seen this request's count go. */
+static void deferred_run(void *token)
+{
+	struct conn *k = token;
+	struct http *h = k->h;
+
+	if (atomic_load(&h->cancel) && cancellable(&k->res)) {
+		k->res.defer_cancel(k->res.defer_arg);
+		unavailable(&k->res, STOPPING_TEXT);
+	} else {
+		k->res.defer(k->res.defer_arg, &k->res);
+		k->res.defer = NULL;
+	}
+	atomic_store(&k->ready, 1);
+	MHD_resume_connection(k->c);
+	pthread_mutex_lock(&h->lock);
+	h->suspended--;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* After http_drain nothing may be suspended: deferred work handed to a
+ * defer_submit is waited for on this thread instead. */
+static void inline_run(void *token)
+{
+	struct conn *k = token;
+
+	k->res.defer(k->res.defer_arg, &k->res);
+	k->res.defer = NULL;
+	pthread_mutex_lock(&k->h->lock);
+	atomic_store(&k->ready, 1);
+	pthread_cond_broadcast(&k->h->cond);
+	pthread_mutex_unlock(&k->h->lock);
+}
+
+/* Deferred work the handler asked for: queued while the connection is
+ * suspended; refused (503) when it can be and the daemon is stopping or
+ * the queue is full; done on this thread once the daemon is drained. */
+static enum MHD_Result defer_work(struct conn *k)
+{
+	struct http *h = k->h;
+	struct response *res = &k->res;
+	int state, rc;
+
+	pthread_mutex_lock(&h->lock);
+	state = atomic_load(&h->state);
+	if (state == HTTP_RUNNING || (state == HTTP_STOPPING && !cancellable(res)))
+		h->suspended++;
+	pthread_mutex_unlock(&h->lock);
+	if (state != HTTP_RUNNING && cancellable(res)) {
+		res->defer_cancel(res->defer_arg);
+		unavailable(res, STOPPING_TEXT);
+		return send_response(k);
+	}
+	if (state == HTTP_DRAINED) {
+		if (!res->defer_submit) {
+			res->defer(res->defer_arg, res);
+			res->defer = NULL;
+		} else if (res->defer_submit(res->defer_arg, inline_run, k) < 0) {
+			unavailable(res, BUSY_TEXT);
+		} else {
+			pthread_mutex_lock(&h->lock);
+			while (!atomic_load(&k->ready))
+				pthread_cond_wait(&h->cond, &h->lock);
+			pthread_mutex_unlock(&h->lock);
+		}
+		return send_response(k);
+	}
+	k->deferred = 1;
+	MHD_suspend_connection(k->c);
+	rc = res->defer_submit ? res->defer_submit(res->defer_arg, deferred_run, k)
+	                       : h->submit(h->app, deferred_run, k);
+	if (rc < 0) {
+		if (cancellable(res))
+			res->defer_cancel(res->defer_arg);
+		unavailable(res, BUSY_TEXT);
+		atomic_store(&k->ready, 1);
+		MHD_resume_connection(k->c);
+		pthread_mutex_lock(&h->lock);
+		h->suspended--;
+		pthread_cond_broadcast(&h->cond);
+		pthread_mutex_unlock(&h->lock);
+	}
+	return MHD_YES;
+}
+
+/* This connection's deadline record (NULL when there was no memory). */
+static struct sock *sock_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* The request has arrived in full: its deadline no longer applies. -1
+ * when the watchdog has already cut the connection. */
+static int arrived(struct http *h, struct MHD_Connection *c)
+{
+	struct sock *s = sock_of(c);
+	int cut = 0;
+
+	pthread_mutex_lock(&h->lock);
+	if (s) {
+		cut = s->cut;
+		s->busy = 1;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return cut ? -1 : 0;
+}
+
+/* Expect: 100-continue (the client waits before sending its body). */
+static int expects_continue(struct MHD_Connection *c)
+{
+	const char *v = header(c, "Expect");
+
+	return v && strcasecmp(v, "100-continue") == 0;
+}
+
+static enum MHD_Result too_large(struct conn *k)
+{
+	k->res.status = MHD_HTTP_CONTENT_TOO_LARGE;
+	buf_puts(&k->res.body, "Przesłane dane są za duże.\n");
+	k->res.content_type = "text/plain; charset=utf-8";
+	return send_response(k);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -338,10 +532,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		k->t0 = clock_mono();
 		*con_cls = k;
 		atomic_fetch_add(&h->active, 1);
-		/* a declared size over the limit is refused before reading it */
+		/* a declared size over the limit is refused before reading it;
+		 * a client waiting for 100 Continue is answered 413 at once,
+		 * without one (others are read to the end, then answered, so
+		 * that they are not reset while still sending) */
 		cl = header(c, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > h->o.max_body)
+		if (cl && strtoull(cl, NULL, 10) > h->o.max_body) {
 			k->too_big = 1;
+			if (expects_continue(c)) {
+				fill_request(k, url, method);
+				return too_large(k);
+			}
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -358,31 +560,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_YES; /* a spurious call while the pool works */
 		return send_response(k);
 	}
+	if (arrived(h, c) < 0)
+		return MHD_NO;
 	fill_request(k, url, method);
 	k->res.status = 0;
-	if (k->too_big || buf_failed(&k->body)) {
-		k->res.status = MHD_HTTP_CONTENT_TOO_LARGE;
-		buf_puts(&k->res.body, "Przesłane dane są za duże.\n");
-		k->res.content_type = "text/plain; charset=utf-8";
-		return send_response(k);
-	}
+	if (k->too_big || buf_failed(&k->body))
+		return too_large(k);
 	h->handler(h->app, &k->req, &k->res);
-	if (k->res.defer) {
-		k->deferred = 1;
-		MHD_suspend_connection(c);
-		if ((k->res.defer_submit ? k->res.defer_submit(k->res.defer_arg, deferred_run, k)
-		                         : h->submit(h->app, deferred_run, k)) < 0) {
-			k->res.defer = NULL;
-			buf_reset(&k->res.body);
-			k->res.status = MHD_HTTP_SERVICE_UNAVAILABLE;
-			k->res.retry_after = 5;
-			k->res.content_type = "text/plain; charset=utf-8";
-			buf_puts(&k->res.body, "Serwer jest zajęty. Spróbuj ponownie za chwilę.\n");
-			atomic_store(&k->ready, 1);
-			MHD_resume_connection(c);
-		}
-		return MHD_YES;
-	}
+	if (k->res.defer)
+		return defer_work(k);
 	if (k->res.status == 0) {
 		if (h->o.public_dir &&
 		    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
@@ -404,9 +590,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct http *h = cls;
 	struct conn *k = *con_cls;
+	struct sock *s = sock_of(c);
 
-	(void)c;
 	(void)toe;
+	if (s) {
+		/* kept alive: the next request has the deadline from now */
+		pthread_mutex_lock(&h->lock);
+		s->busy = 0;
+		s->start = clock_mono();
+		pthread_mutex_unlock(&h->lock);
+	}
 	if (!k)
 		return;
 	if (k->req.method)
@@ -416,6 +609,91 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(k);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->active, 1);
+}
+
+/* A connection opens or closes: its deadline record. MHD calls CLOSED
+ * before it closes the socket, so the watchdog (under the lock) never
+ * shuts down a descriptor that has been reused. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	struct http *h = cls;
+	struct sock *s = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		s = calloc(1, sizeof *s);
+		*socket_context = s;
+		if (!s || !ci) {
+			/* no deadline could be kept: not served */
+			if (ci)
+				shutdown(ci->connect_fd, SHUT_RDWR);
+			return;
+		}
+		s->fd = ci->connect_fd;
+		s->start = clock_mono();
+		pthread_mutex_lock(&h->lock);
+		s->next = h->socks;
+		if (h->socks)
+			h->socks->prev = s;
+		h->socks = s;
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	if (!s)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		h->socks = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	pthread_mutex_unlock(&h->lock);
+	free(s);
+	*socket_context = NULL;
+}
+
+/* An absolute time `sec` seconds from now on the monotonic clock. */
+static struct timespec after(double sec)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)sec;
+	ts.tv_nsec += (long)((sec - (double)(time_t)sec) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+/* The deadline: a connection whose request has not arrived in full
+ * within o.deadline seconds is shut down (MHD then sees it end and closes
+ * it). libmicrohttpd's own timeout restarts with every byte, so a client
+ * sending one byte a second would keep its place for ever. */
+static void *watchdog_main(void *arg)
+{
+	struct http *h = arg;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->quit) {
+		struct timespec until = after(WATCH_PERIOD);
+		double now = clock_mono();
+		struct sock *s;
+
+		for (s = h->socks; s; s = s->next)
+			if (!s->busy && !s->cut && now - s->start >= h->o.deadline) {
+				s->cut = 1;
+				shutdown(s->fd, SHUT_RDWR);
+			}
+		pthread_cond_timedwait(&h->cond, &h->lock, &until);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
 }
 
 /* "127.0.0.1:8080", "[::1]:8080" or ":8080" (all IPv4 addresses). */
@@ -460,41 +738,109 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	return 0;
 }
 
+/* The lock, the condition variable (on the monotonic clock) and the
+ * watchdog thread, which blocks every signal (they are the main
+ * thread's). 0, or -1 with nothing left to undo. */
+static int start_watch(struct http *h)
+{
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	int rc;
+
+	if (pthread_mutex_init(&h->lock, NULL) != 0)
+		return -1;
+	if (pthread_condattr_init(&ca) != 0) {
+		pthread_mutex_destroy(&h->lock);
+		return -1;
+	}
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(&h->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0) {
+		pthread_mutex_destroy(&h->lock);
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&h->watchdog, NULL, watchdog_main, h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&h->cond);
+		pthread_mutex_destroy(&h->lock);
+		return -1;
+	}
+	h->watching = 1;
+	return 0;
+}
+
+static void stop_watch(struct http *h)
+{
+	if (!h->watching)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->quit = 1;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	pthread_join(h->watchdog, NULL);
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
+	h->watching = 0;
+}
+
+/* h's fields from o, the trusted proxies checked: 0 or -1 with e. */
+static int set_opts(struct http *h, const struct http_opts *o, struct err *e)
+{
+	h->o = *o;
+	if (o->ntrusted > MAX_TRUSTED)
+		return err_set(e, "--trusted-proxy: at most %d addresses", MAX_TRUSTED);
+	for (h->ntrusted = 0; h->ntrusted < o->ntrusted; h->ntrusted++)
+		if (canonical_ip(o->trusted[h->ntrusted], h->trusted[h->ntrusted],
+		                 sizeof h->trusted[0]) < 0)
+			return err_set(
+			    e, "--trusted-proxy %s: give an IP address, like 127.0.0.1 or ::1",
+			    o->trusted[h->ntrusted]);
+	if (o->threads < 1 || o->max_conn < o->threads)
+		return err_set(e, "--max-connections %u: give at least --threads (%u)", o->max_conn,
+		               o->threads);
+	if (o->deadline < 1)
+		return err_set(e, "--request-deadline: give at least 1 second");
+	return 0;
+}
+
 struct http *http_start(const struct http_opts *o, http_handler handler, http_submit submit,
                         void *app, struct err *e)
 {
 	struct http *h = calloc(1, sizeof *h);
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
+	/* poll, not epoll: libmicrohttpd 0.9.75 can abort when
+	 * MHD_quiesce_daemon races a thread pool's epoll loop */
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
 
 	if (!h) {
 		err_oom(e);
 		return NULL;
 	}
-	h->o = *o;
 	h->handler = handler;
 	h->submit = submit;
 	h->app = app;
 	atomic_init(&h->active, 0);
-	if (o->ntrusted > MAX_TRUSTED) {
+	atomic_init(&h->state, HTTP_RUNNING);
+	atomic_init(&h->cancel, 0);
+	if (set_opts(h, o, e) < 0) {
 		free(h);
-		err_set(e, "--trusted-proxy: at most %d addresses", MAX_TRUSTED);
 		return NULL;
 	}
-	for (h->ntrusted = 0; h->ntrusted < o->ntrusted; h->ntrusted++)
-		if (canonical_ip(o->trusted[h->ntrusted], h->trusted[h->ntrusted],
-		                 sizeof h->trusted[0]) < 0) {
-			err_set(e, "--trusted-proxy %s: give an IP address, like 127.0.0.1 or ::1",
-			        o->trusted[h->ntrusted]);
-			free(h);
-			return NULL;
-		}
 	if (parse_listen(o->listen, &ss, &sl) < 0) {
 		free(h);
 		err_set(e, "--listen %s: give HOST:PORT, like 127.0.0.1:8080 or [::1]:8080",
 		        o->listen);
+		return NULL;
+	}
+	if (start_watch(h) < 0) {
+		free(h);
+		err_kind_set(e, ERR_IO, "cannot start the request deadline's thread");
 		return NULL;
 	}
 	if (ss.ss_family == AF_INET6)
@@ -506,8 +852,10 @@ struct http *http_start(const struct http_opts *o, http_handler handler, http_su
 	    MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->ntrusted ? 0u : o->per_ip,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->conn_memory, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)1000, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	    o->max_conn, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, h, MHD_OPTION_END);
 	if (!h->d) {
+		stop_watch(h);
 		free(h);
 		err_kind_set(e, ERR_IO, "cannot listen on %s (in use, or not allowed)", o->listen);
 		return NULL;
@@ -515,18 +863,70 @@ struct http *http_start(const struct http_opts *o, http_handler handler, http_su
 	return h;
 }
 
-void http_stop(struct http *h, unsigned grace)
+void http_quiesce(struct http *h)
 {
-	double until = clock_mono() + grace;
+	MHD_socket fd;
+	unsigned n;
+	int s;
+
+	if (!h || atomic_load(&h->state) != HTTP_RUNNING)
+		return;
+	pthread_mutex_lock(&h->lock);
+	atomic_store(&h->state, HTTP_STOPPING);
+	pthread_mutex_unlock(&h->lock);
+	fd = MHD_quiesce_daemon(h->d);
+	if (fd == MHD_INVALID_SOCKET)
+		return;
+	/* connections the kernel has already accepted are served, not reset */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	for (n = 0; n < h->o.max_conn; n++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+
+		s = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (s < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;
+		}
+		MHD_add_connection(h->d, s, (struct sockaddr *)&ss, sl); /* closes s on failure */
+	}
+	close(fd);
+}
+
+void http_drain(struct http *h, unsigned grace)
+{
+	struct timespec until;
+	double end;
 
 	if (!h)
 		return;
-	MHD_quiesce_daemon(h->d); /* no new connections */
-	while (atomic_load(&h->active) > 0 && clock_mono() < until) {
+	http_quiesce(h);
+	end = clock_mono() + grace;
+	until = after(grace);
+	pthread_mutex_lock(&h->lock);
+	while (h->suspended > 0 && !atomic_load(&h->cancel))
+		if (pthread_cond_timedwait(&h->cond, &h->lock, &until) == ETIMEDOUT)
+			atomic_store(&h->cancel, 1);
+	/* what is still queued is now cancelled, or done, quickly or not:
+	 * libmicrohttpd must not be stopped with a connection suspended */
+	while (h->suspended > 0)
+		pthread_cond_wait(&h->cond, &h->lock);
+	atomic_store(&h->state, HTTP_DRAINED);
+	pthread_mutex_unlock(&h->lock);
+	/* the answers resumed ones are sending, and requests still arriving */
+	while (atomic_load(&h->active) > 0 && clock_mono() < end) {
 		struct timespec ts = {0, 20 * 1000 * 1000};
 
 		nanosleep(&ts, NULL);
 	}
+}
+
+void http_free(struct http *h)
+{
+	if (!h)
+		return;
 	MHD_stop_daemon(h->d);
+	stop_watch(h);
 	free(h);
 }

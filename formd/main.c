@@ -1,13 +1,12 @@
 /*
  * formd - the portal's only dynamic part: takes the forms' POSTs, renders
  * the few personal pages, and gives staff a command line (formd admin).
- * main() parses options, starts and stops the parts, handles signals;
- * it alone prints usage and exits.
+ * This file parses options, starts the parts, waits for signals and stops
+ * the parts in order; it alone prints usage and exits.
  */
 #define _GNU_SOURCE
 #include "admin.h"
 #include "app.h"
-#include "session.h"
 #include "auth.h"
 #include "escape.h"
 #include "forum.h"
@@ -15,6 +14,7 @@
 #include "mail.h"
 #include "outbox.h"
 #include "sandbox.h"
+#include "session.h"
 #include "store.h"
 
 #include <getopt.h>
@@ -36,6 +36,7 @@ static const char usage[] =
     " [--threads N] [--hash-workers N] [--max-body BYTES]\n"
     "             [--contact-rate N] [--register-rate N]\n"
     "             [--trusted-proxy ADDR]... [--require-sandbox]\n"
+    "             [--max-connections N] [--request-deadline SECONDS]\n"
     "       formd admin --db FILE [--site DIR --forum-dir DIR] COMMAND ...\n"
     "                                  (formd admin --db FILE help)\n"
     "       formd --help | --version\n"
@@ -57,6 +58,10 @@ static const char usage[] =
     "  --post-rate N     forum posts per person per 10 minutes (default 20)\n"
     "  --trusted-proxy ADDR  a reverse proxy (nginx) whose X-Real-IP header is the\n"
     "                    client's address, for rate limits; repeatable (up to 16)\n"
+    "  --max-connections N  connections at once, in all (default 256, at least\n"
+    "                    --threads); more wait to be accepted\n"
+    "  --request-deadline SECONDS  a request's headers and body must arrive\n"
+    "                    within this of its connection's start (default 10)\n"
     "  --require-sandbox refuse to start when the kernel cannot confine formd's file\n"
     "                    access (Landlock); without it formd says so and goes on\n"
     "\n"
@@ -76,7 +81,8 @@ static const char usage[] =
     "                    of site.toml)\n"
     "\n"
     "signals: HUP reads DIR/private/ again (a failure keeps the old site),\n"
-    "TERM and INT finish the requests in flight and stop.\n"
+    "TERM and INT stop: no new connections, every request taken is answered\n"
+    "(work still queued after 10 s may get 503), then formd exits.\n"
     "exit status: 0 stopped cleanly, 1 could not start (the message says why),\n"
     "2 wrong usage; formd admin: 0 done, 1 failed, 2 wrong usage.\n";
 
@@ -197,289 +203,394 @@ static int admin(int argc, char **argv)
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* What the options say. */
+struct options {
+	const char *site, *db;
+	struct http_opts ho;
+	struct app_settings set;
+	int workers, serve, require_sandbox;
+	const char *trusted[16];
+	struct mail_relay relay;
+	const char *credentials;
+	int smtp_plain, mail_retry, mail_poll;
+};
+
+/* What runs, started by start() and stopped by stop() in reverse. */
+struct daemon {
+	struct store *st;
+	struct auth_pool *pool;
+	struct app *a;
+	struct http *h;
+	struct outbox *ob;
+	char *public_dir, *forum_default;
+};
+
+static const struct option long_opts[] = {
+    {"site", required_argument, NULL, 's'},
+    {"db", required_argument, NULL, 'd'},
+    {"listen", required_argument, NULL, 'l'},
+    {"serve-public", no_argument, NULL, 'p'},
+    {"dev", no_argument, NULL, 'D'},
+    {"threads", required_argument, NULL, 't'},
+    {"hash-workers", required_argument, NULL, 'w'},
+    {"max-body", required_argument, NULL, 'b'},
+    {"contact-rate", required_argument, NULL, 'c'},
+    {"register-rate", required_argument, NULL, 'r'},
+    {"post-rate", required_argument, NULL, 'P'},
+    {"forum-dir", required_argument, NULL, 'F'},
+    {"trusted-proxy", required_argument, NULL, 'T'},
+    {"require-sandbox", no_argument, NULL, 'S'},
+    {"max-connections", required_argument, NULL, 'x'},
+    {"request-deadline", required_argument, NULL, 'e'},
+    {"smtp", required_argument, NULL, 'Q'},
+    {"smtp-plain", no_argument, NULL, 'N'},
+    {"smtp-credentials", required_argument, NULL, 'C'},
+    {"mail-from", required_argument, NULL, 'M'},
+    {"mail-from-name", required_argument, NULL, 'm'},
+    {"mail-retry", required_argument, NULL, 'R'},
+    {"mail-poll", required_argument, NULL, 'O'},
+    {"public-url", required_argument, NULL, 'U'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void defaults(struct options *o)
 {
-	static const struct option opts[] = {
-	    {"site", required_argument, NULL, 's'},
-	    {"db", required_argument, NULL, 'd'},
-	    {"listen", required_argument, NULL, 'l'},
-	    {"serve-public", no_argument, NULL, 'p'},
-	    {"dev", no_argument, NULL, 'D'},
-	    {"threads", required_argument, NULL, 't'},
-	    {"hash-workers", required_argument, NULL, 'w'},
-	    {"max-body", required_argument, NULL, 'b'},
-	    {"contact-rate", required_argument, NULL, 'c'},
-	    {"register-rate", required_argument, NULL, 'r'},
-	    {"post-rate", required_argument, NULL, 'P'},
-	    {"forum-dir", required_argument, NULL, 'F'},
-	    {"trusted-proxy", required_argument, NULL, 'T'},
-	    {"require-sandbox", no_argument, NULL, 'S'},
-	    {"smtp", required_argument, NULL, 'Q'},
-	    {"smtp-plain", no_argument, NULL, 'N'},
-	    {"smtp-credentials", required_argument, NULL, 'C'},
-	    {"mail-from", required_argument, NULL, 'M'},
-	    {"mail-from-name", required_argument, NULL, 'm'},
-	    {"mail-retry", required_argument, NULL, 'R'},
-	    {"mail-poll", required_argument, NULL, 'O'},
-	    {"public-url", required_argument, NULL, 'U'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *site = NULL, *db = NULL;
-	char *public_dir = NULL;
-	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8, 30, 64, 32 * 1024, NULL, 0, NULL};
+	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8,  30,  64,
+	                       32 * 1024,        NULL, 0,    256,   10, NULL};
 	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL, NULL, NULL};
-	char *forum_default = NULL;
 	/* half the processors hash, so that a flood of logins leaves the
 	 * others to everything else */
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int workers = ncpu > 2 ? (int)(ncpu / 2) : 1, serve = 0, c, sig, rc = 1, li = 0;
-	const char *trusted[16];
-	int require_sandbox = 0;
-	struct err e = {0};
-	struct store *st = NULL;
-	struct auth_pool *pool = NULL;
-	struct app *a = NULL;
-	struct http *h = NULL;
-	struct outbox *ob = NULL;
-	struct mail_relay relay;
-	const char *credentials = NULL;
-	int smtp_plain = 0, mail_retry = 60, mail_poll = OUTBOX_POLL;
-	sigset_t sigs;
-	struct stat sb;
 
-	if (argc >= 2 && strcmp(argv[1], "admin") == 0)
-		return admin(argc, argv);
-	memset(&relay, 0, sizeof relay);
-	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
-		long n = optarg ? strtol(optarg, NULL, 10) : 0;
+	memset(o, 0, sizeof *o);
+	o->ho = ho;
+	o->set = set;
+	o->workers = ncpu > 2 ? (int)(ncpu / 2) : 1;
+	o->mail_retry = 60;
+	o->mail_poll = OUTBOX_POLL;
+}
 
-		switch (c) {
-		case 's':
-			site = optarg;
-			break;
-		case 'd':
-			db = optarg;
-			break;
-		case 'l':
-			ho.listen = optarg;
-			break;
-		case 'p':
-			serve = 1;
-			break;
-		case 'D':
-			set.dev = 1;
-			break;
-		case 't':
-			if (n < 1 || n > 256)
-				goto bad;
-			ho.threads = (unsigned)n;
-			break;
-		case 'w':
-			if (n < 1 || n > 64)
-				goto bad;
-			workers = (int)n;
-			break;
-		case 'b':
-			if (n < 1024 || n > 16 * 1024 * 1024)
-				goto bad;
-			ho.max_body = (size_t)n;
-			break;
-		case 'c':
-			if (n < 1 || n > 1000000000)
-				goto bad;
-			set.contact_rate = (int)n;
-			break;
-		case 'r':
-			if (n < 1 || n > 1000000000)
-				goto bad;
-			set.form_rate = (int)n;
-			break;
-		case 'P':
-			if (n < 1 || n > 1000000000)
-				goto bad;
-			set.post_rate = (int)n;
-			break;
-		case 'F':
-			set.forum_dir = optarg;
-			break;
-		case 'T': /* checked by http_start */
-			if (ho.ntrusted == sizeof trusted / sizeof trusted[0])
-				goto bad;
-			trusted[ho.ntrusted++] = optarg;
-			ho.trusted = trusted;
-			break;
-		case 'S':
-			require_sandbox = 1;
-			break;
-		case 'Q':
-			if (strlen(optarg) >= sizeof relay.url ||
-			    (strncmp(optarg, "smtp://", 7) != 0 &&
-			     strncmp(optarg, "smtps://", 8) != 0))
-				goto bad;
-			snprintf(relay.url, sizeof relay.url, "%s", optarg);
-			break;
-		case 'N':
-			smtp_plain = 1;
-			break;
-		case 'C':
-			credentials = optarg;
-			break;
-		case 'M':
-			if (strlen(optarg) >= sizeof relay.from)
-				goto bad;
-			snprintf(relay.from, sizeof relay.from, "%s", optarg);
-			break;
-		case 'm':
-			if (strlen(optarg) >= sizeof relay.from_name)
-				goto bad;
-			snprintf(relay.from_name, sizeof relay.from_name, "%s", optarg);
-			break;
-		case 'R':
-			if (n < 1 || n > 86400)
-				goto bad;
-			mail_retry = (int)n;
-			break;
-		case 'O':
-			if (n < 1 || n > 3600)
-				goto bad;
-			mail_poll = (int)n;
-			break;
-		case 'U':
-			if (strncmp(optarg, "http://", 7) != 0 &&
-			    strncmp(optarg, "https://", 8) != 0)
-				goto bad;
-			set.public_url = optarg;
-			break;
-		case 'h':
+/* n within lo..hi: 0, else -1 (out of range). */
+static int in_range(long n, long lo, long hi)
+{
+	return n >= lo && n <= hi ? 0 : -1;
+}
+
+/* One option of the server itself: 0, -1 out of range, 1 not one of them. */
+static int server_option(struct options *o, int c, const char *arg)
+{
+	long n = arg ? strtol(arg, NULL, 10) : 0;
+
+	switch (c) {
+	case 's':
+		o->site = arg;
+		return 0;
+	case 'd':
+		o->db = arg;
+		return 0;
+	case 'l':
+		o->ho.listen = arg;
+		return 0;
+	case 'p':
+		o->serve = 1;
+		return 0;
+	case 'D':
+		o->set.dev = 1;
+		return 0;
+	case 'F':
+		o->set.forum_dir = arg;
+		return 0;
+	case 'S':
+		o->require_sandbox = 1;
+		return 0;
+	case 't':
+		o->ho.threads = (unsigned)n;
+		return in_range(n, 1, 256);
+	case 'w':
+		o->workers = (int)n;
+		return in_range(n, 1, 64);
+	case 'b':
+		o->ho.max_body = (size_t)n;
+		return in_range(n, 1024, 16 * 1024 * 1024);
+	case 'c':
+		o->set.contact_rate = (int)n;
+		return in_range(n, 1, 1000000000);
+	case 'r':
+		o->set.form_rate = (int)n;
+		return in_range(n, 1, 1000000000);
+	case 'P':
+		o->set.post_rate = (int)n;
+		return in_range(n, 1, 1000000000);
+	case 'x':
+		o->ho.max_conn = (unsigned)n;
+		return in_range(n, 1, 100000);
+	case 'e':
+		o->ho.deadline = (unsigned)n;
+		return in_range(n, 1, 600);
+	case 'T': /* checked by http_start */
+		if (o->ho.ntrusted == sizeof o->trusted / sizeof o->trusted[0])
+			return -1;
+		o->trusted[o->ho.ntrusted++] = arg;
+		o->ho.trusted = o->trusted;
+		return 0;
+	}
+	return 1;
+}
+
+/* One option of the e-mail: 0, -1 out of range, 1 not one of them. */
+static int mail_option(struct options *o, int c, const char *arg)
+{
+	long n = arg ? strtol(arg, NULL, 10) : 0;
+
+	switch (c) {
+	case 'Q':
+		if (strlen(arg) >= sizeof o->relay.url ||
+		    (strncmp(arg, "smtp://", 7) != 0 && strncmp(arg, "smtps://", 8) != 0))
+			return -1;
+		snprintf(o->relay.url, sizeof o->relay.url, "%s", arg);
+		return 0;
+	case 'N':
+		o->smtp_plain = 1;
+		return 0;
+	case 'C':
+		o->credentials = arg;
+		return 0;
+	case 'M':
+		if (strlen(arg) >= sizeof o->relay.from)
+			return -1;
+		snprintf(o->relay.from, sizeof o->relay.from, "%s", arg);
+		return 0;
+	case 'm':
+		if (strlen(arg) >= sizeof o->relay.from_name)
+			return -1;
+		snprintf(o->relay.from_name, sizeof o->relay.from_name, "%s", arg);
+		return 0;
+	case 'R':
+		o->mail_retry = (int)n;
+		return in_range(n, 1, 86400);
+	case 'O':
+		o->mail_poll = (int)n;
+		return in_range(n, 1, 3600);
+	case 'U':
+		if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0)
+			return -1;
+		o->set.public_url = arg;
+		return 0;
+	}
+	return 1;
+}
+
+/* The command line into o: -1 to go on, else the exit status (usage,
+ * --help, --version, a value out of range). */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int c, li = 0, r;
+
+	defaults(o);
+	while ((c = getopt_long(argc, argv, "", long_opts, &li)) != -1) {
+		if (c == 'h') {
 			fputs(usage, stdout);
 			return 0;
-		case 'V':
+		}
+		if (c == 'V') {
 			puts("formd " VERSION);
 			return 0;
-		default:
+		}
+		r = server_option(o, c, optarg);
+		if (r == 1)
+			r = mail_option(o, c, optarg);
+		if (r == 1) {
 			fputs(usage, stderr);
 			return 2;
 		}
+		if (r < 0) {
+			fprintf(stderr, "formd: --%s %s is out of range (see --help)\n",
+			        long_opts[li].name, optarg);
+			return 2;
+		}
 	}
-	if (optind < argc || !site || !db) {
+	if (optind < argc || !o->site || !o->db) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (stat(site, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+	return -1;
+}
+
+/* What the options name must be there, and fit together: -1 to go on,
+ * else the exit status. Fills in the default forum folder (d's). */
+static int check_options(struct options *o, struct daemon *d)
+{
+	struct stat sb;
+	struct err e = {0};
+
+	if (stat(o->site, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
 		fprintf(stderr, "formd: %s: no such site folder (build it with bin/portal build)\n",
-		        site);
+		        o->site);
 		return 1;
 	}
-	if (check_db_dir(db) < 0)
+	if (check_db_dir(o->db) < 0)
 		return 1;
-	if (relay.url[0]) {
-		relay.starttls = !smtp_plain;
-		if (!relay.from[0]) {
+	if (o->relay.url[0]) {
+		o->relay.starttls = !o->smtp_plain;
+		if (!o->relay.from[0]) {
 			fputs("formd: --smtp needs --mail-from ADDR\n", stderr);
 			return 2;
 		}
 		if (mail_init(&e) < 0 ||
-		    (credentials && mail_relay_credentials(&relay, credentials, &e) < 0)) {
+		    (o->credentials && mail_relay_credentials(&o->relay, o->credentials, &e) < 0)) {
 			fail(NULL, e.msg);
 			return 1;
 		}
-	} else if (credentials || relay.from[0]) {
+	} else if (o->credentials || o->relay.from[0]) {
 		fputs("formd: --smtp-credentials and --mail-from need --smtp URL\n", stderr);
 		return 2;
 	}
-	if (!set.forum_dir) {
-		forum_default = default_forum_dir(db);
-		if (!forum_default) {
+	if (!o->set.forum_dir) {
+		d->forum_default = default_forum_dir(o->db);
+		if (!d->forum_default) {
 			fprintf(stderr, "formd: out of memory\n");
 			return 1;
 		}
-		set.forum_dir = forum_default;
+		o->set.forum_dir = d->forum_default;
 	}
-	/* signals are taken by sigwait below, on this thread only */
+	return -1;
+}
+
+/* Confines the process, then starts the parts in order: the store, the
+ * outbox, the hashing pool, the application, the forum pages, HTTP. 0,
+ * or -1 after saying why (what started is left in d for stop()). */
+static int start(struct options *o, struct daemon *d)
+{
+	struct err e = {0};
+	int c;
+
+	/* Landlock binds this thread and those it starts later: before any */
+	c = sandbox_formd(o->site, o->db, o->set.forum_dir, &e);
+	if (c < 0 || (c == SANDBOX_ABSENT && o->require_sandbox)) {
+		fail("the sandbox", e.msg);
+		return -1;
+	} else if (c == SANDBOX_ABSENT) {
+		fail("running without a sandbox", e.msg);
+	}
+	if (auth_init(&e) < 0 || !(d->st = store_open(o->db, &e)) ||
+	    (o->relay.url[0] &&
+	     !(d->ob = outbox_start(d->st, &o->relay, o->mail_retry, o->mail_poll, &e))) ||
+	    !(d->pool = auth_pool_new(o->workers, 256, &e)) ||
+	    ((o->set.outbox = d->ob), !(d->a = app_new(o->site, d->st, d->pool, &o->set, &e)))) {
+		fail(NULL, e.msg);
+		return -1;
+	}
+	if (app_forums(d->a, &e) < 0) {
+		fail("the forum pages", e.msg);
+		return -1;
+	}
+	if (o->serve) {
+		/* the same folder whatever reloads do: a build switches its contents */
+		size_t n = strlen(o->site) + sizeof "/public";
+
+		d->public_dir = malloc(n);
+		if (!d->public_dir) {
+			fail(NULL, "out of memory");
+			return -1;
+		}
+		snprintf(d->public_dir, n, "%s/public", o->site);
+		o->ho.public_dir = d->public_dir;
+		o->ho.overlay_dir = o->set.forum_dir;
+	}
+	o->ho.cookie_name = session_cookie_name(o->set.dev);
+	d->h = http_start(&o->ho, app_handle, app_submit, d->a, &e);
+	if (!d->h) {
+		fail(NULL, e.msg);
+		return -1;
+	}
+	fprintf(stderr, "formd: serving %s on http://%s%s\n", o->site, o->ho.listen,
+	        o->serve ? " (with the public site)" : "");
+	if (!d->ob)
+		fputs("formd: no --smtp relay: e-mails wait in the outbox (formd admin outbox)\n",
+		      stderr);
+	return 0;
+}
+
+/* Until TERM or INT: HUP reads the site again; a quiet while gives back
+ * the memory a burst took. */
+static void wait_signals(const sigset_t *sigs, struct daemon *d, const char *site)
+{
+	struct err e = {0};
+
+	for (;;) {
+		struct timespec tick = {10, 0};
+		int sig = sigtimedwait(sigs, NULL, &tick);
+
+		if (sig < 0) {
+			malloc_trim(0);
+			continue;
+		}
+		if (sig != SIGHUP)
+			return;
+		if (app_reload(d->a, &e) < 0)
+			fail("reload failed, the old site stays", e.msg);
+		else
+			fprintf(stderr, "formd: reloaded %s\n", site);
+	}
+}
+
+/* The orderly stop (also after a failed start: each part may be NULL).
+ * No new connections; every suspended request resumed and answered (the
+ * pool and the store's writer, which resume them, still run); the pool
+ * drained; then libmicrohttpd stopped; only then the application, the
+ * outbox and the store, which the work used, are freed. */
+static void stop(struct daemon *d)
+{
+	http_quiesce(d->h);
+	http_drain(d->h, 10);
+	auth_pool_free(d->pool);
+	http_free(d->h);
+	app_free(d->a);
+	outbox_stop(d->ob);
+	store_close(d->st);
+	free(d->public_dir);
+	free(d->forum_default);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct daemon d;
+	sigset_t sigs;
+	int rc;
+
+	if (argc >= 2 && strcmp(argv[1], "admin") == 0)
+		return admin(argc, argv);
+	memset(&d, 0, sizeof d);
+	rc = parse_options(argc, argv, &o);
+	if (rc < 0)
+		rc = check_options(&o, &d);
+	if (rc >= 0) {
+		free(d.forum_default);
+		memset(&o.relay, 0, sizeof o.relay); /* the password */
+		return rc;
+	}
+	/* signals are taken by sigwait, on this thread only: blocked before
+	 * any thread starts, so every thread inherits the mask */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* Landlock binds this thread and those it starts later: before any */
-	c = sandbox_formd(site, db, set.forum_dir, &e);
-	if (c < 0 || (c == SANDBOX_ABSENT && require_sandbox)) {
-		fail("the sandbox", e.msg);
-		goto out;
-	} else if (c == SANDBOX_ABSENT) {
-		fail("running without a sandbox", e.msg);
+	rc = 1;
+	if (start(&o, &d) == 0) {
+		wait_signals(&sigs, &d, o.site);
+		fprintf(stderr, "formd: stopping\n");
+		rc = 0;
 	}
-	if (auth_init(&e) < 0 || !(st = store_open(db, &e)) ||
-	    (relay.url[0] && !(ob = outbox_start(st, &relay, mail_retry, mail_poll, &e))) ||
-	    !(pool = auth_pool_new(workers, 256, &e)) ||
-	    ((set.outbox = ob), !(a = app_new(site, st, pool, &set, &e)))) {
-		fail(NULL, e.msg);
-		goto out;
-	}
-	if (app_forums(a, &e) < 0) {
-		fail("the forum pages", e.msg);
-		goto out;
-	}
-	if (serve) {
-		/* the same folder whatever reloads do: a build switches its contents */
-		size_t n = strlen(site) + sizeof "/public";
-
-		public_dir = malloc(n);
-		if (!public_dir) {
-			fail(NULL, "out of memory");
-			goto out;
-		}
-		snprintf(public_dir, n, "%s/public", site);
-		ho.public_dir = public_dir;
-		ho.overlay_dir = set.forum_dir;
-	}
-	ho.cookie_name = session_cookie_name(set.dev);
-	h = http_start(&ho, app_handle, app_submit, a, &e);
-	if (!h) {
-		fail(NULL, e.msg);
-		goto out;
-	}
-	fprintf(stderr, "formd: serving %s on http://%s%s\n", site, ho.listen,
-	        serve ? " (with the public site)" : "");
-	if (!ob)
-		fputs("formd: no --smtp relay: e-mails wait in the outbox (formd admin outbox)\n",
-		      stderr);
-	for (;;) {
-		struct timespec tick = {10, 0};
-
-		sig = sigtimedwait(&sigs, NULL, &tick);
-		if (sig < 0) {
-			/* quiet for a while: give the memory a burst took back */
-			malloc_trim(0);
-			continue;
-		}
-		if (sig == SIGHUP) {
-			if (app_reload(a, &e) < 0)
-				fail("reload failed, the old site stays", e.msg);
-			else
-				fprintf(stderr, "formd: reloaded %s\n", site);
-			continue;
-		}
-		break;
-	}
-	fprintf(stderr, "formd: stopping\n");
-	rc = 0;
-out:
-	http_stop(h, 10);
-	app_free(a);
-	auth_pool_free(pool);
-	outbox_stop(ob);
-	store_close(st);
-	if (relay.url[0])
+	stop(&d);
+	if (rc == 0)
+		fprintf(stderr, "formd: stopped\n");
+	if (o.relay.url[0])
 		mail_cleanup();
-	memset(&relay, 0, sizeof relay); /* the password */
-	free(public_dir);
-	free(forum_default);
+	memset(&o.relay, 0, sizeof o.relay); /* the password */
 	return rc;
-bad:
-	fprintf(stderr, "formd: --%s %s is out of range (see --help)\n", opts[li].name, optarg);
-	return 2;
 }

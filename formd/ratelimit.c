@@ -218,8 +218,7 @@ void limits_clear(struct limits *l, const char *key)
 	pthread_mutex_unlock(&l->lock);
 }
 
-int limits_reserve(struct limits *l, const char *key, int free_tries, int max_wait,
-                   long long now)
+int limits_reserve(struct limits *l, const char *key, int free_tries, int max_wait, long long now)
 {
 	struct entry *en;
 	long long wait = 0;

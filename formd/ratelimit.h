@@ -51,8 +51,7 @@ void limits_clear(struct limits *l, const char *key);
  * `free_tries` go ahead. A full table of live entries refuses a new key
  * (a wait of at least 1 s). Do not mix with limits_wait/limits_fail on
  * one key (they count the same failures, with the threshold one later). */
-int limits_reserve(struct limits *l, const char *key, int free_tries, int max_wait,
-                   long long now);
+int limits_reserve(struct limits *l, const char *key, int free_tries, int max_wait, long long now);
 /* The attempt reserved succeeded (a correct password): clears the key. A
  * wrong password needs no call: the reservation already counted it. */
 void limits_release_success(struct limits *l, const char *key);
