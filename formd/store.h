@@ -356,6 +356,12 @@ int store_post_add(struct store *st, const char *actor, struct post *p, struct e
  * what the forum writer renders. fn returns 0 to go on. */
 int store_posts(struct store *st, const char *course, int (*fn)(void *ctx, const struct post *p),
                 void *ctx, struct err *e);
+/* Where post `post_id` stands in thread `thread_id` of `course`: the
+ * number of visible posts before it in *before, and in *removed 1 when the
+ * thread's first post is hidden or missing (its page shows no post). For
+ * the URL of the page holding it (forum.h). */
+int store_post_position(struct store *st, const char *course, long long thread_id,
+                        long long post_id, long long *before, int *removed, struct err *e);
 /* Hides or shows a post (staff). Its course in `course` (for the page to
  * rewrite). 1 when there is no such post. */
 int store_post_hide(struct store *st, const char *actor, long long id, int hidden,

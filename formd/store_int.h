@@ -101,6 +101,7 @@ enum q {
 	Q_POSTS,
 	Q_POST_COURSE,
 	Q_POST_HIDE,
+	Q_POST_POSITION,
 	/* store_export.c */
 	Q_USER_DATA,
 	Q_USER_ATTEMPTS,

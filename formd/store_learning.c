@@ -36,6 +36,9 @@ const char *const store_sql_learning[Q_COUNT] = {
                 "FROM posts WHERE course = ?1 ORDER BY thread_id, id",
     [Q_POST_COURSE] = "SELECT course FROM posts WHERE id = ?1",
     [Q_POST_HIDE] = "UPDATE posts SET hidden = ?2 WHERE id = ?1",
+    [Q_POST_POSITION] = "SELECT COUNT(*), IFNULL((SELECT hidden FROM posts WHERE id = ?2 AND "
+                        "thread_id = id AND course = ?1), 1) FROM posts WHERE course = ?1 AND "
+                        "thread_id = ?2 AND id < ?3 AND hidden = 0",
 };
 
 /* ---- tests and certificates ---- */
@@ -330,6 +333,38 @@ int store_posts(struct store *st, const char *course, int (*fn)(void *ctx, const
 			rc = 0;
 			break;
 		}
+	}
+out:
+	reader_put(st, c);
+	return rc < 0 ? -1 : 0;
+}
+
+int store_post_position(struct store *st, const char *course, long long thread_id,
+                        long long post_id, long long *before, int *removed, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (!course)
+		return err_set(e, "no course");
+	if (!(c = reader_get(st, e)))
+		return -1;
+	if (!(s = prep(st, c, Q_POST_POSITION, e)))
+		goto out;
+	if (bind_text(s, 1, course) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, thread_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, post_id) != SQLITE_OK) {
+		db_fail(st, c, "finding a post's place", e);
+		goto out;
+	}
+	rc = step(st, c, s, "finding a post's place", e);
+	if (rc == 1) {
+		*before = sqlite3_column_int64(s, 0);
+		*removed = sqlite3_column_int(s, 1) != 0;
+		rc = 0;
+	} else if (rc == 0) {
+		rc = err_kind_set(e, ERR_IO, "%s: no row counting posts", st->path);
 	}
 out:
 	reader_put(st, c);
