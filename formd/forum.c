@@ -5,13 +5,11 @@
 #include "fsutil.h"
 
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One lock for every write of forum pages: a write reads the posts and
- * renames its files while holding it, so two writes never interleave and
- * the last one shows every post stored before it started. */
-static pthread_mutex_t forum_lock = PTHREAD_MUTEX_INITIALIZER;
+#include <unistd.h>
 
 /* A course as pages.json names it; every pointer borrowed from sd. */
 struct course {
@@ -271,6 +269,132 @@ int forum_course_exists(const struct sitedata *sd, const char *course)
 	return course && find_course(sd, course, &c);
 }
 
+/* ---- URLs ---- */
+
+long long forum_page_of(long long pos)
+{
+	return pos < 0 ? 1 : pos / FORUM_PAGE_POSTS + 1;
+}
+
+int forum_page_url(const char *course, long long thread_id, long long page, char *out, size_t n)
+{
+	char t[32] = "", p[40] = "";
+	int k;
+
+	if (thread_id > 0)
+		snprintf(t, sizeof t, "%lld/", thread_id);
+	if (page > 1)
+		snprintf(p, sizeof p, "strona-%lld/", page);
+	k = snprintf(out, n, "/kursy/%s/forum/%s%s", course, t, p);
+	return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+int forum_post_url(struct store *st, const char *course, long long thread_id, long long post_id,
+                   char *out, size_t n, struct err *e)
+{
+	long long before = 0;
+	int removed = 0, k;
+	size_t l;
+
+	if (!course || !slug_ok(course))
+		return err_set(e, "course '%s': not a slug that can name a folder",
+		               course ? course : "");
+	if (store_post_position(st, course, thread_id, post_id, &before, &removed, e) < 0)
+		return -1;
+	if (forum_page_url(course, thread_id, removed ? 1 : forum_page_of(before), out, n) < 0)
+		return err_set(e, "post %lld: its URL is longer than %zu bytes", post_id, n);
+	l = strlen(out);
+	k = snprintf(out + l, n - l, "#wpis-%lld", post_id);
+	if (k < 0 || (size_t)k >= n - l)
+		return err_set(e, "post %lld: its URL is longer than %zu bytes", post_id, n);
+	return 0;
+}
+
+/* ---- what a page was made from ---- */
+
+/* A page's inputs as a 64-bit FNV-1a hash: the writer keeps the hashes
+ * of its last rebuild of a course and does not render a page again whose
+ * inputs hash the same with the same site (its bytes would be the same:
+ * a page depends on nothing but the site and its posts). */
+struct pagehash {
+	long long thread; /* 0: the index */
+	long long page;
+	uint64_t h;
+};
+
+struct pcache {
+	struct pagehash *k; /* sorted by (thread, page) once a rebuild ends */
+	size_t n, cap;
+};
+
+#define MIX_INIT 14695981039346656037ULL
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+	return mix(h, s, strlen(s) + 1);
+}
+
+static uint64_t mix_ll(uint64_t h, long long v)
+{
+	return mix(h, &v, sizeof v);
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct pagehash *x = a, *y = b;
+
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	return x->page < y->page ? -1 : x->page > y->page ? 1 : 0;
+}
+
+static int cache_add(struct pcache *c, long long thread, long long page, uint64_t h)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct pagehash *k = realloc(c->k, cap * sizeof *k);
+
+		if (!k)
+			return -1;
+		c->k = k;
+		c->cap = cap;
+	}
+	c->k[c->n].thread = thread;
+	c->k[c->n].page = page;
+	c->k[c->n].h = h;
+	c->n++;
+	return 0;
+}
+
+static int cache_has(const struct pcache *c, long long thread, long long page, uint64_t h)
+{
+	struct pagehash key = {thread, page, 0};
+	const struct pagehash *f;
+
+	if (!c->n)
+		return 0;
+	f = bsearch(&key, c->k, c->n, sizeof key, by_key);
+	return f && f->h == h;
+}
+
+static void cache_clear(struct pcache *c)
+{
+	free(c->k);
+	memset(c, 0, sizeof *c);
+}
+
 /* ---- the pages ---- */
 
 /* A post of the thread being gathered (owned copies). */
@@ -292,16 +416,18 @@ struct fthread {
 };
 
 /* The walk over a course's posts: store_posts hands the posts thread by
- * thread; each thread's page is written when the next thread starts (and
+ * thread; each thread's pages are written when the next thread starts (and
  * after the last), so only one thread's posts are in memory at a time. */
 struct walk {
 	const struct sitedata *sd;
 	const char *dir;
 	const struct course *c;
-	struct val *extra; /* {forum, post_form}: every page's; `thread` set per page */
-	long long cur;     /* the thread being gathered, 0 before the first */
-	int removed;       /* its first post is hidden (or missing) */
-	char *title;       /* its title */
+	const struct pcache *old; /* the last rebuild's hashes, or NULL */
+	struct pcache *fresh;     /* this rebuild's, or NULL */
+	struct val *extra;        /* {forum, post_form}: every page's; `thread` set per page */
+	long long cur;            /* the thread being gathered, 0 before the first */
+	int removed;              /* its first post is hidden (or missing) */
+	char *title;              /* its title */
 	struct fpost *posts;
 	size_t n, cap;
 	struct fthread *threads; /* the visible threads, for the index */
@@ -335,48 +461,158 @@ static int write_page(const char *path, const struct buf *html, struct err *e)
 	return same ? 0 : fs_write(path, html->ptr, html->len, 1, e);
 }
 
-/* Renders `layout` at `url` with w->extra and writes it to
- * DIR/kursy/COURSE/forum/[ID/]index.html (id 0: the index). */
-static int render_write(struct walk *w, const char *layout, long long id, const char *title,
-                        struct err *e)
+/* The URL of page `page` of thread (0: the index) into url, its file into
+ * path. 0 or -1 with e. */
+static int page_where(const struct walk *w, long long thread, long long page, char *url, size_t n,
+                      struct buf *path)
 {
-	struct buf url = BUF_INIT, path = BUF_INIT, html = BUF_INIT;
+	if (forum_page_url(w->c->slug, thread, page, url, n) < 0)
+		return err_set(w->e, "course '%s': a page's URL is too long", w->c->slug);
+	buf_printf(path, "%s%sindex.html", w->dir, url);
+	return buf_failed(path) ? err_oom(w->e) : 0;
+}
+
+/* 1 when the page at path needs no rendering: the last rebuild rendered
+ * it from inputs hashing to h and the file is there; 0 otherwise; -1
+ * (allocation). Notes h for the next rebuild either way. */
+static int unchanged(struct walk *w, long long thread, long long page, uint64_t h, const char *path)
+{
+	if (w->fresh && cache_add(w->fresh, thread, page, h) < 0)
+		return -1;
+	return w->old && cache_has(w->old, thread, page, h) && access(path, F_OK) == 0;
+}
+
+/* Removes the pages from, from + 1, ... of thread (0: the index) that a
+ * longer version of it left, up to the first that is not there. A page
+ * left behind is harmless (no link leads to it), so this is best effort. */
+static void remove_pages_from(const struct walk *w, long long thread, long long from)
+{
+	long long k;
+
+	for (k = from;; k++) {
+		char url[FORUM_URL_MAX];
+		struct buf p = BUF_INIT, d = BUF_INIT;
+		int gone;
+
+		if (forum_page_url(w->c->slug, thread, k, url, sizeof url) < 0)
+			return;
+		buf_printf(&p, "%s%sindex.html", w->dir, url);
+		buf_printf(&d, "%s%s", w->dir, url);
+		gone = !buf_failed(&p) && !buf_failed(&d) && unlink(p.ptr) == 0;
+		if (gone)
+			(void)rmdir(d.ptr);
+		buf_free(&p);
+		buf_free(&d);
+		if (!gone)
+			return;
+	}
+}
+
+/* Renders `layout` at `url` with w->extra and writes it to `path`. */
+static int render_write(struct walk *w, const char *layout, const char *url, const char *path,
+                        const char *title, struct err *e)
+{
+	struct buf html = BUF_INIT;
 	int r = -1;
 
-	buf_printf(&url, "/kursy/%s/forum/", w->c->slug);
-	if (id)
-		buf_printf(&url, "%lld/", id);
-	buf_printf(&path, "%s%s%s", w->dir, url.ptr, "index.html");
-	if (buf_failed(&url) || buf_failed(&path)) {
-		err_oom(e);
-		goto out;
-	}
-	if (page_render(w->sd, layout, url.ptr, title, w->extra, &html, e) < 0)
-		goto out;
-	r = write_page(path.ptr, &html, e);
-out:
-	buf_free(&url);
-	buf_free(&path);
+	if (page_render(w->sd, layout, url, title, w->extra, &html, e) == 0)
+		r = write_page(path, &html, e);
 	buf_free(&html);
 	return r;
 }
 
-/* The thread frame of a thread page: {id, url, title, removed, posts:
- * [{id, anchor, author, posted, body_html}]}. NULL on allocation failure. */
-static struct val *thread_frame(const struct walk *w)
+/* `title`, and for a page after the first " (strona K z N)". */
+static void page_title(const struct sitedata *sd, const char *title, long long k, long long n,
+                       struct buf *out)
+{
+	buf_puts(out, title);
+	if (k > 1)
+		buf_printf(out, " (%s %lld %s %lld)",
+		           val_get_str(sd->theme->strings, "forum_page_word", "strona"), k,
+		           val_get_str(sd->theme->strings, "forum_page_of", "z"), n);
+}
+
+/* Sets tab[key] = {url} of page k of thread (0: the index). */
+static int set_link(struct val *tab, const char *key, const char *slug, long long thread,
+                    long long k)
+{
+	struct val *v = val_new(VAL_TABLE);
+	char url[FORUM_URL_MAX];
+	int r = forum_page_url(slug, thread, k, url, sizeof url);
+
+	r |= val_set_str(v, "url", url);
+	r |= val_set(tab, key, v);
+	return r;
+}
+
+/* The pager of page `page` of `npages` of thread (0: the index): {label, pages:
+ * [{number, url, current}], prev: {url}, next: {url}} (prev and next only
+ * where there is one); null for a single page. NULL on allocation
+ * failure. */
+static struct val *pager_frame(const struct sitedata *sd, const char *slug, long long thread,
+                               long long page, long long npages)
+{
+	struct val *p, *arr;
+	char url[FORUM_URL_MAX];
+	long long k;
+	int r = 0;
+
+	if (npages <= 1)
+		return val_new(VAL_NULL);
+	p = val_new(VAL_TABLE);
+	arr = val_new(VAL_ARRAY);
+	r |= val_set_str(p, "label",
+	                 thread
+	                     ? val_get_str(sd->theme->strings, "forum_pager_label", "Strony wątku")
+	                     : val_get_str(sd->theme->strings, "forum_index_pager_label",
+	                                   "Strony listy wątków"));
+	r |= val_set(p, "pages", arr);
+	for (k = 1; r == 0 && k <= npages; k++) {
+		struct val *v = val_new(VAL_TABLE);
+
+		r |= forum_page_url(slug, thread, k, url, sizeof url);
+		r |= val_set_int(v, "number", k);
+		r |= val_set_str(v, "url", url);
+		r |= val_set_bool(v, "current", k == page);
+		r |= val_push(arr, v);
+	}
+	if (page > 1)
+		r |= set_link(p, "prev", slug, thread, page - 1);
+	if (page < npages)
+		r |= set_link(p, "next", slug, thread, page + 1);
+	if (r < 0 || !p) {
+		val_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* The thread frame of page k of npages of a thread: {id, url, title,
+ * removed, page, pages, last, last_url, pager, posts: [{id, anchor,
+ * author, first, posted, body_html}]} with posts [from, to). NULL on
+ * allocation failure. */
+static struct val *thread_frame(const struct walk *w, size_t from, size_t to, long long k,
+                                long long npages)
 {
 	struct val *t = val_new(VAL_TABLE), *posts = val_new(VAL_ARRAY);
 	struct buf b = BUF_INIT;
+	char url[FORUM_URL_MAX];
 	size_t i;
 	int r = 0;
 
-	buf_printf(&b, "/kursy/%s/forum/%lld/", w->c->slug, w->cur);
+	r |= forum_page_url(w->c->slug, w->cur, 1, url, sizeof url);
 	r |= val_set_int(t, "id", w->cur);
-	r |= buf_failed(&b) ? -1 : val_set_str(t, "url", b.ptr);
+	r |= val_set_str(t, "url", url);
 	r |= val_set_str(t, "title", w->removed ? "" : w->title);
 	r |= val_set_bool(t, "removed", w->removed);
+	r |= val_set_int(t, "page", k);
+	r |= val_set_int(t, "pages", npages);
+	r |= val_set_bool(t, "last", k == npages);
+	r |= forum_page_url(w->c->slug, w->cur, npages, url, sizeof url);
+	r |= val_set_str(t, "last_url", url);
+	r |= val_set(t, "pager", pager_frame(w->sd, w->c->slug, w->cur, k, npages));
 	r |= val_set(t, "posts", posts);
-	for (i = 0; r == 0 && i < w->n; i++) {
+	for (i = from; r == 0 && i < to; i++) {
 		const struct fpost *p = &w->posts[i];
 		struct val *v = val_new(VAL_TABLE);
 
@@ -400,24 +636,68 @@ static struct val *thread_frame(const struct walk *w)
 	return t;
 }
 
-/* Writes the page of the thread gathered so far and adds it to the index
+/* Writes page k of npages of the thread gathered (unless unchanged);
+ * *rendered = 1 when it was rendered. 0 or -1 with w->e. */
+static int write_thread_page(struct walk *w, const char *title, long long k, long long npages,
+                             int *rendered)
+{
+	size_t from = (size_t)(k - 1) * FORUM_PAGE_POSTS, to = from + FORUM_PAGE_POSTS, i;
+	char url[FORUM_URL_MAX];
+	struct buf path = BUF_INIT, t = BUF_INIT;
+	uint64_t h = MIX_INIT;
+	struct val *frame;
+	int r = -1, same;
+
+	if (to > w->n)
+		to = w->n;
+	if (from > to)
+		from = to;
+	h = mix_str(h, title);
+	h = mix_ll(mix_ll(mix_ll(h, w->removed), k), npages);
+	for (i = from; i < to; i++) {
+		h = mix_ll(mix_ll(h, w->posts[i].id), w->posts[i].posted);
+		h = mix_str(mix_str(h, w->posts[i].author), w->posts[i].body);
+	}
+	if (page_where(w, w->cur, k, url, sizeof url, &path) < 0)
+		goto out;
+	same = unchanged(w, w->cur, k, h, path.ptr);
+	if (same) {
+		r = same < 0 ? err_oom(w->e) : 0;
+		goto out;
+	}
+	*rendered = 1;
+	frame = thread_frame(w, from, to, k, npages);
+	page_title(w->sd, title, k, npages, &t);
+	if (!frame || val_set(w->extra, "thread", frame) < 0 || buf_failed(&t)) {
+		err_oom(w->e);
+		goto out;
+	}
+	r = render_write(w, "forum-thread", url, path.ptr, t.ptr, w->e);
+out:
+	buf_free(&path);
+	buf_free(&t);
+	return r;
+}
+
+/* Writes the pages of the thread gathered so far and adds it to the index
  * (unless removed); forgets its posts. 0 or -1 with w->e. */
 static int flush_thread(struct walk *w)
 {
-	struct val *t;
 	const char *title = w->title;
-	int r;
+	long long npages, k;
+	int r = 0, rendered = 0;
 
 	if (!w->cur)
 		return 0;
 	if (w->removed)
 		title = val_get_str(w->sd->theme->strings, "forum_removed_title", "Wątek usunięty");
-	t = thread_frame(w);
-	if (!t || val_set(w->extra, "thread", t) < 0) {
-		free_posts(w);
-		return err_oom(w->e);
-	}
-	r = render_write(w, "forum-thread", w->cur, title, w->e);
+	npages = w->removed || w->n == 0
+	             ? 1
+	             : ((long long)w->n + FORUM_PAGE_POSTS - 1) / FORUM_PAGE_POSTS;
+	for (k = 1; r == 0 && k <= npages; k++)
+		r = write_thread_page(w, title, k, npages, &rendered);
+	if (r == 0 && rendered)
+		remove_pages_from(w, w->cur, npages + 1);
 	if (r == 0 && !w->removed && w->n > 0) {
 		struct fthread *ft;
 
@@ -511,28 +791,30 @@ static int by_activity(const void *a, const void *b)
 	return x->last_id < y->last_id ? 1 : x->last_id > y->last_id ? -1 : 0;
 }
 
-/* Adds forum.threads and forum.has_threads to w->extra from w->threads
- * (sorted here). 0 or -1 (allocation). */
-static int set_threads(struct walk *w)
+/* Sets forum.{threads, has_threads, page, pages, first, pager} in
+ * w->extra for page k of npages of the index: threads [from, to) of the
+ * sorted w->threads. 0 or -1 (allocation). */
+static int set_threads(struct walk *w, size_t from, size_t to, long long k, long long npages)
 {
 	struct val *forum = val_get_mut(w->extra, "forum"), *arr = val_new(VAL_ARRAY);
-	struct buf b = BUF_INIT;
+	char url[FORUM_URL_MAX];
 	size_t i;
 	int r = 0;
 
-	if (w->nt > 1)
-		qsort(w->threads, w->nt, sizeof *w->threads, by_activity);
 	r |= val_set_bool(forum, "has_threads", w->nt > 0);
+	r |= val_set_int(forum, "page", k);
+	r |= val_set_int(forum, "pages", npages);
+	r |= val_set_bool(forum, "first", k == 1);
+	r |= val_set(forum, "pager", pager_frame(w->sd, w->c->slug, 0, k, npages));
 	r |= val_set(forum, "threads", arr);
-	for (i = 0; r == 0 && i < w->nt; i++) {
+	for (i = from; r == 0 && i < to; i++) {
 		const struct fthread *t = &w->threads[i];
 		struct val *v = val_new(VAL_TABLE);
 
-		buf_reset(&b);
-		buf_printf(&b, "/kursy/%s/forum/%lld/", w->c->slug, t->id);
+		r |= forum_page_url(w->c->slug, t->id, 1, url, sizeof url);
 		r |= val_set_int(v, "id", t->id);
 		r |= val_set_str(v, "title", t->title);
-		r |= buf_failed(&b) ? -1 : val_set_str(v, "url", b.ptr);
+		r |= val_set_str(v, "url", url);
 		r |= val_set_str(v, "author", t->author);
 		r |= set_time(v, "posted", t->posted);
 		r |= val_set_int(v, "replies", t->replies);
@@ -541,8 +823,57 @@ static int set_threads(struct walk *w)
 		r |= set_time(v, "last", t->last_posted);
 		r |= val_push(arr, v);
 	}
-	buf_free(&b);
 	return r < 0 ? -1 : 0;
+}
+
+/* Writes the pages of the index from w->threads (sorted here). 0 or -1
+ * with e. */
+static int write_index(struct walk *w, const char *title, struct err *e)
+{
+	long long npages =
+	    w->nt ? ((long long)w->nt + FORUM_PAGE_THREADS - 1) / FORUM_PAGE_THREADS : 1;
+	long long k;
+	int r = 0, rendered = 0;
+
+	if (w->nt > 1)
+		qsort(w->threads, w->nt, sizeof *w->threads, by_activity);
+	for (k = 1; r == 0 && k <= npages; k++) {
+		size_t from = (size_t)(k - 1) * FORUM_PAGE_THREADS, to = from + FORUM_PAGE_THREADS,
+		       i;
+		char url[FORUM_URL_MAX];
+		struct buf path = BUF_INIT, t = BUF_INIT;
+		uint64_t h = MIX_INIT;
+		int same;
+
+		if (to > w->nt)
+			to = w->nt;
+		if (from > to)
+			from = to;
+		h = mix_ll(mix_ll(mix_str(h, title), k), npages);
+		for (i = from; i < to; i++) {
+			const struct fthread *ft = &w->threads[i];
+
+			h = mix_ll(mix_str(mix_str(mix_ll(h, ft->id), ft->title), ft->author),
+			           ft->posted);
+			h = mix_ll(mix_ll(h, ft->replies), ft->last_posted);
+		}
+		r = page_where(w, 0, k, url, sizeof url, &path);
+		if (r == 0 && (same = unchanged(w, 0, k, h, path.ptr)) != 0) {
+			r = same < 0 ? err_oom(e) : 0;
+		} else if (r == 0) {
+			rendered = 1;
+			page_title(w->sd, title, k, npages, &t);
+			if (set_threads(w, from, to, k, npages) < 0 || buf_failed(&t))
+				r = err_oom(e);
+			else
+				r = render_write(w, "forum-index", url, path.ptr, t.ptr, e);
+		}
+		buf_free(&path);
+		buf_free(&t);
+	}
+	if (r == 0 && rendered)
+		remove_pages_from(w, 0, npages + 1);
+	return r;
 }
 
 /* The frames every page of the course shares: forum {course {slug,
@@ -585,9 +916,12 @@ static struct val *base_extra(const struct sitedata *sd, const struct course *c)
 	return x;
 }
 
-/* Writes every page of course c; the caller holds forum_lock. */
+/* Writes every page of course c: with `old`, the pages whose inputs hash
+ * as there are not rendered; the hashes of this rebuild go to `fresh`
+ * (both may be NULL). No two calls for one course at once. */
 static int write_course(const struct sitedata *sd, struct store *st, const char *dir,
-                        const struct course *c, struct err *e)
+                        const struct course *c, const struct pcache *old, struct pcache *fresh,
+                        struct err *e)
 {
 	struct walk w;
 	struct buf title = BUF_INIT;
@@ -598,6 +932,8 @@ static int write_course(const struct sitedata *sd, struct store *st, const char 
 	w.sd = sd;
 	w.dir = dir;
 	w.c = c;
+	w.old = old;
+	w.fresh = fresh;
 	w.e = e;
 	if (!slug_ok(c->slug))
 		return err_set(e, "course '%s': not a slug that can name a folder", c->slug);
@@ -615,17 +951,15 @@ static int write_course(const struct sitedata *sd, struct store *st, const char 
 		err_oom(e);
 		goto out;
 	}
-	if (set_threads(&w) < 0) {
-		err_oom(e);
-		goto out;
-	}
 	buf_printf(&title, "%s: %s",
 	           val_get_str(sd->theme->strings, "forum_index_title", "Forum kursu"), c->title);
 	if (buf_failed(&title)) {
 		err_oom(e);
 		goto out;
 	}
-	r = render_write(&w, "forum-index", 0, title.ptr, e);
+	r = write_index(&w, title.ptr, e);
+	if (r == 0 && fresh && fresh->n > 1)
+		qsort(fresh->k, fresh->n, sizeof *fresh->k, by_key);
 out:
 	free_posts(&w);
 	free(w.posts);
@@ -644,14 +978,10 @@ int forum_write(const struct sitedata *sd, struct store *st, const char *dir, co
                 struct err *e)
 {
 	struct course c;
-	int r;
 
 	if (!course || !find_course(sd, course, &c))
 		return err_set(e, "course '%s': the site has no such course", course ? course : "");
-	pthread_mutex_lock(&forum_lock);
-	r = write_course(sd, st, dir, &c, e);
-	pthread_mutex_unlock(&forum_lock);
-	return r;
+	return write_course(sd, st, dir, &c, NULL, NULL, e);
 }
 
 int forum_write_all(const struct sitedata *sd, struct store *st, const char *dir, struct err *e)
@@ -666,10 +996,314 @@ int forum_write_all(const struct sitedata *sd, struct store *st, const char *dir
 	for (i = 0; sd->pages && sd->pages->type == VAL_TABLE && i < sd->pages->u.tab.n; i++) {
 		if (!page_course(sd, i, &c))
 			continue;
-		pthread_mutex_lock(&forum_lock);
-		if (write_course(sd, st, dir, &c, r == 0 ? e : &later) < 0)
+		if (write_course(sd, st, dir, &c, NULL, NULL, r == 0 ? e : &later) < 0)
 			r = -1;
-		pthread_mutex_unlock(&forum_lock);
 	}
+	return r;
+}
+
+/* ---- the writer ---- */
+
+/* A done to call after the next rebuild of its course. */
+struct waiter {
+	forum_done done;
+	void *arg;
+	struct waiter *next;
+};
+
+/* A course the writer has been asked to rebuild. Every field but `cache`
+ * is guarded by the writer's lock; `cache` belongs to the thread running
+ * the course's rebuild (one at a time). */
+struct wcourse {
+	char slug[STORE_SLUG];
+	struct forum_site site;       /* the newest site given (one reference held) */
+	int dirty;                    /* marked since its last rebuild started */
+	struct waiter *marks, **tail; /* the dones of those marks, in order */
+	int queued;                   /* in the ready queue */
+	int running;                  /* a thread is rebuilding it */
+	struct wcourse *next_ready;   /* the ready queue */
+	struct wcourse *next;         /* every course */
+	struct pcache cache;          /* the last rebuild's page hashes */
+	const void *cache_ref;        /* the site those are from; NULL: none */
+};
+
+struct forum_writer {
+	struct store *st;
+	char *dir;
+	pthread_mutex_t lock;
+	pthread_cond_t work; /* a course is ready, or the writer stops */
+	pthread_t th[FORUM_WRITER_THREADS];
+	int nth;  /* threads started */
+	int stop; /* no more marks; the threads end once the queue is empty */
+	struct wcourse *courses;
+	struct wcourse *ready, **ready_tail;
+	void (*hook)(void *arg, const char *course);
+	void *hook_arg;
+};
+
+/* With the lock held: queues c unless it is queued or running (a running
+ * course is queued again by its thread when it ends). */
+static void make_ready(struct forum_writer *fw, struct wcourse *c)
+{
+	if (c->queued || c->running)
+		return;
+	c->queued = 1;
+	c->next_ready = NULL;
+	*fw->ready_tail = c;
+	fw->ready_tail = &c->next_ready;
+	pthread_cond_signal(&fw->work);
+}
+
+/* One rebuild of c, on a writer thread, without the lock: the marks it
+ * answers were taken by the caller; `site` is a reference of its own. */
+static int rebuild(struct forum_writer *fw, struct wcourse *c, const struct forum_site *site,
+                   int use_cache, struct pcache *fresh, struct err *e)
+{
+	struct course co;
+
+	if (fw->hook)
+		fw->hook(fw->hook_arg, c->slug);
+	if (!find_course(site->sd, c->slug, &co))
+		return err_set(e, "course '%s': the site has no such course", c->slug);
+	return write_course(site->sd, fw->st, fw->dir, &co, use_cache ? &c->cache : NULL, fresh, e);
+}
+
+static void *writer_main(void *arg)
+{
+	struct forum_writer *fw = arg;
+
+	pthread_mutex_lock(&fw->lock);
+	for (;;) {
+		struct wcourse *c = fw->ready;
+		struct waiter *batch, *next;
+		struct forum_site site;
+		struct pcache fresh = {0};
+		struct err e = {0};
+		int use_cache, rc;
+
+		if (!c) {
+			if (fw->stop)
+				break;
+			pthread_cond_wait(&fw->work, &fw->lock);
+			continue;
+		}
+		fw->ready = c->next_ready;
+		if (!fw->ready)
+			fw->ready_tail = &fw->ready;
+		c->queued = 0;
+		c->running = 1;
+		/* the marks this rebuild answers: those made before it starts */
+		c->dirty = 0;
+		batch = c->marks;
+		c->marks = NULL;
+		c->tail = &c->marks;
+		site = c->site;
+		site.retain(site.ref);
+		use_cache = c->cache_ref == site.ref;
+		pthread_mutex_unlock(&fw->lock);
+
+		rc = rebuild(fw, c, &site, use_cache, &fresh, &e);
+		for (; batch; batch = next) {
+			next = batch->next;
+			batch->done(batch->arg, rc, rc < 0 ? &e : NULL);
+			free(batch);
+		}
+		site.release(site.ref);
+
+		pthread_mutex_lock(&fw->lock);
+		cache_clear(&c->cache);
+		if (rc == 0 && c->site.ref == site.ref) {
+			c->cache = fresh;
+			c->cache_ref = site.ref;
+		} else {
+			cache_clear(&fresh);
+			c->cache_ref = NULL;
+		}
+		c->running = 0;
+		if (c->dirty)
+			make_ready(fw, c);
+	}
+	pthread_mutex_unlock(&fw->lock);
+	return NULL;
+}
+
+struct forum_writer *forum_writer_new(struct store *st, const char *dir, struct err *e)
+{
+	struct forum_writer *fw = calloc(1, sizeof *fw);
+	int i;
+
+	if (!fw || !(fw->dir = strdup(dir))) {
+		free(fw);
+		err_oom(e);
+		return NULL;
+	}
+	fw->st = st;
+	fw->ready_tail = &fw->ready;
+	pthread_mutex_init(&fw->lock, NULL);
+	pthread_cond_init(&fw->work, NULL);
+	for (i = 0; i < FORUM_WRITER_THREADS; i++) {
+		int rc = pthread_create(&fw->th[i], NULL, writer_main, fw);
+
+		if (rc != 0) {
+			err_kind_set(e, ERR_IO, "cannot start a forum writer thread: %s",
+			             strerror(rc));
+			forum_writer_free(fw);
+			return NULL;
+		}
+		fw->nth++;
+	}
+	return fw;
+}
+
+void forum_writer_free(struct forum_writer *fw)
+{
+	struct wcourse *c, *next;
+	int i;
+
+	if (!fw)
+		return;
+	pthread_mutex_lock(&fw->lock);
+	fw->stop = 1;
+	pthread_cond_broadcast(&fw->work);
+	pthread_mutex_unlock(&fw->lock);
+	for (i = 0; i < fw->nth; i++)
+		pthread_join(fw->th[i], NULL);
+	/* the threads emptied the queue: no mark is left */
+	for (c = fw->courses; c; c = next) {
+		next = c->next;
+		c->site.release(c->site.ref);
+		cache_clear(&c->cache);
+		free(c);
+	}
+	pthread_cond_destroy(&fw->work);
+	pthread_mutex_destroy(&fw->lock);
+	free(fw->dir);
+	free(fw);
+}
+
+void forum_writer_hook(struct forum_writer *fw, void (*fn)(void *arg, const char *course),
+                       void *arg)
+{
+	pthread_mutex_lock(&fw->lock);
+	fw->hook = fn;
+	fw->hook_arg = arg;
+	pthread_mutex_unlock(&fw->lock);
+}
+
+int forum_writer_mark(struct forum_writer *fw, const struct forum_site *site, const char *course,
+                      forum_done done, void *arg, struct err *e)
+{
+	struct forum_site old = {0};
+	struct waiter *wt = NULL;
+	struct wcourse *c;
+	struct course co;
+
+	if (!course || !find_course(site->sd, course, &co))
+		return err_set(e, "course '%s': the site has no such course", course ? course : "");
+	if (!slug_ok(course))
+		return err_set(e, "course '%s': not a slug that can name a folder", course);
+	if (done) {
+		wt = calloc(1, sizeof *wt);
+		if (!wt)
+			return err_oom(e);
+		wt->done = done;
+		wt->arg = arg;
+	}
+	pthread_mutex_lock(&fw->lock);
+	if (fw->stop) {
+		pthread_mutex_unlock(&fw->lock);
+		free(wt);
+		return err_set(e, "course '%s': the forum writer is stopping", course);
+	}
+	for (c = fw->courses; c && strcmp(c->slug, course) != 0; c = c->next)
+		;
+	if (!c) {
+		c = calloc(1, sizeof *c);
+		if (!c) {
+			pthread_mutex_unlock(&fw->lock);
+			free(wt);
+			return err_oom(e);
+		}
+		snprintf(c->slug, sizeof c->slug, "%s", course);
+		c->tail = &c->marks;
+		c->next = fw->courses;
+		fw->courses = c;
+	}
+	/* a reference held keeps its site alive: the same pointer is the same
+	 * site, whose page hashes still hold */
+	if (c->site.ref != site->ref) {
+		old = c->site;
+		site->retain(site->ref);
+		c->site = *site;
+		c->cache_ref = NULL;
+	}
+	c->dirty = 1;
+	if (wt) {
+		*c->tail = wt;
+		c->tail = &wt->next;
+	}
+	make_ready(fw, c);
+	pthread_mutex_unlock(&fw->lock);
+	if (old.release)
+		old.release(old.ref);
+	return 0;
+}
+
+/* forum_writer_write_all's count of the rebuilds it waits for. */
+struct all_wait {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	int left;
+	int failed;
+	struct err e; /* the first failure */
+};
+
+static void all_done(void *arg, int rc, const struct err *e)
+{
+	struct all_wait *a = arg;
+
+	pthread_mutex_lock(&a->m);
+	if (rc < 0 && !a->failed++ && e)
+		a->e = *e;
+	if (--a->left == 0)
+		pthread_cond_signal(&a->c);
+	pthread_mutex_unlock(&a->m);
+}
+
+int forum_writer_write_all(struct forum_writer *fw, const struct forum_site *site, struct err *e)
+{
+	const struct sitedata *sd = site->sd;
+	struct all_wait a;
+	struct err later = {0};
+	struct course c;
+	size_t i;
+	int r = 0;
+
+	memset(&a, 0, sizeof a);
+	pthread_mutex_init(&a.m, NULL);
+	pthread_cond_init(&a.c, NULL);
+	for (i = 0; sd->pages && sd->pages->type == VAL_TABLE && i < sd->pages->u.tab.n; i++) {
+		if (!page_course(sd, i, &c))
+			continue;
+		pthread_mutex_lock(&a.m);
+		a.left++;
+		pthread_mutex_unlock(&a.m);
+		if (forum_writer_mark(fw, site, c.slug, all_done, &a, r == 0 ? e : &later) < 0) {
+			r = -1;
+			pthread_mutex_lock(&a.m);
+			a.left--;
+			pthread_mutex_unlock(&a.m);
+		}
+	}
+	pthread_mutex_lock(&a.m);
+	while (a.left > 0)
+		pthread_cond_wait(&a.c, &a.m);
+	pthread_mutex_unlock(&a.m);
+	if (a.failed && r == 0) {
+		*e = a.e;
+		r = -1;
+	}
+	pthread_cond_destroy(&a.c);
+	pthread_mutex_destroy(&a.m);
 	return r;
 }

@@ -1,6 +1,7 @@
 /*
  * Unit tests of formd/forum.c: a post's text as HTML, the Europe/Warsaw
- * offset of the dates, and the pages end to end: a site folder in a
+ * offset of the dates, the pages end to end (pagination, the post URL),
+ * the writer (coalescing, courses apart, stopping with marks pending): a site folder in a
  * mkdtemp dir with the repository's real theme (read from themes/default/
  * below the working directory: tests/run.sh runs from the repository
  * root), a real store, the pages written and read back.
@@ -23,11 +24,13 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* forum.c's test-only Warsaw offset (not in forum.h) */
 
@@ -642,58 +645,662 @@ static void test_unchanged_kept(void **state)
 	assert_true(a.st_ino != b.st_ino);
 }
 
-/* ---- concurrent writers ---- */
+/* ---- pagination ---- */
+
+static void test_page_urls(void **state)
+{
+	char u[FORUM_URL_MAX];
+
+	(void)state;
+	assert_int_equal(forum_page_of(0), 1);
+	assert_int_equal(forum_page_of(49), 1);
+	assert_int_equal(forum_page_of(50), 2);
+	assert_int_equal(forum_page_of(99), 2);
+	assert_int_equal(forum_page_of(100), 3);
+	assert_int_equal(forum_page_of(999), 20);
+	assert_int_equal(forum_page_url("abc", 0, 1, u, sizeof u), 0);
+	assert_string_equal(u, "/kursy/abc/forum/");
+	assert_int_equal(forum_page_url("abc", 0, 3, u, sizeof u), 0);
+	assert_string_equal(u, "/kursy/abc/forum/strona-3/");
+	assert_int_equal(forum_page_url("abc", 7, 1, u, sizeof u), 0);
+	assert_string_equal(u, "/kursy/abc/forum/7/");
+	assert_int_equal(forum_page_url("abc", 7, 2, u, sizeof u), 0);
+	assert_string_equal(u, "/kursy/abc/forum/7/strona-2/");
+	assert_int_equal(forum_page_url("abc", 7, 2, u, 20), -1); /* does not fit */
+}
+
+/* A thread of n posts (the first included): ids into ids[0..n). */
+static long long thread_of(struct fx *f, int n, long long *ids)
+{
+	char body[32];
+	int i;
+
+	ids[0] = add(f, 0, "Długi wątek", "Wpis 0", NULL);
+	for (i = 1; i < n; i++) {
+		snprintf(body, sizeof body, "Wpis %d", i);
+		ids[i] = add(f, ids[0], "", body, NULL);
+	}
+	return ids[0];
+}
+
+static char *thread_page(struct fx *f, long long thread, int k)
+{
+	char rel[128];
+
+	if (k == 1)
+		snprintf(rel, sizeof rel, "kursy/abc/forum/%lld/index.html", thread);
+	else
+		snprintf(rel, sizeof rel, "kursy/abc/forum/%lld/strona-%d/index.html", thread, k);
+	return page(f, rel);
+}
+
+static int exists(struct fx *f, const char *fmt, long long id, int k)
+{
+	char rel[128], p[256];
+	struct stat sb;
+
+	snprintf(rel, sizeof rel, fmt, id, k);
+	snprintf(p, sizeof p, "%s/%s", f->out, rel);
+	return stat(p, &sb) == 0;
+}
+
+static void check_post_url(struct fx *f, long long thread, long long post, const char *want)
+{
+	char u[FORUM_URL_MAX];
+	struct err e = {0};
+
+	if (forum_post_url(f->st, "abc", thread, post, u, sizeof u, &e) < 0)
+		fail_msg("forum_post_url: %s", e.msg);
+	assert_string_equal(u, want);
+}
+
+/* 50 posts are one page, without a pager. */
+static void test_pages_50(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	long long ids[50];
+	char want[128];
+	long long t = thread_of(f, 50, ids);
+	char *s;
+
+	assert_int_equal(forum_write(f->sd, f->st, f->out, "abc", &e), 0);
+	s = thread_page(f, t, 1);
+	assert_int_equal(occurrences(s, "<article "), 50);
+	assert_null(strstr(s, "Strony wątku"));
+	assert_non_null(strstr(s, "<form method=\"post\" action=\"/forum/wpis\""));
+	free(s);
+	assert_false(exists(f, "kursy/abc/forum/%lld/strona-%d/index.html", t, 2));
+	snprintf(want, sizeof want, "/kursy/abc/forum/%lld/#wpis-%lld", t, ids[49]);
+	check_post_url(f, t, ids[49], want);
+}
+
+/* 51 posts: page 1 with 50, page 2 with the last one, a pager on both,
+ * the reply form on the last; hiding one post takes page 2 away. */
+static void test_pages_51(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char want[256], course[STORE_SLUG];
+	long long ids[51];
+	long long t = thread_of(f, 51, ids);
+	char *s;
+
+	assert_int_equal(forum_write(f->sd, f->st, f->out, "abc", &e), 0);
+	s = thread_page(f, t, 1);
+	assert_int_equal(occurrences(s, "<article "), 50);
+	assert_int_equal(occurrences(s, "<nav class=\"pager\" aria-label=\"Strony wątku\">"), 1);
+	snprintf(want, sizeof want,
+	         "<li><a href=\"/kursy/abc/forum/%lld/\" aria-current=\"page\"><span "
+	         "class=\"visually-hidden\">Strona </span>1</a></li>\n<li><a "
+	         "href=\"/kursy/abc/forum/%lld/strona-2/\"><span class=\"visually-hidden\">Strona "
+	         "</span>2</a></li>",
+	         t, t);
+	assert_non_null(strstr(s, want));
+	snprintf(want, sizeof want, "href=\"/kursy/abc/forum/%lld/strona-2/\" rel=\"next\"", t);
+	assert_non_null(strstr(s, want));
+	assert_null(strstr(s, "rel=\"prev\""));
+	assert_null(strstr(s, "<form method=\"post\""));
+	snprintf(want, sizeof want, "<a href=\"/kursy/abc/forum/%lld/strona-2/#odpowiedz\">", t);
+	assert_non_null(strstr(s, want));
+	assert_non_null(strstr(s, "<h1>Długi wątek</h1>"));
+	free(s);
+	s = thread_page(f, t, 2);
+	assert_int_equal(occurrences(s, "<article "), 1);
+	snprintf(want, sizeof want, "id=\"wpis-%lld\"", ids[50]);
+	assert_non_null(strstr(s, want));
+	assert_non_null(strstr(s, "<h1>Długi wątek (strona 2 z 2)</h1>"));
+	assert_non_null(strstr(s, "<title>Długi wątek (strona 2 z 2) – Forum: Kurs ABC"));
+	snprintf(want, sizeof want,
+	         "<a href=\"/kursy/abc/forum/%lld/strona-2/\" aria-current=\"page\">", t);
+	assert_non_null(strstr(s, want));
+	snprintf(want, sizeof want, "href=\"/kursy/abc/forum/%lld/\" rel=\"prev\"", t);
+	assert_non_null(strstr(s, want));
+	assert_non_null(strstr(s, "<form method=\"post\" action=\"/forum/wpis\""));
+	free(s);
+	snprintf(want, sizeof want, "/kursy/abc/forum/%lld/strona-2/#wpis-%lld", t, ids[50]);
+	check_post_url(f, t, ids[50], want);
+	snprintf(want, sizeof want, "/kursy/abc/forum/%lld/#wpis-%lld", t, ids[49]);
+	check_post_url(f, t, ids[49], want);
+	/* the index links the thread's first page */
+	s = page(f, "kursy/abc/forum/index.html");
+	assert_non_null(strstr(s, "50 odpowiedzi"));
+	assert_null(strstr(s, "aria-label=\"Strony"));
+	free(s);
+
+	/* one post hidden: 50 visible, one page again, page 2 gone */
+	assert_int_equal(store_post_hide(f->st, "admin:anna", ids[3], 1, course, &e), 0);
+	assert_int_equal(forum_write(f->sd, f->st, f->out, "abc", &e), 0);
+	assert_false(exists(f, "kursy/abc/forum/%lld/strona-%d/index.html", t, 2));
+	s = thread_page(f, t, 1);
+	assert_int_equal(occurrences(s, "<article "), 50);
+	assert_null(strstr(s, "Strony wątku"));
+	free(s);
+	snprintf(want, sizeof want, "/kursy/abc/forum/%lld/#wpis-%lld", t, ids[50]);
+	check_post_url(f, t, ids[50], want);
+}
+
+struct site_count {
+	atomic_int refs;
+	atomic_int retains;
+};
+
+static void count_retain(void *ref)
+{
+	struct site_count *c = ref;
+
+	atomic_fetch_add(&c->refs, 1);
+	atomic_fetch_add(&c->retains, 1);
+}
+
+static void count_release(void *ref)
+{
+	struct site_count *c = ref;
+
+	atomic_fetch_sub(&c->refs, 1);
+}
+
+/* A site for the writer: the fixture's, counting references. */
+static struct forum_site site_of(struct fx *f, struct site_count *c)
+{
+	struct forum_site s = {f->sd, c, count_retain, count_release};
+
+	return s;
+}
+
+/* 1000 posts: 20 pages of 50, the largest page small; a reply through the
+ * writer rewrites the last page only (and the index). */
+static void test_pages_1000(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct site_count sc = {0};
+	struct forum_site site = site_of(f, &sc);
+	struct forum_writer *fw;
+	struct stat before[21], after;
+	char want[256], p[256];
+	long long *ids = calloc(1001, sizeof *ids), t, largest = 0;
+	int k;
+	char *s;
+
+	assert_non_null(ids);
+	t = thread_of(f, 1000, ids);
+	fw = forum_writer_new(f->st, f->out, &e);
+	assert_non_null(fw);
+	assert_int_equal(forum_writer_write_all(fw, &site, &e), 0);
+	for (k = 1; k <= 20; k++) {
+		s = thread_page(f, t, k);
+		assert_int_equal(occurrences(s, "<article "), 50);
+		snprintf(want, sizeof want, "id=\"wpis-%lld\"", ids[(k - 1) * 50]);
+		assert_non_null(strstr(s, want));
+		snprintf(want, sizeof want, "<span class=\"visually-hidden\">Strona </span>%d</a>",
+		         k);
+		in_order(s, "aria-current=\"page\"", want, NULL);
+		assert_int_equal(occurrences(s, "aria-current=\"page\""),
+		                 2); /* breadcrumb, pager */
+		if ((long long)strlen(s) > largest)
+			largest = (long long)strlen(s);
+		free(s);
+		if (k == 1)
+			snprintf(p, sizeof p, "%s/kursy/abc/forum/%lld/index.html", f->out, t);
+		else
+			snprintf(p, sizeof p, "%s/kursy/abc/forum/%lld/strona-%d/index.html",
+			         f->out, t, k);
+		assert_int_equal(stat(p, &before[k]), 0);
+	}
+	assert_false(exists(f, "kursy/abc/forum/%lld/strona-%d/index.html", t, 21));
+	print_message("1000 posts: the largest thread page %lld bytes\n", largest);
+	assert_true(largest < 100 * 1024);
+	snprintf(want, sizeof want, "/kursy/abc/forum/%lld/strona-20/#wpis-%lld", t, ids[999]);
+	check_post_url(f, t, ids[999], want);
+
+	/* the 1001st post: page 21, and every page's pager changes */
+	ids[1000] = add(f, t, "", "Wpis 1000", NULL);
+	assert_int_equal(forum_writer_write_all(fw, &site, &e), 0);
+	s = thread_page(f, t, 21);
+	assert_int_equal(occurrences(s, "<article "), 1);
+	free(s);
+	/* one more reply: only the last page changes */
+	for (k = 1; k <= 20; k++) {
+		if (k == 1)
+			snprintf(p, sizeof p, "%s/kursy/abc/forum/%lld/index.html", f->out, t);
+		else
+			snprintf(p, sizeof p, "%s/kursy/abc/forum/%lld/strona-%d/index.html",
+			         f->out, t, k);
+		assert_int_equal(stat(p, &before[k]), 0);
+	}
+	(void)add(f, t, "", "Wpis 1001", NULL);
+	assert_int_equal(forum_writer_write_all(fw, &site, &e), 0);
+	for (k = 1; k <= 20; k++) {
+		if (k == 1)
+			snprintf(p, sizeof p, "%s/kursy/abc/forum/%lld/index.html", f->out, t);
+		else
+			snprintf(p, sizeof p, "%s/kursy/abc/forum/%lld/strona-%d/index.html",
+			         f->out, t, k);
+		assert_int_equal(stat(p, &after), 0);
+		assert_true(after.st_ino == before[k].st_ino);
+	}
+	s = thread_page(f, t, 21);
+	assert_int_equal(occurrences(s, "<article "), 2);
+	free(s);
+	forum_writer_free(fw);
+	assert_int_equal(atomic_load(&sc.refs), 0);
+	free(ids);
+}
+
+/* 51 threads: the index has two pages; the form to start one on page 1. */
+static void test_index_pages(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	long long first = 0, last = 0;
+	char title[32], want[128];
+	int i;
+	char *s;
+
+	for (i = 0; i < 51; i++) {
+		snprintf(title, sizeof title, "Wątek %d", i);
+		last = add(f, 0, title, "Treść", NULL);
+		if (!first)
+			first = last;
+	}
+	assert_int_equal(forum_write(f->sd, f->st, f->out, "abc", &e), 0);
+	s = page(f, "kursy/abc/forum/index.html");
+	assert_int_equal(occurrences(s, "class=\"forum-thread-title\""), 50);
+	assert_non_null(strstr(s, "<nav class=\"pager\" aria-label=\"Strony listy wątków\">"));
+	assert_non_null(strstr(s, "href=\"/kursy/abc/forum/strona-2/\" rel=\"next\""));
+	assert_non_null(strstr(s, "<form method=\"post\" action=\"/forum/wpis\""));
+	snprintf(want, sizeof want, "href=\"/kursy/abc/forum/%lld/\"", last); /* newest first */
+	assert_non_null(strstr(s, want));
+	free(s);
+	s = page(f, "kursy/abc/forum/strona-2/index.html");
+	assert_int_equal(occurrences(s, "class=\"forum-thread-title\""), 1);
+	snprintf(want, sizeof want, "href=\"/kursy/abc/forum/%lld/\"", first);
+	assert_non_null(strstr(s, want));
+	assert_non_null(strstr(s, "<h1>Forum kursu: Kurs ABC (strona 2 z 2)</h1>"));
+	assert_null(strstr(s, "<form method=\"post\""));
+	assert_non_null(strstr(s, "href=\"/kursy/abc/forum/#nowy-watek\""));
+	free(s);
+}
+
+/* ---- the writer ---- */
+
+/* What the hook and the dones of a test record, under `m`. */
+struct rec {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	struct fx *f;
+	const char *block; /* the course whose rebuilds wait for `open` */
+	int open;
+	int blocked;       /* a rebuild of `block` is waiting */
+	int starts;        /* rebuilds started, every course */
+	int starts_abc;    /* of abc */
+	int cur_abc;       /* the sequence number (starts) of abc's rebuild running */
+	unsigned delay_us; /* every rebuild sleeps this long first */
+};
+
+static void on_start(void *arg, const char *course)
+{
+	struct rec *r = arg;
+
+	if (r->delay_us)
+		usleep(r->delay_us);
+	pthread_mutex_lock(&r->m);
+	r->starts++;
+	if (strcmp(course, "abc") == 0) {
+		r->starts_abc++;
+		r->cur_abc = r->starts;
+	}
+	if (r->block && strcmp(course, r->block) == 0) {
+		r->blocked = 1;
+		pthread_cond_broadcast(&r->c);
+		while (!r->open)
+			pthread_cond_wait(&r->c, &r->m);
+		r->blocked = 0;
+	}
+	pthread_mutex_unlock(&r->m);
+}
+
+/* One mark and what became of it. */
+struct mark {
+	struct rec *r;
+	long long thread, post;
+	int at_mark; /* r->starts just before the mark */
+	int calls;   /* dones */
+	int rc;
+	int seq;   /* the rebuild that called done */
+	int shown; /* the thread's page showed the post when done came */
+};
+
+static void on_done(void *arg, int rc, const struct err *e)
+{
+	struct mark *k = arg;
+	struct rec *r = k->r;
+	char p[256], anchor[64];
+	struct err ignored = {0};
+	char *s;
+
+	(void)e;
+	snprintf(p, sizeof p, "%s/kursy/abc/forum/%lld/index.html", r->f->out, k->thread);
+	snprintf(anchor, sizeof anchor, "id=\"wpis-%lld\"", k->post);
+	s = fs_read(p, 1 << 24, NULL, &ignored);
+	pthread_mutex_lock(&r->m);
+	k->calls++;
+	k->rc = rc;
+	k->seq = r->cur_abc;
+	k->shown = s && strstr(s, anchor);
+	pthread_cond_broadcast(&r->c);
+	pthread_mutex_unlock(&r->m);
+	free(s);
+}
+
+static void rec_init(struct rec *r, struct fx *f)
+{
+	memset(r, 0, sizeof *r);
+	pthread_mutex_init(&r->m, NULL);
+	pthread_cond_init(&r->c, NULL);
+	r->f = f;
+	r->open = 1;
+}
+
+static void rec_destroy(struct rec *r)
+{
+	pthread_cond_destroy(&r->c);
+	pthread_mutex_destroy(&r->m);
+}
+
+/* Waits up to 10 s for *flag (under r->m) to become nonzero: 1, or 0. */
+static int wait_for(struct rec *r, const int *flag)
+{
+	struct timespec until;
+	int ok;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&r->m);
+	while (!*flag && pthread_cond_timedwait(&r->c, &r->m, &until) == 0)
+		;
+	ok = *flag != 0;
+	pthread_mutex_unlock(&r->m);
+	return ok;
+}
+
+static void do_mark(struct forum_writer *fw, const struct forum_site *site, struct mark *k)
+{
+	struct err e = {0};
+
+	pthread_mutex_lock(&k->r->m);
+	k->at_mark = k->r->starts;
+	pthread_mutex_unlock(&k->r->m);
+	if (forum_writer_mark(fw, site, "abc", on_done, k, &e) < 0)
+		fail_msg("forum_writer_mark: %s", e.msg);
+}
+
+#define BURST 16
+
+/* 16 posts while a rebuild runs: one more rebuild, every done once, each
+ * after a rebuild that started after its mark, with its post on the page. */
+static void test_writer_coalesces(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct site_count sc = {0};
+	struct forum_site site = site_of(f, &sc);
+	struct forum_writer *fw = forum_writer_new(f->st, f->out, &e);
+	struct mark first, k[BURST];
+	struct rec r;
+	long long t = add(f, 0, "Wątek", "Start", NULL);
+	int i;
+
+	assert_non_null(fw);
+	rec_init(&r, f);
+	r.block = "abc";
+	r.open = 0;
+	forum_writer_hook(fw, on_start, &r);
+	memset(&first, 0, sizeof first);
+	first.r = &r;
+	first.thread = t;
+	first.post = t;
+	do_mark(fw, &site, &first);
+	assert_true(wait_for(&r, &r.blocked));
+	for (i = 0; i < BURST; i++) {
+		memset(&k[i], 0, sizeof k[i]);
+		k[i].r = &r;
+		k[i].thread = t;
+		k[i].post = add(f, t, "", "Odpowiedź", NULL);
+		do_mark(fw, &site, &k[i]);
+	}
+	pthread_mutex_lock(&r.m);
+	assert_int_equal(first.calls, 0); /* still blocked */
+	r.open = 1;
+	pthread_cond_broadcast(&r.c);
+	pthread_mutex_unlock(&r.m);
+	assert_true(wait_for(&r, &k[BURST - 1].calls));
+	forum_writer_free(fw);
+	assert_int_equal(r.starts_abc, 2);
+	assert_int_equal(first.calls, 1);
+	assert_int_equal(first.rc, 0);
+	assert_true(first.seq > first.at_mark);
+	for (i = 0; i < BURST; i++) {
+		assert_int_equal(k[i].calls, 1);
+		assert_int_equal(k[i].rc, 0);
+		assert_true(k[i].seq > k[i].at_mark);
+		assert_int_equal(k[i].seq, 2);
+		assert_true(k[i].shown);
+	}
+	assert_int_equal(atomic_load(&sc.refs), 0);
+	assert_true(atomic_load(&sc.retains) > 0);
+	rec_destroy(&r);
+}
+
+static void pusty_done(void *arg, int rc, const struct err *e)
+{
+	struct mark *k = arg;
+
+	(void)e;
+	pthread_mutex_lock(&k->r->m);
+	k->calls++;
+	k->rc = rc;
+	pthread_cond_broadcast(&k->r->c);
+	pthread_mutex_unlock(&k->r->m);
+}
+
+/* A rebuild of one course that does not end does not hold another's. */
+static void test_writer_courses_apart(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct site_count sc = {0};
+	struct forum_site site = site_of(f, &sc);
+	struct forum_writer *fw = forum_writer_new(f->st, f->out, &e);
+	struct mark a, b;
+	struct rec r;
+	long long t = add(f, 0, "Wątek", "Start", NULL);
+
+	assert_non_null(fw);
+	rec_init(&r, f);
+	r.block = "abc";
+	r.open = 0;
+	forum_writer_hook(fw, on_start, &r);
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	a.r = b.r = &r;
+	a.thread = a.post = t;
+	do_mark(fw, &site, &a);
+	assert_true(wait_for(&r, &r.blocked));
+	assert_int_equal(forum_writer_mark(fw, &site, "pusty", pusty_done, &b, &e), 0);
+	assert_true(wait_for(&r, &b.calls)); /* while abc is blocked */
+	pthread_mutex_lock(&r.m);
+	assert_int_equal(a.calls, 0);
+	assert_int_equal(b.rc, 0);
+	r.open = 1;
+	pthread_cond_broadcast(&r.c);
+	pthread_mutex_unlock(&r.m);
+	assert_true(wait_for(&r, &a.calls));
+	assert_true(a.shown);
+	/* an unknown course is refused at once, done never called */
+	assert_int_equal(forum_writer_mark(fw, &site, "xyz", pusty_done, &b, &e), -1);
+	assert_string_equal(e.msg, "course 'xyz': the site has no such course");
+	forum_writer_free(fw);
+	assert_int_equal(b.calls, 1);
+	assert_int_equal(atomic_load(&sc.refs), 0);
+	rec_destroy(&r);
+}
+
+/* forum_writer_free with marks pending (slow rebuilds): every done is
+ * called, once, with the pages written. */
+static void test_writer_free_pending(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct site_count sc = {0};
+	struct forum_site site = site_of(f, &sc);
+	struct forum_writer *fw = forum_writer_new(f->st, f->out, &e);
+	struct mark k[BURST];
+	struct rec r;
+	long long t = add(f, 0, "Wątek", "Start", NULL);
+	int i;
+
+	assert_non_null(fw);
+	rec_init(&r, f);
+	r.delay_us = 20000;
+	forum_writer_hook(fw, on_start, &r);
+	for (i = 0; i < BURST; i++) {
+		memset(&k[i], 0, sizeof k[i]);
+		k[i].r = &r;
+		k[i].thread = t;
+		k[i].post = add(f, t, "", "Odpowiedź", NULL);
+		do_mark(fw, &site, &k[i]);
+		if (i % 4 == 0)
+			assert_int_equal(forum_writer_mark(fw, &site, "pusty", NULL, NULL, &e), 0);
+	}
+	forum_writer_free(fw);
+	for (i = 0; i < BURST; i++) {
+		assert_int_equal(k[i].calls, 1);
+		assert_int_equal(k[i].rc, 0);
+		assert_true(k[i].seq > k[i].at_mark);
+		assert_true(k[i].shown);
+	}
+	assert_true(r.starts_abc < BURST); /* coalesced */
+	assert_int_equal(atomic_load(&sc.refs), 0);
+	rec_destroy(&r);
+}
+
+/* ---- concurrent posters through the writer ---- */
 
 #define WRITERS 8
 #define POSTS 10
 
-struct writer {
+struct poster {
 	struct fx *f;
+	struct forum_writer *fw;
+	struct forum_site site;
 	long long thread;
 	int index;
 	long long ids[POSTS];
 	int failures;
-	struct err first;
+	char first[256];
 };
 
-/* 1 if the thread's page holds the post with this id. */
-static int shows(const struct writer *w, long long id)
-{
-	char p[256], anchor[64];
-	struct err e = {0};
-	char *s;
-	int r;
+struct wait1 {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	int done, rc;
+};
 
-	snprintf(p, sizeof p, "%s/kursy/abc/forum/%lld/index.html", w->f->out, w->thread);
-	snprintf(anchor, sizeof anchor, "id=\"wpis-%lld\"", id);
-	s = fs_read(p, 1 << 24, NULL, &e);
-	r = s && strstr(s, anchor);
-	free(s);
-	return r;
+static void wait1_done(void *arg, int rc, const struct err *e)
+{
+	struct wait1 *w = arg;
+
+	(void)e;
+	pthread_mutex_lock(&w->m);
+	w->done = 1;
+	w->rc = rc;
+	pthread_cond_signal(&w->c);
+	pthread_mutex_unlock(&w->m);
 }
 
-static void *writer_main(void *arg)
+/* The thread's pages, one after the other, malloc'd (NULL when missing). */
+static char *thread_text(struct fx *f, long long thread)
 {
-	struct writer *w = arg;
+	struct buf all = BUF_INIT;
+	int k;
+
+	for (k = 1;; k++) {
+		char p[256];
+		struct err e = {0};
+		char *s;
+
+		if (k == 1)
+			snprintf(p, sizeof p, "%s/kursy/abc/forum/%lld/index.html", f->out, thread);
+		else
+			snprintf(p, sizeof p, "%s/kursy/abc/forum/%lld/strona-%d/index.html",
+			         f->out, thread, k);
+		s = fs_read(p, 1 << 24, NULL, &e);
+		if (!s)
+			break;
+		buf_puts(&all, s);
+		free(s);
+	}
+	return buf_detach(&all, NULL);
+}
+
+static void *poster_main(void *arg)
+{
+	struct poster *w = arg;
 	int i;
 
 	for (i = 0; i < POSTS; i++) {
 		char body[32];
+		char anchor[64], u[FORUM_URL_MAX];
 		struct err e = {0};
+		struct wait1 d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+		char *s;
 
 		snprintf(body, sizeof body, "w%d-%d", w->index, i);
 		w->ids[i] =
 		    post_add(w->f->st, w->f->user, "abc", w->thread, "Anna N.", "", body, NULL);
-		if (w->ids[i] < 0 || forum_write(w->f->sd, w->f->st, w->f->out, "abc", &e) < 0) {
+		if (w->ids[i] < 0 ||
+		    forum_writer_mark(w->fw, &w->site, "abc", wait1_done, &d, &e) < 0) {
 			if (!w->failures++)
-				w->first = e;
+				snprintf(w->first, sizeof w->first, "%.200s", e.msg);
 			continue;
 		}
-		/* the write returned: the page on disk is this write's or a later
-		 * one's, and holds this post either way */
-		if (!shows(w, w->ids[i]) && !w->failures++)
-			snprintf(w->first.msg, sizeof w->first.msg,
-			         "post %lld not on the page after its write", w->ids[i]);
+		pthread_mutex_lock(&d.m);
+		while (!d.done)
+			pthread_cond_wait(&d.c, &d.m);
+		pthread_mutex_unlock(&d.m);
+		/* done came: the pages on disk are that rebuild's or a later
+		 * one's, and hold this post either way */
+		snprintf(anchor, sizeof anchor, "id=\"wpis-%lld\"", w->ids[i]);
+		s = thread_text(w->f, w->thread);
+		if ((d.rc != 0 || !s || !strstr(s, anchor)) && !w->failures++)
+			snprintf(w->first, sizeof w->first, "post %lld not on the page after done",
+			         w->ids[i]);
+		free(s);
+		if (forum_post_url(w->f->st, "abc", w->thread, w->ids[i], u, sizeof u, &e) < 0 &&
+		    !w->failures++)
+			snprintf(w->first, sizeof w->first, "%.200s", e.msg);
 	}
 	return NULL;
 }
@@ -715,33 +1322,39 @@ static int collect(void *ctx, const struct post *p)
 static void test_concurrent_writes(void **state)
 {
 	struct fx *f = *state;
-	struct writer w[WRITERS];
+	struct poster w[WRITERS];
 	pthread_t th[WRITERS];
 	struct err e = {0};
+	struct site_count sc = {0};
+	struct forum_writer *fw = forum_writer_new(f->st, f->out, &e);
 	struct ids all;
-	char rel[128], want[64];
+	char want[64];
 	const char *at;
 	char *s;
 	long long thread = add(f, 0, "Wspólny wątek", "Start", NULL);
 	int i, j;
 
+	assert_non_null(fw);
 	for (i = 0; i < WRITERS; i++) {
 		memset(&w[i], 0, sizeof w[i]);
 		w[i].f = f;
+		w[i].fw = fw;
+		w[i].site = site_of(f, &sc);
 		w[i].thread = thread;
 		w[i].index = i;
-		assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
+		assert_int_equal(pthread_create(&th[i], NULL, poster_main, &w[i]), 0);
 	}
 	for (i = 0; i < WRITERS; i++)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
+	forum_writer_free(fw);
 	for (i = 0; i < WRITERS; i++)
 		if (w[i].failures)
-			fail_msg("writer %d: %d failures, the first: %s", i, w[i].failures,
-			         w[i].first.msg);
+			fail_msg("poster %d: %d failures, the first: %s", i, w[i].failures,
+			         w[i].first);
 
-	snprintf(rel, sizeof rel, "kursy/abc/forum/%lld/index.html", thread);
-	s = page(f, rel);
-	/* every post exactly once, each writer's in the order written */
+	s = thread_text(f, thread);
+	assert_non_null(s);
+	/* every post exactly once, each poster's in the order written */
 	for (i = 0; i < WRITERS; i++) {
 		const char *prev = s;
 
@@ -770,6 +1383,7 @@ static void test_concurrent_writes(void **state)
 	snprintf(want, sizeof want, "%d odpowiedzi", WRITERS * POSTS);
 	assert_non_null(strstr(s, want));
 	free(s);
+	assert_int_equal(atomic_load(&sc.refs), 0);
 }
 
 int main(void)
@@ -784,6 +1398,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_courses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_course, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unchanged_kept, setup, teardown),
+	    cmocka_unit_test(test_page_urls),
+	    cmocka_unit_test_setup_teardown(test_pages_50, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pages_51, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pages_1000, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_pages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_writer_coalesces, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_writer_courses_apart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_writer_free_pending, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_writes, setup, teardown),
 	};
 	struct err e = {0};
