@@ -1,10 +1,11 @@
 /*
  * Unit tests of formd/forum.c: a post's text as HTML, the Europe/Warsaw
- * offset of the dates, the pages end to end (pagination, the post URL),
- * the writer (coalescing, courses apart, stopping with marks pending): a site folder in a
- * mkdtemp dir with the repository's real theme (read from themes/default/
- * below the working directory: tests/run.sh runs from the repository
- * root), a real store, the pages written and read back.
+ * offset of the dates, the pages end to end (pagination, the post URL)
+ * and the writer (coalescing, courses apart, stopping with marks
+ * pending): a site folder in a mkdtemp dir with the repository's real
+ * theme (read from themes/default/ below the working directory:
+ * tests/run.sh runs from the repository root), a real store, the pages
+ * written and read back.
  */
 /* cmocka needs these first */
 #include <setjmp.h>
