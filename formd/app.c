@@ -33,6 +33,31 @@ void app_site_put(struct site_ref *r)
 	}
 }
 
+static void site_retain(void *ref)
+{
+	atomic_fetch_add(&((struct site_ref *)ref)->refs, 1);
+}
+
+static void site_release(void *ref)
+{
+	app_site_put(ref);
+}
+
+struct forum_site app_forum_site(struct site_ref *r)
+{
+	struct forum_site s = {r->sd, r, site_retain, site_release};
+
+	return s;
+}
+
+int app_forum_write(struct app *a, struct site_ref *ref, const char *course, struct err *e)
+{
+	struct forum_site site = app_forum_site(ref);
+
+	return a->set.forum ? forum_writer_write(a->set.forum, &site, course, e)
+	                    : forum_write(ref->sd, a->st, a->set.forum_dir, course, e);
+}
+
 static struct site_ref *site_new(const char *dir, struct err *e)
 {
 	struct site_ref *r = calloc(1, sizeof *r);
@@ -113,7 +138,9 @@ int app_submit(void *app, void (*run)(void *token), void *token)
 int app_forums(struct app *a, struct err *e)
 {
 	struct site_ref *ref = app_site_get(a);
-	int r = forum_write_all(ref->sd, a->st, a->set.forum_dir, e);
+	struct forum_site site = app_forum_site(ref);
+	int r = a->set.forum ? forum_writer_write_all(a->set.forum, &site, e)
+	                     : forum_write_all(ref->sd, a->st, a->set.forum_dir, e);
 
 	app_site_put(ref);
 	return r;

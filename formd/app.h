@@ -24,10 +24,13 @@ struct app_settings {
 	const char *forum_dir;  /* where the forum pages are written (forum.h) */
 	const char *public_url; /* the portal's address in e-mails' links; NULL: base_url */
 	struct outbox *outbox;  /* woken when a message is queued; NULL: none runs */
+	/* rewrites the forum pages off the request threads (forum.h); NULL: on them */
+	struct forum_writer *forum;
 };
 
 struct app;
-struct outbox; /* outbox.h */
+struct outbox;       /* outbox.h */
+struct forum_writer; /* forum.h */
 
 /* The application over the built site in `site_dir` (its private/ is
  * read now) and an open store and pool (borrowed). NULL with e. */

@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "forms.h"
+#include "forum.h"
 #include "session.h"
 
 #include <pthread.h>
@@ -60,6 +61,11 @@ long long flow_now(void);
 /* Takes and lets go of a site for work that outlives the request. */
 struct site_ref *app_site_get(struct app *a);
 void app_site_put(struct site_ref *r);
+/* The site as the forum writer holds it (forum.h), reference counted. */
+struct forum_site app_forum_site(struct site_ref *r);
+/* Rewrites `course`'s forum pages with ref's site and waits for them:
+ * through the forum writer when there is one. 0, or -1 with e. */
+int app_forum_write(struct app *a, struct site_ref *ref, const char *course, struct err *e);
 
 /* Parses and checks the request's form body against `table` into f (p
  * zeroed by the caller). 0, or -1 when the answer is set (400 for a broken
@@ -136,9 +142,9 @@ void contact_thanks(struct flow_ctx *c); /* forms.contact + /dziekujemy */
 void account_register(struct flow_ctx *c);      /* forms.register */
 void account_register_sent(struct flow_ctx *c); /* forms.register + /wyslano */
 void account_confirm(struct flow_ctx *c);       /* forms.register + /potwierdz */
-void account_welcome(struct flow_ctx *c);  /* forms.welcome */
-void account_login(struct flow_ctx *c);    /* forms.login */
-void account_logout(struct flow_ctx *c);   /* forms.logout */
+void account_welcome(struct flow_ctx *c);       /* forms.welcome */
+void account_login(struct flow_ctx *c);         /* forms.login */
+void account_logout(struct flow_ctx *c);        /* forms.logout */
 
 void mydata_page(struct flow_ctx *c);          /* forms.account, /wydruk, /dane.json */
 void mydata_end_session(struct flow_ctx *c);   /* forms.account + /sesje */
@@ -149,10 +155,10 @@ void learning_test(struct flow_ctx *c);        /* forms.test */
 void learning_certificate(struct flow_ctx *c); /* forms.certificate[/CODE] */
 void learning_post(struct flow_ctx *c);        /* forms.forum */
 
-void requests_form(struct flow_ctx *c);    /* forms.rights */
-void requests_thanks(struct flow_ctx *c);  /* forms.rights + /wyslano */
-void requests_confirm(struct flow_ctx *c); /* forms.rights + /potwierdz */
-void requests_reset(struct flow_ctx *c);   /* forms.password_reset */
+void requests_form(struct flow_ctx *c);      /* forms.rights */
+void requests_thanks(struct flow_ctx *c);    /* forms.rights + /wyslano */
+void requests_confirm(struct flow_ctx *c);   /* forms.rights + /potwierdz */
+void requests_reset(struct flow_ctx *c);     /* forms.password_reset */
 void requests_reset_new(struct flow_ctx *c); /* forms.password_reset + /nowe */
 
 /* The answer to a restricted person (art. 18) trying what restriction

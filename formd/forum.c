@@ -1270,6 +1270,30 @@ static void all_done(void *arg, int rc, const struct err *e)
 	pthread_mutex_unlock(&a->m);
 }
 
+int forum_writer_write(struct forum_writer *fw, const struct forum_site *site, const char *course,
+                       struct err *e)
+{
+	struct all_wait a;
+	int r;
+
+	memset(&a, 0, sizeof a);
+	pthread_mutex_init(&a.m, NULL);
+	pthread_cond_init(&a.c, NULL);
+	a.left = 1;
+	r = forum_writer_mark(fw, site, course, all_done, &a, e);
+	pthread_mutex_lock(&a.m);
+	while (r == 0 && a.left > 0)
+		pthread_cond_wait(&a.c, &a.m);
+	pthread_mutex_unlock(&a.m);
+	if (r == 0 && a.failed) {
+		*e = a.e;
+		r = -1;
+	}
+	pthread_cond_destroy(&a.c);
+	pthread_mutex_destroy(&a.m);
+	return r;
+}
+
 int forum_writer_write_all(struct forum_writer *fw, const struct forum_site *site, struct err *e)
 {
 	const struct sitedata *sd = site->sd;

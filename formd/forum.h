@@ -112,6 +112,10 @@ void forum_writer_free(struct forum_writer *fw);
  * writer stopping): then `done` is never called. */
 int forum_writer_mark(struct forum_writer *fw, const struct forum_site *site, const char *course,
                       forum_done done, void *arg, struct err *e);
+/* Marks `course` and waits for the rebuild that answers: 0, or -1 with e
+ * (the mark's or the rebuild's). Not from a writer thread. */
+int forum_writer_write(struct forum_writer *fw, const struct forum_site *site, const char *course,
+                       struct err *e);
 /* Marks every course of site and waits for their rebuilds (start, reload).
  * 0, or -1 with e naming the first failure (the other courses are written
  * all the same). Not from a writer thread. */

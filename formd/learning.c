@@ -56,7 +56,8 @@ static void login_first(struct flow_ctx *c, const char *back, const char *summar
 		return;
 	}
 	form_check(&f, next_only, 1, &p);
-	reply_form_again(c->sd, NULL, flow_form_page(c->sd, "form-login"), &f, summary, 401, c->res);
+	reply_form_again(c->sd, NULL, flow_form_page(c->sd, "form-login"), &f, summary, 401,
+	                 c->res);
 	pairs_free(&p);
 }
 
@@ -183,9 +184,10 @@ void learning_test(struct flow_ctx *c)
 		return;
 	}
 	if (!c->w->user_id) {
-		login_first(c, val_get_str(key, "test_url", "/kursy/"),
-		            "Zaloguj się, aby zapisać wynik testu. Po zalogowaniu wrócisz do testu i "
-		            "wyślesz odpowiedzi jeszcze raz.");
+		login_first(
+		    c, val_get_str(key, "test_url", "/kursy/"),
+		    "Zaloguj się, aby zapisać wynik testu. Po zalogowaniu wrócisz do testu i "
+		    "wyślesz odpowiedzi jeszcze raz.");
 		return;
 	}
 	if (c->w->u.restricted) {
@@ -393,6 +395,54 @@ static int post_of(struct flow_ctx *c, struct form *f, struct post *p)
 	return f->nerrors;
 }
 
+/* A stored post waiting for its page: the 303 comes once the forum
+ * writer has rewritten it. */
+struct post_job {
+	struct app *a;
+	struct site_ref *ref; /* held until the answer */
+	char course[STORE_SLUG];
+	char where[FORUM_URL_MAX];
+	void (*run)(void *token);
+	void *token;
+};
+
+/* On a forum writer thread: the pages are written (or not: logged; the
+ * post is stored all the same). */
+static void post_written(void *arg, int rc, const struct err *e)
+{
+	struct post_job *j = arg;
+
+	if (rc < 0)
+		fprintf(stderr, "formd: forum %s: %s\n", j->course, e ? e->msg : "not written");
+	j->run(j->token);
+}
+
+/* http's defer_submit: marks the course; the answer comes when its page
+ * is written. A mark that fails is logged and answered at once. */
+static int post_queue(void *arg, void (*run)(void *token), void *token)
+{
+	struct post_job *j = arg;
+	struct forum_site site = app_forum_site(j->ref);
+	struct err e = {0};
+
+	j->run = run;
+	j->token = token;
+	if (forum_writer_mark(j->a->set.forum, &site, j->course, post_written, j, &e) < 0) {
+		fprintf(stderr, "formd: forum %s: %s\n", j->course, e.msg);
+		run(token);
+	}
+	return 0;
+}
+
+static void post_answer(void *arg, struct response *res)
+{
+	struct post_job *j = arg;
+
+	reply_see_other(res, j->where);
+	app_site_put(j->ref);
+	free(j);
+}
+
 void learning_post(struct flow_ctx *c)
 {
 	struct pairs p;
@@ -400,7 +450,8 @@ void learning_post(struct flow_ctx *c)
 	struct post post;
 	struct err e = {0};
 	const struct val *course;
-	char key[LIMITS_KEY], where[512];
+	struct post_job *j;
+	char key[LIMITS_KEY], where[FORUM_URL_MAX];
 	int r, wait;
 
 	memset(&p, 0, sizeof p);
@@ -430,7 +481,8 @@ void learning_post(struct flow_ctx *c)
 	wait = limits_hit(c->a->lim, key, c->a->set.post_rate, 600, flow_now());
 	if (wait) {
 		c->res->retry_after = wait;
-		reply_plain(c->res, 429, "Zbyt wiele wpisów w krótkim czasie. Spróbuj za kilka minut.");
+		reply_plain(c->res, 429,
+		            "Zbyt wiele wpisów w krótkim czasie. Spróbuj za kilka minut.");
 		goto out;
 	}
 	r = store_post_add(c->a->st, c->w->actor, &post, &e);
@@ -445,11 +497,29 @@ void learning_post(struct flow_ctx *c)
 	}
 	/* the post is stored: a failure to rewrite the page is logged and
 	 * mended by the next write or reload, never answered as a failure */
-	if (forum_write(c->sd, c->a->st, c->a->set.forum_dir, post.course, &e) < 0)
+	if (forum_post_url(c->a->st, post.course, post.thread_id ? post.thread_id : post.id,
+	                   post.id, where, sizeof where, &e) < 0) {
 		fprintf(stderr, "formd: forum %s: %s\n", post.course, e.msg);
-	snprintf(where, sizeof where, "%sforum/%lld/#wpis-%lld", val_get_str(course, "url", "/"),
-	         post.thread_id ? post.thread_id : post.id, post.id);
-	reply_see_other(c->res, where);
+		snprintf(where, sizeof where, "%sforum/%lld/#wpis-%lld",
+		         val_get_str(course, "url", "/"), post.thread_id ? post.thread_id : post.id,
+		         post.id);
+	}
+	j = c->a->set.forum ? calloc(1, sizeof *j) : NULL;
+	if (!j) {
+		if (app_forum_write(c->a, c->ref, post.course, &e) < 0)
+			fprintf(stderr, "formd: forum %s: %s\n", post.course, e.msg);
+		reply_see_other(c->res, where);
+		goto out;
+	}
+	j->a = c->a;
+	j->ref = c->ref;
+	atomic_fetch_add(&c->ref->refs, 1); /* let go of in post_answer */
+	snprintf(j->course, sizeof j->course, "%s", post.course);
+	snprintf(j->where, sizeof j->where, "%s", where);
+	/* the poster waits for the page that shows the post, holding no thread */
+	c->res->defer = post_answer;
+	c->res->defer_submit = post_queue;
+	c->res->defer_arg = j;
 out:
 	pairs_free(&p);
 }

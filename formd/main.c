@@ -222,6 +222,7 @@ struct daemon {
 	struct app *a;
 	struct http *h;
 	struct outbox *ob;
+	struct forum_writer *fw; /* the forum pages, off the request threads */
 	char *public_dir, *forum_default;
 };
 
@@ -259,7 +260,7 @@ static void defaults(struct options *o)
 {
 	struct http_opts ho = {"127.0.0.1:8080", NULL, NULL, 65536, 8,  30,  64,
 	                       32 * 1024,        NULL, 0,    256,   10, NULL};
-	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL, NULL, NULL};
+	struct app_settings set = {0, 10, 20, 5, 900, 20, NULL, NULL, NULL, NULL};
 	/* half the processors hash, so that a flood of logins leaves the
 	 * others to everything else */
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -478,6 +479,7 @@ static int start(struct options *o, struct daemon *d)
 	    (o->relay.url[0] &&
 	     !(d->ob = outbox_start(d->st, &o->relay, o->mail_retry, o->mail_poll, &e))) ||
 	    !(d->pool = auth_pool_new(o->workers, 256, &e)) ||
+	    !(o->set.forum = d->fw = forum_writer_new(d->st, o->set.forum_dir, &e)) ||
 	    ((o->set.outbox = d->ob), !(d->a = app_new(o->site, d->st, d->pool, &o->set, &e)))) {
 		fail(NULL, e.msg);
 		return -1;
@@ -545,6 +547,8 @@ static void stop(struct daemon *d)
 {
 	http_quiesce(d->h);
 	http_drain(d->h, 10);
+	/* its last dones answer the last posts, on connections still open */
+	forum_writer_free(d->fw);
 	auth_pool_free(d->pool);
 	http_free(d->h);
 	app_free(d->a);

@@ -83,7 +83,8 @@ static int add_list_names(struct val *data)
 		struct val *it = l->u.arr.items[i];
 
 		r |= val_set_str(it, "right_text", rights_right_name(val_get_str(it, "right", "")));
-		r |= val_set_str(it, "status_text", rights_status_name(val_get_str(it, "status", "")));
+		r |= val_set_str(it, "status_text",
+		                 rights_status_name(val_get_str(it, "status", "")));
 	}
 	return r;
 }
@@ -217,10 +218,11 @@ void mydata_end_session(struct flow_ctx *c)
 	if (r < 0 && e.kind != ERR_INPUT)
 		reply_unavailable(c->res, &e);
 	else if (r != 0) /* nothing ended: say so, never a silent success */
-		reply_message(c->sd, c->w, c->req->path, "Nie ma takiej sesji",
-		              "Nie zakończyliśmy żadnej sesji: tej sesji już nie ma albo nie należy "
-		              "do Twojego konta.",
-		              sitedata_form(c->sd, "account"), "Wróć do swoich danych", 404, c->res);
+		reply_message(
+		    c->sd, c->w, c->req->path, "Nie ma takiej sesji",
+		    "Nie zakończyliśmy żadnej sesji: tej sesji już nie ma albo nie należy "
+		    "do Twojego konta.",
+		    sitedata_form(c->sd, "account"), "Wróć do swoich danych", 404, c->res);
 	else
 		reply_see_other(c->res, sitedata_form(c->sd, "account"));
 }
@@ -284,7 +286,8 @@ static struct val *current_values(const struct who *w)
 	         w->u.status == STATUS_JOBSEEKER ? "poszukujaca" : "bezrobotna");
 	if (r == 0)
 		r = val_set_str(values, "first_name", w->u.first_name) |
-		    val_set_str(values, "last_name", w->u.last_name) | val_set_bool(checked, name, 1);
+		    val_set_str(values, "last_name", w->u.last_name) |
+		    val_set_bool(checked, name, 1);
 	if (r < 0) {
 		val_free(form);
 		return NULL;
@@ -359,9 +362,10 @@ static int email_change(struct form_job *j, struct flow_ctx *c, struct err *e)
 	           "nic nie rób.\n\n-- \n%s\n",
 	           portal);
 	m.body = text.ptr;
-	rc = buf_failed(&text) ? err_oom(e)
-	                       : store_token_add(c->a->st, j->w.actor, digest, TOKEN_EMAIL,
-	                                         j->w.user_id, to, flow_now() + EMAIL_LINK_TTL, &m, e);
+	rc = buf_failed(&text)
+	         ? err_oom(e)
+	         : store_token_add(c->a->st, j->w.actor, digest, TOKEN_EMAIL, j->w.user_id, to,
+	                           flow_now() + EMAIL_LINK_TTL, &m, e);
 	buf_free(&text);
 	return rc;
 }
@@ -386,7 +390,8 @@ static int do_object(struct form_job *j, struct flow_ctx *c, struct err *e)
 		rc = err_oom(e);
 	else
 		reply_message(c->sd, c->w, j->url, "Sprzeciw przyjęty", text.ptr,
-		              sitedata_form(c->sd, "account"), "Wróć do swoich danych", 200, c->res);
+		              sitedata_form(c->sd, "account"), "Wróć do swoich danych", 200,
+		              c->res);
 	buf_free(&text);
 	return rc;
 }
@@ -399,15 +404,15 @@ static void rewrite_forums(struct flow_ctx *c, char *courses)
 
 	for (line = courses ? strtok_r(courses, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save))
-		if (forum_course_exists(c->sd, line) &&
-		    forum_write(c->sd, c->a->st, c->a->set.forum_dir, line, &e) < 0)
+		if (forum_course_exists(c->sd, line) && app_forum_write(c->a, c->ref, line, &e) < 0)
 			fprintf(stderr, "formd: forum %s: %s\n", line, e.msg);
 }
 
 static int do_delete(struct form_job *j, struct flow_ctx *c, struct err *e)
 {
 	char *courses = NULL;
-	int erased = 0, rc = store_user_close(c->a->st, j->w.actor, j->w.user_id, &erased, &courses, e);
+	int erased = 0,
+	    rc = store_user_close(c->a->st, j->w.actor, j->w.user_id, &erased, &courses, e);
 
 	if (rc != 0)
 		return rc;
@@ -449,11 +454,12 @@ static void action_do(struct form_job *j, struct flow_ctx *c)
 		rc = email_change(j, c, &e);
 		if (rc == 0) {
 			outbox_wake(c->a->set.outbox);
-			reply_message(c->sd, c->w, j->url, "Sprawdź nową skrzynkę",
-			              "Wysłaliśmy wiadomość na nowy adres e-mail. Adres konta zmieni "
-			              "się, gdy otworzysz link z tej wiadomości (działa przez 24 "
-			              "godziny).",
-			              acc, "Wróć do swoich danych", 200, c->res);
+			reply_message(
+			    c->sd, c->w, j->url, "Sprawdź nową skrzynkę",
+			    "Wysłaliśmy wiadomość na nowy adres e-mail. Adres konta zmieni "
+			    "się, gdy otworzysz link z tej wiadomości (działa przez 24 "
+			    "godziny).",
+			    acc, "Wróć do swoich danych", 200, c->res);
 		}
 		break;
 	case A_RESTRICT:
@@ -462,12 +468,13 @@ static void action_do(struct form_job *j, struct flow_ctx *c)
 		                                                    : "(bez podanego powodu)",
 		                         &e);
 		if (rc == 0)
-			reply_message(c->sd, c->w, j->url, "Przetwarzanie ograniczone",
-			              "Od teraz Twoje dane są tylko przechowywane: nie rozwiążesz "
-			              "testu ani nie napiszesz na forum, a Twoje konto nie trafia do "
-			              "zestawień. Sprawę rozpatrzy administrator i poinformuje Cię, "
-			              "gdy ograniczenie zostanie zniesione.",
-			              acc, "Wróć do swoich danych", 200, c->res);
+			reply_message(
+			    c->sd, c->w, j->url, "Przetwarzanie ograniczone",
+			    "Od teraz Twoje dane są tylko przechowywane: nie rozwiążesz "
+			    "testu ani nie napiszesz na forum, a Twoje konto nie trafia do "
+			    "zestawień. Sprawę rozpatrzy administrator i poinformuje Cię, "
+			    "gdy ograniczenie zostanie zniesione.",
+			    acc, "Wróć do swoich danych", 200, c->res);
 		break;
 	case A_OBJECT:
 		rc = do_object(j, c, &e);
@@ -537,8 +544,8 @@ void mydata_action(struct flow_ctx *c)
 	if (ac == A_EMAIL && strcasecmp(form_get(&j->f, "email"), c->w->u.email) == 0)
 		form_fail(&j->f, "email", "To jest obecny adres Twojego konta.");
 	if (j->f.nerrors) {
-		action_page(c->sd, c->w, c->req->path, (enum action)ac, form_frame(&j->f, NULL), 422,
-		            c->res);
+		action_page(c->sd, c->w, c->req->path, (enum action)ac, form_frame(&j->f, NULL),
+		            422, c->res);
 		flow_job_free(j);
 		return;
 	}
