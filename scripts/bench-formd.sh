@@ -11,7 +11,8 @@
 #   d. formd: GET and contact POST during a flood of failed logins, from one
 #      address and from many
 #   e. formd's memory: idle, after the runs
-#   f. a forum post to its updated static page (once the forum exists)
+#   f. a forum post to its updated static page: 20 threads, then one thread
+#      of 1,000 posts (the last 20 timed; the largest page's size)
 #
 # DURATION=10 (seconds per run), KEEP=1 keeps the work folder.
 set -eu
@@ -85,7 +86,7 @@ trap 'exit 130' INT TERM
 # ---- the Python helpers: free port, fixed-rate client, login flood, forum ---
 PY="$W/bench.py"
 cat >"$PY" <<'PYEOF'
-import asyncio, html.parser, http.client, json, math, os, random, socket, sqlite3, sys, time
+import asyncio, html.parser, http.client, json, math, os, random, re, socket, sqlite3, subprocess, sys, time
 import urllib.parse
 
 def pct(sorted_vals, p):
@@ -251,9 +252,7 @@ async def flood(host, port, seconds, conns, rps, mode):
     print("flood_sources=%d" % (state["source"] if mode == "many" else 1))
     print("flood_p50=%.0f" % pct(lat, 50))
 
-# forum URL SITE N: register (the session cookie), then N times: a new
-# thread POSTed to the forum path, and its page (the 303's Location) fetched
-# until it shows the post; prints the median and the max of those times
+# the forum's helpers: the forms of a page, a session, timed posts
 class Forms(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
@@ -276,15 +275,19 @@ class Forms(html.parser.HTMLParser):
         elif tag == "select":
             self.sel = None
 
-def forum(url, site, n):
+def forum_session(url, site, db):
+    """registers (confirming the address through the outbox's link when the
+    daemon asks for that) and finds the thread form: (call, forms, course,
+    fields, cookie), or an error text"""
     u = urllib.parse.urlparse(url)
     def call(method, path, fields=None, cookie=None):
-        c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
         h = {"Cookie": cookie} if cookie else {}
         body = None
         if fields is not None:
             body = urllib.parse.urlencode(fields)
             h["Content-Type"] = "application/x-www-form-urlencoded"
+            h["Origin"] = "%s://%s" % (u.scheme, u.netloc)
         c.request(method, path, body, h)
         r = c.getresponse()
         data = r.read()
@@ -296,7 +299,7 @@ def forum(url, site, n):
     office = next(o["slug"] for o in offices if o.get("kind") != "administrator")
     courses = sorted(p.split("/")[2] for p, v in pages.items() if v.get("layout") == "test")
     if not courses:
-        print('forum_error="no course in pages.json"'); return
+        return "no course in pages.json"
     course = courses[0]
     email = "forum-%d@example.pl" % random.randrange(10**9)
     st, r, body = call("POST", forms["register"], {
@@ -304,8 +307,18 @@ def forum(url, site, n):
         "office": office, "password": "dlugie-haslo-do-testu", "password2": "dlugie-haslo-do-testu",
         "terms": "on", "privacy": "on"})
     cookie = (r.getheader("Set-Cookie") or "").split(";")[0]
+    if st == 303 and not cookie:
+        # the address is confirmed first: the link is in the outbox (no relay runs here)
+        confirm = forms["register"].rstrip("/") + "/potwierdz"
+        out = subprocess.run(["./bin/formd", "admin", "--db", db, "outbox"], capture_output=True,
+                             text=True).stdout
+        links = re.findall(r"https?://[^/\s]+" + re.escape(confirm) + r"\?t=([A-Za-z0-9_-]+)", out)
+        if not links:
+            return "registration answered 303 without a session and no confirmation link in the outbox"
+        st, r, body = call("POST", confirm, {"t": links[-1]})
+        cookie = (r.getheader("Set-Cookie") or "").split(";")[0]
     if st != 303 or not cookie:
-        print('forum_error="registration answered %d"' % st); return
+        return "registration answered %d" % st
     # the thread form, as the forum's index page (or the course page) has it
     fields = None
     for page in ("/kursy/%s/forum/" % course, "/kursy/%s/" % course):
@@ -320,39 +333,89 @@ def forum(url, site, n):
             break
     if not fields:
         fields = [("hidden", "course", course), ("text", "title", ""), ("textarea", "body", "")]
+    return call, forms, course, fields, cookie
+
+def forum_fill(fields, i, token, thread=None):
+    data = {}
+    for kind, name, value in fields:
+        if kind in ("hidden", "select"):
+            data.setdefault(name, value)
+        elif kind == "textarea":
+            data[name] = "Pytanie testowe %s.\n\nDruga linijka." % token
+        elif kind in ("text", "search"):
+            data[name] = "Wątek testowy %d" % i
+        elif kind == "checkbox":
+            data[name] = value or "on"
+    if thread is not None:
+        data["thread"] = str(thread)
+        data.pop("title", None)
+    return data
+
+def forum_post_timed(call, forms, data, token, cookie):
+    """one post, then its page (the 303's Location) until it shows the post:
+    (ms, location) or an error text"""
+    t0 = time.perf_counter()
+    st, r, body = call("POST", forms["forum"], data, cookie)
+    loc = r.getheader("Location")
+    if st != 303 or not loc:
+        return "the forum POST answered %d (fields %s)" % (st, ",".join(sorted(data)))
+    path = urllib.parse.urlparse(loc).path
+    while True:
+        st, _, body = call("GET", path, cookie=cookie)
+        if st == 200 and token in body:
+            break
+        if time.perf_counter() - t0 > 5:
+            return "%s did not show the post within 5 s (last %d)" % (path, st)
+        time.sleep(0.001)
+    return (time.perf_counter() - t0) * 1000, loc
+
+# forum URL SITE DB N: register, then N times: a new thread POSTed to the
+# forum path, and its page fetched until it shows the post; prints the
+# median and the max of those times
+def forum(url, site, db, n):
+    got = forum_session(url, site, db)
+    if isinstance(got, str):
+        print('forum_error="%s"' % got); return
+    call, forms, course, fields, cookie = got
     times = []
     for i in range(n):
         token = "znacznik-%d-%d" % (i, random.randrange(10**9))
-        data = {}
-        for kind, name, value in fields:
-            if kind in ("hidden", "select"):
-                data.setdefault(name, value)
-            elif kind == "textarea":
-                data[name] = "Pytanie testowe %s.\n\nDruga linijka." % token
-            elif kind in ("text", "search"):
-                data[name] = "Wątek testowy %d" % i
-            elif kind == "checkbox":
-                data[name] = value or "on"
-        t0 = time.perf_counter()
-        st, r, body = call("POST", forms["forum"], data, cookie)
-        loc = r.getheader("Location")
-        if st != 303 or not loc:
-            print('forum_error="the forum POST answered %d (fields %s)"' % (st, ",".join(sorted(data))))
-            return
-        loc = urllib.parse.urlparse(loc).path
-        while True:
-            st, _, body = call("GET", loc, cookie=cookie)
-            if st == 200 and token in body:
-                break
-            if time.perf_counter() - t0 > 5:
-                print('forum_error="%s did not show the post within 5 s (last %d)"' % (loc, st))
-                return
-            time.sleep(0.001)
-        times.append((time.perf_counter() - t0) * 1000)
+        got = forum_post_timed(call, forms, forum_fill(fields, i, token), token, cookie)
+        if isinstance(got, str):
+            print('forum_error="%s"' % got); return
+        times.append(got[0])
     times.sort()
     print("forum_course=%s" % course)
     print("forum_median=%.1f" % times[len(times) // 2])
     print("forum_max=%.1f" % times[-1])
+
+# forum_long URL SITE DB N: one thread of N posts through HTTP; the last 20
+# posts timed (POST -> the page holding the post shows it)
+def forum_long(url, site, db, n):
+    got = forum_session(url, site, db)
+    if isinstance(got, str):
+        print('long_error="%s"' % got); return
+    call, forms, course, fields, cookie = got
+    token = "znacznik-dlugi-%d" % random.randrange(10**9)
+    got = forum_post_timed(call, forms, forum_fill(fields, 0, token), token, cookie)
+    if isinstance(got, str):
+        print('long_error="%s"' % got); return
+    thread = re.search(r"/forum/(\d+)/", got[1]).group(1)
+    times, last = [], got[1]
+    for i in range(1, n):
+        token = "znacznik-dlugi-%d-%d" % (i, random.randrange(10**9))
+        got = forum_post_timed(call, forms, forum_fill(fields, i, token, thread), token, cookie)
+        if isinstance(got, str):
+            print('long_error="post %d: %s"' % (i + 1, got)); return
+        if i >= n - 20:
+            times.append(got[0])
+        last = got[1]
+    times.sort()
+    print("long_course=%s" % course)
+    print("long_thread=%s" % thread)
+    print("long_last=%s" % urllib.parse.urlparse(last).path)
+    print("long_median=%.1f" % times[len(times) // 2])
+    print("long_max=%.1f" % times[-1])
 
 def main():
     cmd = sys.argv[1]
@@ -374,7 +437,9 @@ def main():
         a = sys.argv[2:]
         asyncio.run(flood(a[0], int(a[1]), float(a[2]), int(a[3]), float(a[4]), a[5]))
     elif cmd == "forum":
-        forum(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        forum(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif cmd == "forum_long":
+        forum_long(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
 
 main()
 PYEOF
@@ -560,9 +625,9 @@ row "e. formd VmRSS idle, right after start" "$(mib "$rss_idle") MiB ($rss_idle 
 row "   formd VmRSS after the runs (idle again)" "$(mib "$rss_after") MiB ($rss_after kB); peak VmHWM $(mib "$hwm") MiB"
 
 # ---- f. the forum ------------------------------------------------------------
-if grep -q forum_write formd/app.c; then
+if grep -q forum_writer_mark formd/app.c; then
 	forum_median="" forum_max="" forum_error=""
-	out=$(python3 "$PY" forum "$furl" "$W/site" 20) || exit 1
+	out=$(python3 "$PY" forum "$furl" "$W/site" "$db" 20) || exit 1
 	eval "$out"
 	if [ -n "$forum_error" ]; then
 		row "f. forum post -> its static page" "could not measure: $forum_error"
@@ -571,9 +636,26 @@ if grep -q forum_write formd/app.c; then
 		row "f. forum post -> its static page (20 threads)" "median $forum_median ms, max $forum_max ms (course $forum_course)"
 		f_val="median $forum_median ms, max $forum_max ms"
 	fi
+	# one thread of 1,000 posts: the last 20 posts timed, and the pages' sizes
+	long_median="" long_max="" long_error="" long_course="" long_thread="" long_last=""
+	out=$(python3 "$PY" forum_long "$furl" "$W/site" "$db" 1000) || exit 1
+	eval "$out"
+	if [ -n "$long_error" ]; then
+		row "   forum at 1,000 posts in one thread" "could not measure: $long_error"
+		l_val="could not measure"
+	else
+		tdir="$W/forum/kursy/$long_course/forum/$long_thread"
+		largest=$(find "$W/forum" -name index.html -printf '%s %P\n' | sort -n | tail -1)
+		row "   forum at 1,000 posts: post -> its page" "median $long_median ms, max $long_max ms (last 20 posts; the last on $long_last)"
+		row "   ... the thread's pages" "$(find "$tdir" -name index.html | wc -l) pages, $(du -sk "$tdir" | cut -f1) kB in all"
+		row "   ... the largest forum page" "${largest% *} bytes (${largest#* })"
+		row "   ... the course's forum index" "$(stat -c %s "$W/forum/kursy/$long_course/forum/index.html") bytes"
+		l_val="median $long_median ms, max $long_max ms"
+	fi
 else
 	echo "f. forum: not built yet"
 	f_val="not built yet"
+	l_val="not built yet"
 fi
 
 # every contact POST answered 303 in all the runs is in the database
@@ -602,6 +684,11 @@ if [ "$f_val" = "not built yet" ] || [ "$f_val" = "could not measure" ]; then
 	printf '  %-44s %s\n' "forum post -> updated page < 20 ms:" "$f_val"
 else
 	printf '  %-44s %s\n' "forum post -> updated page < 20 ms:" "$f_val ($(verdict "$(lt "$forum_max" 20)"))"
+fi
+if [ "$l_val" = "not built yet" ] || [ "$l_val" = "could not measure" ]; then
+	printf '  %-44s %s\n' "the same at 1,000 posts in one thread:" "$l_val"
+else
+	printf '  %-44s %s\n' "the same at 1,000 posts in one thread:" "$l_val ($(verdict "$(lt "$long_max" 20)"))"
 fi
 echo "  (same p99 = within 20% or 1 ms; 1 MiB = 1024 kB of VmRSS)"
 echo "  load average $(cut -d' ' -f1-3 /proc/loadavg) after the run: other work on the machine moves the figures"
