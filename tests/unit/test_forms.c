@@ -24,7 +24,8 @@
 #define MSG_CHOICE "Wybierz jedną z możliwości."
 #define MSG_TOO_LONG "Tekst jest za długi."
 #define MSG_CHARS "Tekst zawiera niedozwolone znaki."
-#define MSG_EMAIL "Podaj poprawny adres e-mail, np. jan.kowalski@example.pl."
+#define MSG_EMAIL                                                                                  \
+	"Podaj poprawny adres e-mail, np. jan.kowalski@example.pl (bez polskich liter i spacji)."
 
 /* Parses `body` from an exact-size heap copy without a NUL terminator, so
  * that AddressSanitizer catches a read past its end. p must be zeroed. */
@@ -585,25 +586,15 @@ static void test_check_email(void **state)
 	    "a%40b.c",
 	    "jan%2Bpup%40urzad.gov.pl",
 	    "JAN_1-2%40Example.COM",
-	    "za%C5%BC%C3%B3%C5%82%C4%87%40g%C4%99%C5%9Bla.pl", /* IDN, UTF-8 */
 	};
 	static const char *const bad[] = {
-	    "jan",
-	    "%40example.pl",
-	    "jan%40",
-	    "jan%40localhost",
-	    "a%40b%40c.pl",
-	    "jan+kowalski%40x.pl",
-	    "jan%40x..pl",
-	    "jan%40.x.pl",
-	    "jan%40x.pl.",
-	    "a%2Cb%40x.pl",
-	    "%3Cjan%40x.pl%3E",
-	    "jan%40x%C2%A0y.pl",
-	    "jan%40x%E3%80%80y.pl",
-	    "%22jan%22%40x.pl",
-	    "jan%40%5B1.2.3.4%5D",
-	    "jan%3Ba%40x.pl",
+	    "jan", "%40example.pl", "jan%40", "jan%40localhost", "a%40b%40c.pl",
+	    "jan+kowalski%40x.pl", "jan%40x..pl", "jan%40.x.pl", "jan%40x.pl.", "a%2Cb%40x.pl",
+	    "%3Cjan%40x.pl%3E", "jan%40x%C2%A0y.pl", "jan%40x%E3%80%80y.pl", "%22jan%22%40x.pl",
+	    "jan%40%5B1.2.3.4%5D", "jan%3Ba%40x.pl",
+	    /* ASCII only: one canonical form, no look-alikes (issue 12, finding 1) */
+	    "za%C5%BC%C3%B3%C5%82%C4%87%40g%C4%99%C5%9Bla.pl",
+	    "jan%40ex%D0%B0mple.pl", /* a Cyrillic a */
 	};
 	size_t i;
 
