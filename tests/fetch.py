@@ -6,7 +6,10 @@
 Writes OUT.status (the code), OUT.headers ("name: value" lines, names in
 lower case), OUT.body (the bytes as sent: not unpacked, redirects not
 followed). HTTPS certificates are not checked (the test's own). A
---post BODY is sent as a form (application/x-www-form-urlencoded)."""
+--post BODY is sent as a form (application/x-www-form-urlencoded), with
+the Origin a browser sends for a form on the same site (the URL's own
+scheme://host:port) unless --header Origin=... names another; an empty
+--header Origin= sends none."""
 import http.client
 import ssl
 import sys
@@ -28,9 +31,12 @@ while args:
         method, body = "POST", b"x=" + b"a" * int(args.pop(0))
     else:
         sys.exit("fetch.py: unknown option " + a)
+u = urllib.parse.urlparse(url)
 if body is not None:
     headers["Content-Type"] = "application/x-www-form-urlencoded"
-u = urllib.parse.urlparse(url)
+    headers.setdefault("Origin", f"{u.scheme}://{u.netloc}")
+if headers.get("Origin") == "":
+    del headers["Origin"]
 if u.scheme == "https":
     c = http.client.HTTPSConnection(u.hostname, u.port, timeout=20,
                                     context=ssl._create_unverified_context())

@@ -220,6 +220,18 @@ async function journey(browser, js) {
     await page.getByRole('checkbox', { name: /regulamin/ }).check();
     await page.getByRole('checkbox', { name: /polityką prywatności/ }).check();
     await clickAndWait(page, button(page.getByRole('main'), 'Załóż konto'));
+    await expectH1(page, 'Sprawdź skrzynkę e-mail');
+    return (await page.getByText('Zalogowano:').count()) === 0 && (await context.cookies()).length === 0;
+  });
+  await look(page, 'message page (registration sent)');
+  await step(T('the e-mail\'s link opens a page with a button; pressing it activates the account and logs in'), async () => {
+    const url = await mailLink(who.email, '/konto/rejestracja/potwierdz');
+    if (!url.startsWith(origin + '/')) throw new Error(`the link ${url} is not the portal's address`);
+    await page.goto(url, { waitUntil: 'load' });
+    await look(page, 'account activation page');
+    const b = page.getByRole('main').getByRole('button');
+    if ((await b.count()) !== 1) throw new Error('no single button to press');
+    await clickAndWait(page, b);
     await expectH1(page, 'Witamy w portalu');
     return expectText(page, `Zalogowano: ${who.first}`);
   });
