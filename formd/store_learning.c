@@ -29,7 +29,7 @@ const char *const store_sql_learning[Q_COUNT] = {
     [Q_CERTS] = "SELECT " CERT_COLS " WHERE u.restricted = 0 ORDER BY c.issued, c.code",
     [Q_POST_NEXT_ID] = "SELECT IFNULL(MAX(id), 0) + 1 FROM posts",
     [Q_POST_THREAD_OK] = "SELECT 1 FROM posts WHERE id = ?1 AND thread_id = id AND course = ?2 "
-                          "AND hidden = 0",
+                         "AND hidden = 0",
     [Q_POST_ADD] = "INSERT INTO posts (id, thread_id, course, user_id, author, title, body, "
                    "posted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_POSTS] = "SELECT id, thread_id, course, user_id, author, title, body, posted, hidden "
@@ -97,10 +97,12 @@ static int run_attempt_add(struct store *st, void *arg, struct err *e)
 	sqlite3_stmt *s;
 	int b = 0;
 
-	if (qnum(st, w, qbind(st, w, Q_CERT_COUNT, "counting certificates", e, "it", a->user_id,
-	                      a->course),
-	         "counting certificates", &certs, e) < 0 ||
-	    qnum(st, w, qbind(st, w, Q_ATTEMPTS, "counting attempts", e, "it", a->user_id, a->course),
+	if (qnum(
+	        st, w,
+	        qbind(st, w, Q_CERT_COUNT, "counting certificates", e, "it", a->user_id, a->course),
+	        "counting certificates", &certs, e) < 0 ||
+	    qnum(st, w,
+	         qbind(st, w, Q_ATTEMPTS, "counting attempts", e, "it", a->user_id, a->course),
 	         "counting attempts", &used, e) < 0)
 		return -1;
 	if (certs > 0)
@@ -339,36 +341,36 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
+struct position {
+	long long before;
+	int removed, found;
+};
+
+static int position_row(sqlite3_stmt *s, void *arg)
+{
+	struct position *p = arg;
+
+	p->before = sqlite3_column_int64(s, 0);
+	p->removed = sqlite3_column_int(s, 1) != 0;
+	p->found = 1;
+	return 1;
+}
+
 int store_post_position(struct store *st, const char *course, long long thread_id,
                         long long post_id, long long *before, int *removed, struct err *e)
 {
-	struct conn *c;
-	sqlite3_stmt *s;
-	int rc = -1;
+	struct position p = {0, 0, 0};
 
 	if (!course)
 		return err_set(e, "no course");
-	if (!(c = reader_get(st, e)))
+	if (read_rows(st, Q_POST_POSITION, "finding a post's place", position_row, &p, e, "tii",
+	              course, thread_id, post_id) < 0)
 		return -1;
-	if (!(s = prep(st, c, Q_POST_POSITION, e)))
-		goto out;
-	if (bind_text(s, 1, course) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, thread_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, post_id) != SQLITE_OK) {
-		db_fail(st, c, "finding a post's place", e);
-		goto out;
-	}
-	rc = step(st, c, s, "finding a post's place", e);
-	if (rc == 1) {
-		*before = sqlite3_column_int64(s, 0);
-		*removed = sqlite3_column_int(s, 1) != 0;
-		rc = 0;
-	} else if (rc == 0) {
-		rc = err_kind_set(e, ERR_IO, "%s: no row counting posts", st->path);
-	}
-out:
-	reader_put(st, c);
-	return rc < 0 ? -1 : 0;
+	if (!p.found)
+		return err_kind_set(e, ERR_IO, "%s: no row counting posts", st->path);
+	*before = p.before;
+	*removed = p.removed;
+	return 0;
 }
 
 struct post_hide_job {
