@@ -113,7 +113,7 @@ def login(i):
                                    "password": "złe hasło"}).encode()
     try:
         s = socket.create_connection((u.hostname, u.port), timeout=120)
-        s.sendall(b"POST /konto/logowanie HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        s.sendall(b"POST /konto/logowanie HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\nConnection: close\r\n"
                   b"X-Real-IP: 10.9.%d.%d\r\n" % (i // 250, i % 250 + 1) +
                   b"Content-Type: application/x-www-form-urlencoded\r\n"
                   b"Content-Length: %d\r\n\r\n" % len(body) + body)
