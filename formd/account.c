@@ -60,16 +60,16 @@ static void email_key(char *out, size_t n, const char *email)
 }
 
 /* The new password's own rules (both forms that set one use them). */
-void flow_check_new_password(struct form *f, const char *email, const char *first,
-                             const char *last)
+void flow_check_new_password(struct form *f, const char *email, const char *first, const char *last)
 {
 	const char *pw = form_get(f, "password"), *pw2 = form_get(f, "password2");
 
 	if (*pw && utf8_count(pw, strlen(pw)) < PASSWORD_MIN)
-		form_fail(f, "password", "Hasło musi mieć co najmniej " STR(PASSWORD_MIN) " znaków.");
-	else if (*pw && ((email && strcasecmp(pw, email) == 0) ||
-	                 (first && strcasecmp(pw, first) == 0) ||
-	                 (last && strcasecmp(pw, last) == 0)))
+		form_fail(f, "password",
+		          "Hasło musi mieć co najmniej " STR(PASSWORD_MIN) " znaków.");
+	else if (*pw &&
+	         ((email && strcasecmp(pw, email) == 0) || (first && strcasecmp(pw, first) == 0) ||
+	          (last && strcasecmp(pw, last) == 0)))
 		form_fail(f, "password",
 		          "Hasło nie może być Twoim adresem e-mail, imieniem ani nazwiskiem.");
 	if (*pw && *pw2 && strcmp(pw, pw2) != 0)
@@ -85,7 +85,8 @@ static int register_mails(struct form_job *j, const char *token, struct buf *fre
 {
 	const struct sitedata *sd = j->ref->sd;
 	struct flow_ctx c = {j->a, j->ref, sd, &j->w, NULL, NULL, ""};
-	const char *reg = sitedata_form(sd, "register"), *reset = sitedata_form(sd, "password_reset");
+	const char *reg = sitedata_form(sd, "register"),
+	           *reset = sitedata_form(sd, "password_reset");
 	const char *login = flow_form_page(sd, "form-login");
 	char where[300];
 
@@ -132,7 +133,8 @@ static void register_finish(void *arg, struct response *res)
 	char token[AUTH_TOKEN_TEXT], digest[AUTH_DIGEST_TEXT], where[300];
 	struct buf fresh = BUF_INIT, taken = BUF_INIT;
 	struct mail_out m_new = {"account.confirm", NULL, "Aktywuj konto w portalu", NULL};
-	struct mail_out m_taken = {"account.exists", NULL, "Konto z tym adresem już istnieje", NULL};
+	struct mail_out m_taken = {"account.exists", NULL, "Konto z tym adresem już istnieje",
+	                           NULL};
 	struct user u;
 	struct err e = {0};
 	int r;
@@ -188,8 +190,8 @@ void account_register(struct flow_ctx *c)
 	flow_check_new_password(&j->f, form_get(&j->f, "email"), form_get(&j->f, "first_name"),
 	                        form_get(&j->f, "last_name"));
 	if (j->f.nerrors) {
-		reply_form_again(c->sd, c->w, flow_form_page(c->sd, "form-register"), &j->f, NULL, 422,
-		                 c->res);
+		reply_form_again(c->sd, c->w, flow_form_page(c->sd, "form-register"), &j->f, NULL,
+		                 422, c->res);
 		flow_job_free(j);
 		return;
 	}
@@ -197,7 +199,8 @@ void account_register(struct flow_ctx *c)
 	wait = limits_hit(c->a->lim, key, c->a->set.form_rate, 3600, flow_now());
 	if (wait) {
 		c->res->retry_after = wait;
-		reply_plain(c->res, 429, "Z tego adresu założono zbyt wiele kont. Spróbuj później.");
+		reply_plain(c->res, 429,
+		            "Z tego adresu założono zbyt wiele kont. Spróbuj później.");
 		flow_job_free(j);
 		return;
 	}
@@ -232,17 +235,30 @@ void account_confirm(struct flow_ctx *c)
 	                     "Aktywuję konto", digest))
 		return;
 	rc = store_account_confirm(c->a->st, digest, flow_now(), &uid, &e);
-	if (rc == 0)
-		rc = store_user_by_id(c->a->st, uid, &u, &e);
+	if (rc < 0) {
+		reply_unavailable(c->res, &e);
+		return;
+	}
+	if (rc == 1) {
+		flow_link_dead(c);
+		return;
+	}
+	/* the account is active now: a failure to log in says so, never that
+	 * nothing was stored */
+	rc = store_user_by_id(c->a->st, uid, &u, &e);
 	if (rc == 0)
 		rc = session_start(c->a->st, c->a->set.dev, uid, u.pw_hash, c->res, &e);
-	if (rc < 0)
-		reply_unavailable(c->res, &e);
-	else if (rc == 1)
-		flow_link_dead(c);
-	else
-		reply_see_other(c->res, sitedata_form(c->sd, "welcome") ? sitedata_form(c->sd, "welcome")
-		                                                         : "/");
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "formd: %s: %s\n", err_kind_name(e.kind), e.msg);
+		reply_message(c->sd, c->w, c->req->path, "Konto jest aktywne",
+		              "Konto zostało aktywowane, ale nie udało się Cię zalogować. Zaloguj "
+		              "się adresem e-mail i hasłem.",
+		              flow_form_page(c->sd, "form-login"), "Zaloguj się", 200, c->res);
+		return;
+	}
+	reply_see_other(c->res,
+	                sitedata_form(c->sd, "welcome") ? sitedata_form(c->sd, "welcome") : "/");
 }
 
 /* ---- the welcome page, login, logout ---- */
