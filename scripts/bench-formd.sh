@@ -625,37 +625,31 @@ row "e. formd VmRSS idle, right after start" "$(mib "$rss_idle") MiB ($rss_idle 
 row "   formd VmRSS after the runs (idle again)" "$(mib "$rss_after") MiB ($rss_after kB); peak VmHWM $(mib "$hwm") MiB"
 
 # ---- f. the forum ------------------------------------------------------------
-if grep -q forum_writer_mark formd/app.c; then
-	forum_median="" forum_max="" forum_error=""
-	out=$(python3 "$PY" forum "$furl" "$W/site" "$db" 20) || exit 1
-	eval "$out"
-	if [ -n "$forum_error" ]; then
-		row "f. forum post -> its static page" "could not measure: $forum_error"
-		f_val="could not measure"
-	else
-		row "f. forum post -> its static page (20 threads)" "median $forum_median ms, max $forum_max ms (course $forum_course)"
-		f_val="median $forum_median ms, max $forum_max ms"
-	fi
-	# one thread of 1,000 posts: the last 20 posts timed, and the pages' sizes
-	long_median="" long_max="" long_error="" long_course="" long_thread="" long_last=""
-	out=$(python3 "$PY" forum_long "$furl" "$W/site" "$db" 1000) || exit 1
-	eval "$out"
-	if [ -n "$long_error" ]; then
-		row "   forum at 1,000 posts in one thread" "could not measure: $long_error"
-		l_val="could not measure"
-	else
-		tdir="$W/forum/kursy/$long_course/forum/$long_thread"
-		largest=$(find "$W/forum" -name index.html -printf '%s %P\n' | sort -n | tail -1)
-		row "   forum at 1,000 posts: post -> its page" "median $long_median ms, max $long_max ms (last 20 posts; the last on $long_last)"
-		row "   ... the thread's pages" "$(find "$tdir" -name index.html | wc -l) pages, $(du -sk "$tdir" | cut -f1) kB in all"
-		row "   ... the largest forum page" "${largest% *} bytes (${largest#* })"
-		row "   ... the course's forum index" "$(stat -c %s "$W/forum/kursy/$long_course/forum/index.html") bytes"
-		l_val="median $long_median ms, max $long_max ms"
-	fi
+forum_median="" forum_max="" forum_error=""
+out=$(python3 "$PY" forum "$furl" "$W/site" "$db" 20) || exit 1
+eval "$out"
+if [ -n "$forum_error" ]; then
+	row "f. forum post -> its static page" "could not measure: $forum_error"
+	f_val="could not measure"
 else
-	echo "f. forum: not built yet"
-	f_val="not built yet"
-	l_val="not built yet"
+	row "f. forum post -> its static page (20 threads)" "median $forum_median ms, max $forum_max ms (course $forum_course)"
+	f_val="median $forum_median ms, max $forum_max ms"
+fi
+# one thread of 1,000 posts: the last 20 posts timed, and the pages' sizes
+long_median="" long_max="" long_error="" long_course="" long_thread="" long_last=""
+out=$(python3 "$PY" forum_long "$furl" "$W/site" "$db" 1000) || exit 1
+eval "$out"
+if [ -n "$long_error" ]; then
+	row "   forum at 1,000 posts in one thread" "could not measure: $long_error"
+	l_val="could not measure"
+else
+	tdir="$W/forum/kursy/$long_course/forum/$long_thread"
+	largest=$(find "$W/forum" -name index.html -printf '%s %P\n' | sort -n | tail -1)
+	row "   forum at 1,000 posts: post -> its page" "median $long_median ms, max $long_max ms (last 20 posts; the last on $long_last)"
+	row "   ... the thread's pages" "$(find "$tdir" -name index.html | wc -l) pages, $(du -sk "$tdir" | cut -f1) kB in all"
+	row "   ... the largest forum page" "${largest% *} bytes (${largest#* })"
+	row "   ... the course's forum index" "$(stat -c %s "$W/forum/kursy/$long_course/forum/index.html") bytes"
+	l_val="median $long_median ms, max $long_max ms"
 fi
 
 # every contact POST answered 303 in all the runs is in the database
@@ -680,12 +674,12 @@ printf '  %-44s %s\n' "login flood, one address: POST p99 same:" "$b_p99 -> $d1_
 printf '  %-44s %s\n' "login flood, many addresses: GET p99 same:" "$g_p99 -> $d2_get ms ($(verdict "$(same "$d2_get" "$g_p99")"))"
 printf '  %-44s %s\n' "login flood, many addresses: POST p99 same:" "$b_p99 -> $d2_post ms ($(verdict "$(same "$d2_post" "$b_p99")"))"
 printf '  %-44s %s\n' "idle memory < 10 MB:" "$(mib "$rss_idle") MiB at start, $(mib "$rss_after") MiB after ($(verdict "$(lt "$(( rss_idle > rss_after ? rss_idle : rss_after ))" 10240)"))"
-if [ "$f_val" = "not built yet" ] || [ "$f_val" = "could not measure" ]; then
+if [ "$f_val" = "could not measure" ]; then
 	printf '  %-44s %s\n' "forum post -> updated page < 20 ms:" "$f_val"
 else
 	printf '  %-44s %s\n' "forum post -> updated page < 20 ms:" "$f_val ($(verdict "$(lt "$forum_max" 20)"))"
 fi
-if [ "$l_val" = "not built yet" ] || [ "$l_val" = "could not measure" ]; then
+if [ "$l_val" = "could not measure" ]; then
 	printf '  %-44s %s\n' "the same at 1,000 posts in one thread:" "$l_val"
 else
 	printf '  %-44s %s\n' "the same at 1,000 posts in one thread:" "$l_val ($(verdict "$(lt "$long_max" 20)"))"
