@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define MAX_TRUSTED 16   /* --trusted-proxy addresses */
+#define SEND_GRACE 2.0   /* seconds the last answers have to go out at a stop */
 #define WATCH_PERIOD 0.2 /* seconds between the deadline watchdog's looks */
 #define BUSY_TEXT "Serwer jest zajęty. Spróbuj ponownie za chwilę.\n"
 #define STOPPING_TEXT "Serwer jest właśnie zatrzymywany. Spróbuj ponownie za chwilę.\n"
@@ -914,7 +915,11 @@ void http_drain(struct http *h, unsigned grace)
 		pthread_cond_wait(&h->cond, &h->lock);
 	atomic_store(&h->state, HTTP_DRAINED);
 	pthread_mutex_unlock(&h->lock);
-	/* the answers resumed ones are sending, and requests still arriving */
+	/* the answers resumed ones are sending, and requests still arriving:
+	 * until the grace ends, and at least a while after the last resume
+	 * (the wait above may have outlasted the grace) */
+	if (end < clock_mono() + SEND_GRACE)
+		end = clock_mono() + SEND_GRACE;
 	while (atomic_load(&h->active) > 0 && clock_mono() < end) {
 		struct timespec ts = {0, 20 * 1000 * 1000};
 

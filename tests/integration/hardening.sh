@@ -112,7 +112,7 @@ def login(i):
     body = urllib.parse.urlencode({"email": "osoba%d@example.pl" % i,
                                    "password": "złe hasło"}).encode()
     try:
-        s = socket.create_connection((u.hostname, u.port), timeout=120)
+        s = socket.create_connection((u.hostname, u.port), timeout=300)
         s.sendall(b"POST /konto/logowanie HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\nConnection: close\r\n"
                   b"X-Real-IP: 10.9.%d.%d\r\n" % (i // 250, i % 250 + 1) +
                   b"Content-Type: application/x-www-form-urlencoded\r\n"
@@ -141,7 +141,7 @@ for _ in range(N):
     sent.acquire()
 open(sys.argv[2], "w").write("sent\n")
 for t in ts:
-    t.join(180)
+    t.join(320)
 c = collections.Counter(str(s) for s in status)
 print("statuses", " ".join("%s:%d" % kv for kv in sorted(c.items())))
 bad = [s for s in status if s not in ("200", "303", "422", "429", "503")]
