@@ -8,18 +8,15 @@
 #ifndef OKIENKO_SESSION_H
 #define OKIENKO_SESSION_H
 
+#include "accounts.h"
 #include "auth.h"
 #include "http.h"
 #include "store.h"
 
-#define SESSION_IDLE (30 * 60)          /* seconds a session lives unused */
-#define SESSION_ABSOLUTE (12 * 60 * 60) /* seconds a session lives at most */
-
-/* The cookie's name: "__Host-sesja" in production (Secure, Path=/, no
- * Domain: no other host or path can set one that shadows it), "sesja" with
- * --dev (plain http, where a __Host- cookie is refused). */
-#define SESSION_COOKIE "__Host-sesja"
-#define SESSION_COOKIE_DEV "sesja"
+/* The cookie's name: SESSION_COOKIE in production (Secure, Path=/, no
+ * Domain: no other host or path can set one that shadows it),
+ * SESSION_COOKIE_DEV with --dev (plain http, where a __Host- cookie is
+ * refused); both, and the sessions' lifetimes, in common/accounts.h. */
 const char *session_cookie_name(int dev);
 
 /* Who is asking: the person behind the session cookie, if any. */

@@ -1,5 +1,6 @@
 #include "links.h"
 
+#include "accounts.h"
 #include "clock.h"
 #include "context.h"
 #include "escape.h"
@@ -256,6 +257,49 @@ out:
 	return ret;
 }
 
+/* "30 minutach", "12 godzinach": n of a unit in the locative after "po"
+ * (the same form for every n but 1). */
+static void after_n(struct buf *out, long n, const char *one, const char *many)
+{
+	buf_printf(out, "%ld %s", n, n == 1 ? one : many);
+}
+
+/* {{< cookies >}}: the cookies this portal sets, as a table made from the
+ * values formd uses (common/accounts.h), so that the policy cannot say
+ * other than what the portal does. A block: alone on its line. */
+static int sc_cookies(struct link_ctx *lc, const struct md_sc *sc, struct buf *out, struct err *e)
+{
+	const char *file = lc->page->src->path;
+	long idle = SESSION_IDLE, most = SESSION_ABSOLUTE;
+
+	if (sc->nargs)
+		return err_at(e, file, sc->line, sc->col, "cookies takes no arguments: {{< cookies >}}");
+	if (!sc->block)
+		return err_at(e, file, sc->line, sc->col,
+		              "cookies makes a table: put {{< cookies >}} on a line of its own");
+	buf_puts(out, "<table class=\"cookies\">\n<caption>Pliki cookies, które ustawia ten "
+	              "portal</caption>\n<thead><tr><th scope=\"col\">Nazwa</th><th "
+	              "scope=\"col\">Do czego służy</th><th scope=\"col\">Jak długo</th><th "
+	              "scope=\"col\">Kiedy jest zapisywany</th></tr></thead>\n<tbody>\n<tr><td><code>");
+	esc_html(out, SESSION_COOKIE, strlen(SESSION_COOKIE));
+	buf_puts(out, "</code></td><td>Utrzymuje zalogowanie: dzięki niemu portal wie, że kolejne "
+	              "strony otwiera ta sama zalogowana osoba.</td><td>Do wylogowania albo "
+	              "zamknięcia przeglądarki. Sesja kończy się też po ");
+	if (idle % 3600 == 0)
+		after_n(out, idle / 3600, "godzinie", "godzinach");
+	else
+		after_n(out, idle / 60, "minucie", "minutach");
+	buf_puts(out, " bez aktywności i najpóźniej po ");
+	if (most % 3600 == 0)
+		after_n(out, most / 3600, "godzinie", "godzinach");
+	else
+		after_n(out, most / 60, "minucie", "minutach");
+	buf_puts(out, " od zalogowania.</td><td>Dopiero po zalogowaniu. Przeglądanie portalu bez "
+	              "logowania nie zapisuje żadnego pliku cookie.</td></tr>\n</tbody>\n</table>\n"
+	              "<p>Portal nie zapisuje innych plików cookies.</p>\n");
+	return buf_failed(out) ? err_oom(e) : 0;
+}
+
 /* {{< retention >}}: the periods site.toml [retention] sets, each kind
  * with its label and from when its period counts, after a sentence that
  * introduces them; nothing at all when no period is set. A block: alone on
@@ -360,6 +404,8 @@ int shortcode_render(void *ctx, const struct md_sc *sc, struct buf *out, struct 
 		return sc_date(lc, sc, out, e);
 	if (strcmp(sc->name, "retention") == 0)
 		return sc_retention(lc, sc, out, e);
+	if (strcmp(sc->name, "cookies") == 0)
+		return sc_cookies(lc, sc, out, e);
 	if (strcmp(sc->name, "office") == 0) {
 		const char *slug = arg(sc, NULL, 0);
 		struct buf rel = BUF_INIT;

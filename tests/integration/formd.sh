@@ -149,5 +149,9 @@ s, h, tok = site.register({"first_name": "Ewa", "last_name": "Bezpieczna", "emai
 print(s, h.get("set-cookie"))
 PY
 ok "without --dev the session cookie is __Host-sesja, Secure" grep -q '^303 __Host-sesja=.*; Secure' "$TMP/secure.log"
+cookie=$(sed -n 's/^303 \([^=]*\)=.*/\1/p' "$TMP/secure.log")
+ok "the privacy policy's table of cookies names that very cookie ($cookie), and no other" sh -c "
+	test -n '$cookie' && grep -q '<caption>Pliki cookies, które ustawia ten portal</caption>' '$out/public/polityka-prywatnosci/index.html' &&
+	test \"\$(sed -n '/<table class=\"cookies\">/,/<\/table>/p' '$out/public/polityka-prywatnosci/index.html' | grep -o '<tr><td><code>[^<]*</code>')\" = '<tr><td><code>$cookie</code>'"
 kill -TERM $pid
 wait $pid
