@@ -206,7 +206,7 @@ nginx_setup() {
 	mkdir -p "$TMP/tls" "$TMP/nginx"
 	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 \
 		-keyout "$TMP/tls/privkey.pem" -out "$TMP/tls/fullchain.pem" >/dev/null 2>&1 || return 1
-	sed -e "s|/srv/okienko|$1|g" -e "s|/var/lib/okienko|$2|g" -e "s|/etc/okienko/tls|$TMP/tls|g" \
+	sed -e "s|/srv/okienko|$1|g" -e "s|/var/lib/okienko|$2|g" -e "s|/etc/okienko/tls|$TMP/tls|g" -e "s|/var/log/nginx/okienko-access.log|$TMP/nginx/okienko-access.log|" \
 		-e "s|127\.0\.0\.1:8081|127.0.0.1:$3|" -e "s|listen 443 |listen 127.0.0.1:$ns_port |" \
 		-e "s|listen 80;|listen 127.0.0.1:$site_port80;|" -e '/listen \[::\]/d' \
 		"$ROOT/deploy/nginx/okienko.conf" >"$TMP/nginx/okienko.conf"

@@ -63,7 +63,7 @@ fport=${formd_url##*:}
 nginx_setup "$srv" "$var" "$fport" || { fail "the test's TLS certificate was made"; exit 1; }
 port80=$site_port80
 ok "the test's copy of the nginx configuration has every production path and port replaced" \
-	sh -c "! grep -Eq '/srv/okienko|/var/lib/okienko|/etc/okienko|:8081|listen (80|443)' '$TMP/nginx/okienko.conf'"
+	sh -c "! grep -Eq '/srv/okienko|/var/lib/okienko|/etc/okienko|/var/log/nginx/okienko|:8081|listen (80|443)' '$TMP/nginx/okienko.conf'"
 ok "nginx accepts the configuration (nginx -t)" "$NGINX" -t -q -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf"
 nginx_start || { fail "nginx started"; exit 1; }
 
@@ -102,6 +102,11 @@ ok "/favicon.ico is there (200, an icon)" sh -c "test \"\$(cat '$TMP/ico.status'
 get private /../private/build.json
 get private2 /private/build.json
 ok "private/ is not served" sh -c "test \"\$(cat '$TMP/private.status')\" != 200 && test \"\$(cat '$TMP/private2.status')\" = 404"
+
+get tok "/kontakt/?t=TOKEN-NOT-LOGGED"
+ok "the access log keeps the visitor's address cut to its /24, and no query string" sh -c "
+	grep -q '^127\.0\.0\.0 \[.*\] \"GET /kontakt/ HTTP/1\.1\" 200 [0-9]*$' '$TMP/nginx/okienko-access.log' &&
+	! grep -q '127\.0\.0\.1\|TOKEN-NOT-LOGGED' '$TMP/nginx/okienko-access.log'"
 
 # ---- formd through nginx -------------------------------------------------------------
 get contact /kontakt/wyslij --post 'name=Ewa+Wdro%C5%BCenie&email=ewa%40example.pl&subject=DEPLOY-CONTACT-1&message=Dzie%C5%84+dobry.'
