@@ -1852,6 +1852,55 @@ static void test_session_add_unconfirmed(void **state)
 	assert_int_equal(store_session_add(f->st, d, u.id, "h1", 1000, &e), 0);
 }
 
+#define REHASHERS 8
+
+struct rehash_arg {
+	struct store *st;
+	long long id;
+	int n, rc;
+};
+
+static void *rehash_thread(void *p)
+{
+	struct rehash_arg *a = p;
+	char hash[32];
+	struct err e = {0};
+
+	snprintf(hash, sizeof hash, "rehash-%d", a->n);
+	a->rc = store_user_set_hash(a->st, a->id, "$argon2id$v=19$m=65536,t=2,p=1$x$y", hash, &e);
+	return NULL;
+}
+
+/* Parallel rehashes over the same old hash (logins at once): exactly one
+ * replaces it, the others find it changed (1) and store nothing. */
+static void test_set_hash_parallel(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct rehash_arg a[REHASHERS];
+	pthread_t t[REHASHERS];
+	struct user u;
+	char want[32] = "";
+	long long id = add_user(f->st, "r@example.pl");
+	int i, won = 0;
+
+	for (i = 0; i < REHASHERS; i++) {
+		a[i] = (struct rehash_arg){f->st, id, i, -9};
+		assert_int_equal(pthread_create(&t[i], NULL, rehash_thread, &a[i]), 0);
+	}
+	for (i = 0; i < REHASHERS; i++) {
+		pthread_join(t[i], NULL);
+		assert_true(a[i].rc == 0 || a[i].rc == 1);
+		if (a[i].rc == 0) {
+			won++;
+			snprintf(want, sizeof want, "rehash-%d", i);
+		}
+	}
+	assert_int_equal(won, 1);
+	assert_int_equal(store_user_by_id(f->st, id, &u, &e), 0);
+	assert_string_equal(u.pw_hash, want);
+}
+
 /* ---- migrations ---- */
 
 /* Schema 2 (as shipped: tests/unit/store_schema2.h) to 3: every row
@@ -1991,6 +2040,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_attempts_after_certificate, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_add_checks, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_add_unconfirmed, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_hash_parallel, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrate_2_to_3, setup, teardown),
 	};
 	struct err e = {0};
