@@ -289,7 +289,9 @@ static const char *safe_next(const char *next)
 static void login_wrong(struct form_job *j, struct response *res)
 {
 	form_fail(&j->f, "email", "Nieprawidłowy adres e-mail lub hasło.");
-	reply_form_again(j->ref->sd, &j->w, j->page, &j->f, "Nie udało się zalogować.", 422, res);
+	/* no login page (j->page ""): 500, as for every form without its page */
+	reply_form_again(j->ref->sd, &j->w, j->page[0] ? j->page : NULL, &j->f,
+	                 "Nie udało się zalogować.", 422, res);
 }
 
 /* On the pool: the password compared (the attempt is counted already). */

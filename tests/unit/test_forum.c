@@ -21,9 +21,9 @@
 #include "forum.h"
 #include "fsutil.h"
 #include "pages.h"
+#include "site_fixture.h"
 #include "store.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -207,43 +207,6 @@ struct fx {
 	long long user;
 };
 
-static void put(const char *path, const char *text)
-{
-	struct err e = {0};
-
-	if (fs_write(path, text, strlen(text), 0, &e) < 0)
-		fail_msg("%s", e.msg);
-}
-
-/* Copies every file of folder `from` ending in `ext` into folder `to`. */
-static void copy_dir(const char *from, const char *to, const char *ext)
-{
-	DIR *d = opendir(from);
-	struct dirent *de;
-	struct err e = {0};
-	int n = 0;
-
-	if (!d)
-		fail_msg("%s: cannot open (run from the repository root)", from);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name), el = strlen(ext);
-		char src[512], dst[512], *data;
-		size_t len;
-
-		if (l <= el || strcmp(de->d_name + l - el, ext) != 0)
-			continue;
-		snprintf(src, sizeof src, "%s/%s", from, de->d_name);
-		snprintf(dst, sizeof dst, "%s/%s", to, de->d_name);
-		data = fs_read(src, 1 << 20, &len, &e);
-		if (!data || fs_write(dst, data, len, 0, &e) < 0)
-			fail_msg("%s", e.msg);
-		free(data);
-		n++;
-	}
-	closedir(d);
-	assert_true(n > 0);
-}
-
 static const char site_json[] =
     "{\"site\": {\"title\": \"Portal\", \"description\": \"\", \"language\": \"pl\", "
     "\"base_url\": \"https://example.pl\", \"forms\": {\"forum\": \"/forum/wpis\"}, "
@@ -286,28 +249,13 @@ static int setup(void **state)
 	*state = f;
 	snprintf(f->site, sizeof f->site, "%s/site", f->dir);
 	snprintf(f->out, sizeof f->out, "%s/forum", f->dir);
-#define PRIV(name, text)                                                                           \
-	do {                                                                                       \
-		snprintf(p, sizeof p, "%s/private/%s", f->site, name);                             \
-		put(p, text);                                                                      \
-	} while (0)
-	PRIV("site.json", site_json);
-	PRIV("pages.json", pages_json);
-	PRIV("forms.json", "{\"forum\": \"/forum/wpis\"}");
-	PRIV("offices.json", "[]");
-	PRIV("documents.json", "{}");
-	PRIV("build.json", "{\"commit\": \"x\"}");
-#undef PRIV
-	snprintf(p, sizeof p, "%s/private/theme/layouts", f->site);
-	if (fs_mkdirs(p, &e) < 0)
-		return -1;
-	copy_dir("themes/default/layouts", p, ".mustache");
-	snprintf(p, sizeof p, "%s/private/theme/partials", f->site);
-	if (fs_mkdirs(p, &e) < 0)
-		return -1;
-	copy_dir("themes/default/partials", p, ".mustache");
-	snprintf(p, sizeof p, "%s/private/theme", f->site);
-	copy_dir("themes/default", p, ".toml");
+	fixture_priv(f->site, "site.json", site_json);
+	fixture_priv(f->site, "pages.json", pages_json);
+	fixture_priv(f->site, "forms.json", "{\"forum\": \"/forum/wpis\"}");
+	fixture_priv(f->site, "offices.json", "[]");
+	fixture_priv(f->site, "documents.json", "{}");
+	fixture_priv(f->site, "build.json", "{\"commit\": \"x\"}");
+	fixture_theme(f->site);
 	f->sd = sitedata_load(f->site, &e);
 	if (!f->sd) {
 		fprintf(stderr, "sitedata_load: %s\n", e.msg);

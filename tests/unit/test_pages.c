@@ -16,8 +16,8 @@
 #include "err.h"
 #include "fsutil.h"
 #include "pages.h"
+#include "site_fixture.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,52 +26,6 @@ struct fx {
 	char dir[64];  /* the temp folder */
 	char site[96]; /* dir/site: what the generator would have built */
 };
-
-static void put(const char *path, const char *text)
-{
-	struct err e = {0};
-
-	if (fs_write(path, text, strlen(text), 0, &e) < 0)
-		fail_msg("%s", e.msg);
-}
-
-/* Writes OUT/private/NAME. */
-static void priv(const struct fx *f, const char *name, const char *text)
-{
-	char p[256];
-
-	snprintf(p, sizeof p, "%s/private/%s", f->site, name);
-	put(p, text);
-}
-
-/* Copies every file of folder `from` ending in `ext` into folder `to`. */
-static void copy_dir(const char *from, const char *to, const char *ext)
-{
-	DIR *d = opendir(from);
-	struct dirent *de;
-	struct err e = {0};
-	int n = 0;
-
-	if (!d)
-		fail_msg("%s: cannot open (run from the repository root)", from);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name), el = strlen(ext);
-		char src[512], dst[512], *data;
-		size_t len;
-
-		if (l <= el || strcmp(de->d_name + l - el, ext) != 0)
-			continue;
-		snprintf(src, sizeof src, "%s/%s", from, de->d_name);
-		snprintf(dst, sizeof dst, "%s/%s", to, de->d_name);
-		data = fs_read(src, 1 << 20, &len, &e);
-		if (!data || fs_write(dst, data, len, 0, &e) < 0)
-			fail_msg("%s", e.msg);
-		free(data);
-		n++;
-	}
-	closedir(d);
-	assert_true(n > 0);
-}
 
 /* The four forms formd shows again with their errors, each with its page
  * (the demo site's paths). */
@@ -91,8 +45,6 @@ static const char pages_json[] =
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	struct err e = {0};
-	char p[256];
 
 	if (!f)
 		return -1;
@@ -103,23 +55,14 @@ static int setup(void **state)
 	}
 	*state = f;
 	snprintf(f->site, sizeof f->site, "%s/site", f->dir);
-	priv(f, "site.json",
-	     "{\"site\": {\"title\": \"Portal\", \"base_url\": \"https://example.pl\"}}");
-	priv(f, "pages.json", pages_json);
-	priv(f, "forms.json", forms_json);
-	priv(f, "offices.json", "[]");
-	priv(f, "documents.json", "{}");
-	priv(f, "build.json", "{\"commit\": \"x\"}");
-	snprintf(p, sizeof p, "%s/private/theme/layouts", f->site);
-	if (fs_mkdirs(p, &e) < 0)
-		return -1;
-	copy_dir("themes/default/layouts", p, ".mustache");
-	snprintf(p, sizeof p, "%s/private/theme/partials", f->site);
-	if (fs_mkdirs(p, &e) < 0)
-		return -1;
-	copy_dir("themes/default/partials", p, ".mustache");
-	snprintf(p, sizeof p, "%s/private/theme", f->site);
-	copy_dir("themes/default", p, ".toml");
+	fixture_priv(f->site, "site.json",
+	             "{\"site\": {\"title\": \"Portal\", \"base_url\": \"https://example.pl\"}}");
+	fixture_priv(f->site, "pages.json", pages_json);
+	fixture_priv(f->site, "forms.json", forms_json);
+	fixture_priv(f->site, "offices.json", "[]");
+	fixture_priv(f->site, "documents.json", "{}");
+	fixture_priv(f->site, "build.json", "{\"commit\": \"x\"}");
+	fixture_theme(f->site);
 	return 0;
 }
 
@@ -155,8 +98,8 @@ static void expect_refused(const struct fx *f, const char *pages, const char *fo
 	struct sitedata *sd;
 	char msg[512];
 
-	priv(f, "pages.json", pages);
-	priv(f, "forms.json", forms);
+	fixture_priv(f->site, "pages.json", pages);
+	fixture_priv(f->site, "forms.json", forms);
 	sd = sitedata_load(f->site, &e);
 	if (sd) {
 		sitedata_free(sd);
@@ -206,8 +149,9 @@ static void test_form_off(void **state)
 	struct err e = {0};
 	struct sitedata *sd;
 
-	priv(f, "pages.json", "{}");
-	priv(f, "forms.json", "{\"contact\": \"\", \"test\": \"/kursy/test\", \"forum\": \"/f\"}");
+	fixture_priv(f->site, "pages.json", "{}");
+	fixture_priv(f->site, "forms.json",
+	             "{\"contact\": \"\", \"test\": \"/kursy/test\", \"forum\": \"/f\"}");
 	sd = sitedata_load(f->site, &e);
 	if (!sd)
 		fail_msg("sitedata_load: %s", e.msg);

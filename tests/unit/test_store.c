@@ -14,11 +14,14 @@
 
 #include "admin.h"
 #include "auth.h"
+#include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "fsutil.h"
 #include "json.h"
 #include "outbox.h"
 #include "store.h"
+#include "store_schema2.h"
 #include "value.h"
 
 #include <pthread.h>
@@ -75,6 +78,7 @@ static int teardown(void **state)
 	struct err e = {0};
 	int rc;
 
+	unsetenv("OKIENKO_NOW"); /* a test that pinned the clock */
 	store_close(f->st);
 	rc = fs_rmtree(f->dir, &e);
 	free(f);
@@ -350,8 +354,9 @@ static void test_sessions(void **state)
 	auth_digest("token-2", 7, d2);
 	auth_digest("token-3", 7, d3);
 	assert_int_equal(store_session_add(f->st, d1, uid, NULL, 1000, &e), 0);
-	assert_int_equal(store_session_add(f->st, d1, uid, NULL, 1000, &e), 1);      /* taken */
-	assert_int_equal(store_session_add(f->st, d2, uid + 99, NULL, 1000, &e), 1); /* no such user */
+	assert_int_equal(store_session_add(f->st, d1, uid, NULL, 1000, &e), 1); /* taken */
+	assert_int_equal(store_session_add(f->st, d2, uid + 99, NULL, 1000, &e),
+	                 1); /* no such user */
 
 	/* live; a use within a minute does not write */
 	assert_int_equal(store_session_user(f->st, d1, 1030, 1800, 43200, &got, &e), 0);
@@ -489,12 +494,14 @@ static void test_attempts_and_certificates(void **state)
 	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(
-	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 40, 0, "2,5", NULL, 3, NULL, &e), 0);
+	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 40, 0, "2,5", NULL, 3, NULL, &e),
+	    0);
 	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_certificate_of(f->st, uid, "komunikacja", &c, &e), 1);
 	assert_int_equal(
-	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 90, 1, "", code, 3, NULL, &e), 0);
+	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 90, 1, "", code, 3, NULL, &e),
+	    0);
 	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(store_attempts(f->st, uid, "cv", &n, &e), 0);
@@ -517,19 +524,23 @@ static void test_attempts_and_certificates(void **state)
 	/* a second pass of the same course: nothing is stored, not even the
 	 * attempt (one transaction) */
 	assert_int_equal(
-	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 95, 1, "", code2, 3, NULL, &e), 2);
+	    store_attempt_add(f->st, "user:1", uid, "komunikacja", 95, 1, "", code2, 3, NULL, &e),
+	    2);
 	assert_int_equal(store_attempts(f->st, uid, "komunikacja", &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(store_certificate(f->st, code2, &c, &e), 1);
 	/* a code already given is refused too */
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 95, 1, "", code, 3, NULL, &e), 1);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "cv", 95, 1, "", code, 3, NULL, &e), 1);
 	/* a pass needs a code; a user must exist; a score is a percentage */
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 95, 1, "", NULL, 3, NULL, &e), -1);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "cv", 95, 1, "", NULL, 3, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_INPUT);
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid + 5, "cv", 10, 0, "1", NULL, 3, NULL, &e),
-	                 -1);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid + 5, "cv", 10, 0, "1", NULL, 3, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_INPUT);
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 101, 0, "", NULL, 3, NULL, &e), -1);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "cv", 101, 0, "", NULL, 3, NULL, &e), -1);
 
 	db = raw_open(f->path);
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM attempts"), 2);
@@ -716,7 +727,8 @@ static void *mixed_thread(void *p)
 			snprintf(u.email, sizeof u.email, "Same@example.pl");
 			rc = store_user_add(m->st, "web", &u, &e);
 		} else {
-			rc = store_attempt_add(m->st, "user:9", 999999, "cv", 50, 0, "", NULL, 3, NULL, &e);
+			rc = store_attempt_add(m->st, "user:9", 999999, "cv", 50, 0, "", NULL, 3,
+			                       NULL, &e);
 			if (rc < 0 && e.kind == ERR_INPUT)
 				rc = 2;
 		}
@@ -830,7 +842,8 @@ static void test_audit_records(void **state)
 	auth_code(code);
 	uid = add_user(f->st, "a@example.pl");
 	add_contact(f->st, "Jan", "Temat", "Tekst");
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 100, 1, "", code, 3, NULL, &e), 0);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "cv", 100, 1, "", code, 3, NULL, &e), 0);
 	add_post(f->st, uid, "cv", 0, "tekst", 0);
 	assert_int_equal(store_post_hide(f->st, "admin:anna", 1, 1, course, &e), 0);
 	assert_int_equal(store_post_hide(f->st, "admin:anna", 1, 0, course, &e), 0);
@@ -970,18 +983,39 @@ static long long add_request(struct store *st, long long user, const char *right
 	return r.id;
 }
 
+/* t's date in Warsaw as letters write it ("28.02.2026"); a static buffer */
+static const char *date_pl(long long t)
+{
+	static char out[32];
+	struct buf b = BUF_INIT;
+
+	fmt_date_pl(&b, t);
+	snprintf(out, sizeof out, "%s", b.ptr ? b.ptr : "");
+	buf_free(&b);
+	return out;
+}
+
 static void test_request_rules(void **state)
 {
 	struct fx *f = *state;
 	struct err e = {0};
 	struct rights_request r;
-	long long uid = add_user(f->st, "anna@example.pl"), now = (long long)time(NULL);
-	long long id = add_request(f->st, uid, "dostep"), id2;
+	long long uid, now, id, id2;
 	sqlite3 *db;
 
-	/* due a calendar month after receipt */
+	/* received 31.01 just after midnight in Warsaw (30.01 on the UTC date) */
+	setenv("OKIENKO_NOW", "2026-01-31 00:30", 1);
+	now = clock_now();
+	assert_int_equal(now, 1769815800LL); /* 2026-01-30 23:30 UTC */
+	uid = add_user(f->st, "anna@example.pl");
+	id = add_request(f->st, uid, "dostep");
+	/* due a calendar month after receipt, on the Warsaw date (the UTC
+	 * date gave 01.03.2026) */
 	assert_int_equal(store_request_get(f->st, id, &r, &e), 0);
-	assert_true(r.due - r.received >= 28 * 86400LL && r.due - r.received <= 31 * 86400LL);
+	assert_int_equal(r.received, now);
+	assert_string_equal(date_pl(r.received), "31.01.2026");
+	assert_string_equal(date_pl(r.due), "28.02.2026");
+	assert_int_equal(r.due, 1772235000LL); /* 28.02.2026 00:30 Warsaw */
 	assert_int_equal(r.flagged, 0);
 	store_request_free(&r);
 	/* the same right again within 3 months: flagged; another right: not */
@@ -1001,8 +1035,11 @@ static void test_request_rules(void **state)
 	                 0);
 	assert_int_equal(store_request_get(f->st, id, &r, &e), 0);
 	assert_string_equal(r.status, "extended");
-	assert_true(r.extended_due - r.due >= 59 * 86400LL &&
-	            r.extended_due - r.due <= 62 * 86400LL);
+	assert_string_equal(date_pl(r.due), "28.02.2026");
+	/* two months after the due date, across the change to summer time:
+	 * 00:30 Warsaw again */
+	assert_string_equal(date_pl(r.extended_due), "28.04.2026");
+	assert_int_equal(r.extended_due, 1777329000LL); /* 28.04.2026 00:30 +02:00 */
 	store_request_free(&r);
 	assert_int_equal(store_request_step(f->st, "admin:x", id, "extend", "r", 1, now, NULL, &e),
 	                 -1);
@@ -1026,6 +1063,62 @@ static void test_request_rules(void **state)
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit WHERE action = 'request.extend'"),
 	                 1);
 	sqlite3_close(db);
+}
+
+/* Regression (issue 12, finding 16): received 15.10.2026 00:30 in Warsaw
+ * (summer time: 14.10 on the UTC date), due 15.11 (winter time); the UTC
+ * date gave 14.11.2026. */
+static void test_request_due_warsaw_october(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct rights_request r;
+	long long uid = add_user(f->st, "anna@example.pl");
+
+	setenv("OKIENKO_NOW", "2026-10-15 00:30", 1);
+	assert_int_equal(clock_now(), 1792017000LL); /* 2026-10-14 22:30 UTC */
+	assert_int_equal(store_request_get(f->st, add_request(f->st, uid, "dostep"), &r, &e), 0);
+	assert_int_equal(r.received, 1792017000LL);
+	assert_string_equal(date_pl(r.received), "15.10.2026");
+	assert_string_equal(date_pl(r.due), "15.11.2026");
+	assert_int_equal(r.due, 1794699000LL); /* 15.11.2026 00:30 +01:00 */
+	store_request_free(&r);
+}
+
+/* An extension counts months on the Warsaw date too: due 31.08 00:30
+ * (30.08 on the UTC date), two months more is 31.10 (the UTC date gave
+ * 30.10: 30.10 22:30 UTC). */
+static void test_request_extend_warsaw(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct rights_request r;
+	long long uid = add_user(f->st, "anna@example.pl"), id, now;
+
+	setenv("OKIENKO_NOW", "2026-07-31 00:30", 1);
+	now = clock_now();
+	id = add_request(f->st, uid, "dostep");
+	assert_int_equal(store_request_get(f->st, id, &r, &e), 0);
+	assert_string_equal(date_pl(r.due), "31.08.2026");
+	store_request_free(&r);
+	assert_int_equal(
+	    store_request_step(f->st, "admin:x", id, "extend", "zawiłe", 2, now, NULL, &e), 0);
+	assert_int_equal(store_request_get(f->st, id, &r, &e), 0);
+	assert_string_equal(date_pl(r.extended_due), "31.10.2026");
+	assert_int_equal(r.extended_due, 1793403000LL); /* 31.10.2026 00:30 +01:00 */
+	store_request_free(&r);
+	/* and by one month, into a shorter month: the last day of it */
+	setenv("OKIENKO_NOW", "2026-08-31 00:30", 1);
+	id = add_request(f->st, uid, "sprostowanie");
+	assert_int_equal(store_request_get(f->st, id, &r, &e), 0);
+	assert_string_equal(date_pl(r.due), "30.09.2026");
+	store_request_free(&r);
+	assert_int_equal(
+	    store_request_step(f->st, "admin:x", id, "extend", "zawiłe", 1, clock_now(), NULL, &e),
+	    0);
+	assert_int_equal(store_request_get(f->st, id, &r, &e), 0);
+	assert_string_equal(date_pl(r.extended_due), "30.10.2026");
+	store_request_free(&r);
 }
 
 static void test_token_single_use(void **state)
@@ -1169,7 +1262,8 @@ static void test_admin_commands(void **state)
 	auth_code(code);
 	add_contact(f->st, "Jan Kowalski", "Pytanie \x1b[31mczerwone", "Linia 1\nLinia 2\r\\");
 	add_contact(f->st, "=HYPERLINK(\"x\")", "CSV, \"cudzysłów\"", "Tekst");
-	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 100, 1, "", code, 3, NULL, &e), 0);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "cv", 100, 1, "", code, 3, NULL, &e), 0);
 	add_post(f->st, uid, "komunikacja", 0, "tekst", 0);
 
 	check_admin(f->st, "", 2, "err", "usage: formd admin");
@@ -1346,9 +1440,12 @@ static void test_user_data(void **state)
 
 	auth_code(code_a);
 	auth_code(code_b);
-	assert_int_equal(store_attempt_add(f->st, "user:a", a, "cv", 40, 0, "2,5", NULL, 3, NULL, &e), 0);
-	assert_int_equal(store_attempt_add(f->st, "user:a", a, "cv", 90, 1, "", code_a, 3, NULL, &e), 0);
-	assert_int_equal(store_attempt_add(f->st, "user:b", b, "cv", 95, 1, "", code_b, 3, NULL, &e), 0);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:a", a, "cv", 40, 0, "2,5", NULL, 3, NULL, &e), 0);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:a", a, "cv", 90, 1, "", code_a, 3, NULL, &e), 0);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:b", b, "cv", 95, 1, "", code_b, 3, NULL, &e), 0);
 	thread_a = add_post(f->st, a, "cv", 0, "Wątek A", 0);
 	reply_b = add_post(f->st, b, "cv", thread_a, "Odpowiedź B", 0);
 	reply_a = add_post(f->st, a, "cv", thread_a, "Odpowiedź A", 0);
@@ -1568,6 +1665,348 @@ static void test_session_end(void **state)
 	sqlite3_close(db);
 }
 
+/* ---- one write that checks what it guards ---- */
+
+#define SUBMITTERS 12
+
+struct submit_arg {
+	struct store *st;
+	long long user;
+	const char *course;
+	int passed;
+	int rc;
+	long long id;
+};
+
+static void *submit_thread(void *p)
+{
+	struct submit_arg *a = p;
+	char code[AUTH_CODE_TEXT];
+	struct err e = {0};
+
+	auth_code(code);
+	a->rc =
+	    store_attempt_add(a->st, "user:1", a->user, a->course, a->passed ? 100 : 10, a->passed,
+	                      a->passed ? "" : "1", a->passed ? code : NULL, 3, &a->id, &e);
+	return NULL;
+}
+
+/* Runs n submissions at once (a pass each when `passed`); the count of
+ * each answer 0..3 into rcs. */
+static void submit_many(struct store *st, long long user, const char *course, int passed, int n,
+                        int rcs[4])
+{
+	struct submit_arg a[SUBMITTERS];
+	pthread_t t[SUBMITTERS];
+	int i;
+
+	memset(rcs, 0, 4 * sizeof rcs[0]);
+	for (i = 0; i < n; i++) {
+		a[i] = (struct submit_arg){st, user, course, passed, -9, -1};
+		assert_int_equal(pthread_create(&t[i], NULL, submit_thread, &a[i]), 0);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		if (a[i].rc < 0 || a[i].rc > 3)
+			fail_msg("store_attempt_add answered %d", a[i].rc);
+		rcs[a[i].rc]++;
+		/* the id is set only for what was stored */
+		assert_true(a[i].rc == 0 ? a[i].id > 0 : a[i].id == -1);
+	}
+}
+
+/* Regression (issue 12, finding 3): 12 failing submissions at once on a
+ * test allowing 3 stored 5; now the count and the insert are one write:
+ * exactly 3 are stored, the rest answered 3 (never a failure). Passes at
+ * once: one certificate, the others answered 2 with nothing stored. */
+static void test_attempts_parallel(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	long long uid = add_user(f->st, "t@example.pl"), n = 0;
+	int rcs[4];
+	sqlite3 *db;
+
+	submit_many(f->st, uid, "cv", 0, SUBMITTERS, rcs);
+	assert_int_equal(rcs[0], 3);
+	assert_int_equal(rcs[3], SUBMITTERS - 3);
+	assert_int_equal(store_attempts(f->st, uid, "cv", &n, &e), 0);
+	assert_int_equal(n, 3);
+	submit_many(f->st, uid, "komunikacja", 1, 8, rcs);
+	assert_int_equal(rcs[0], 1);
+	assert_int_equal(rcs[2], 7);
+	/* a pass after the allowance is used: 3 stays 3 */
+	submit_many(f->st, uid, "cv", 1, 4, rcs);
+	assert_int_equal(rcs[3], 4);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM attempts WHERE course = 'cv'"), 3);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM certificates"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM certificates WHERE course = 'cv'"), 0);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM attempts WHERE course = 'komunikacja'"),
+	                 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit WHERE action = 'attempt.create'"),
+	                 4);
+	sqlite3_close(db);
+}
+
+/* An earlier certificate refuses any more attempts at its course, even
+ * with attempts left; the allowance counts per course. */
+static void test_attempts_after_certificate(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char code[AUTH_CODE_TEXT];
+	long long uid = add_user(f->st, "t@example.pl"), n = 0, id = -1;
+
+	auth_code(code);
+	assert_int_equal(store_attempt_add(f->st, "user:1", uid, "cv", 90, 1, "", code, 3, &id, &e),
+	                 0);
+	assert_true(id > 0);
+	id = -1;
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "cv", 10, 0, "1,2", NULL, 3, &id, &e), 2);
+	assert_int_equal(id, -1);
+	assert_int_equal(store_attempts(f->st, uid, "cv", &n, &e), 0);
+	assert_int_equal(n, 1);
+	/* allowance 1 on another course: the second is refused */
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "prawo", 10, 0, "1", NULL, 1, &id, &e), 0);
+	assert_int_equal(
+	    store_attempt_add(f->st, "user:1", uid, "prawo", 10, 0, "1", NULL, 1, NULL, &e), 3);
+	assert_int_equal(store_attempts(f->st, uid, "prawo", &n, &e), 0);
+	assert_int_equal(n, 1);
+}
+
+/* Regression (issue 12, finding 15): a session is stored only in the
+ * write that sees the account open and confirmed with the password hash
+ * the login checked. */
+static void test_session_add_checks(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char d[AUTH_DIGEST_TEXT];
+	struct user u;
+	long long uid = add_user(f->st, "s@example.pl"), got = 0;
+	const char *h1 = "$argon2id$v=19$m=65536,t=2,p=1$x$y"; /* add_user's */
+	sqlite3 *db;
+
+	auth_digest("session-1", 9, d);
+	/* a hash the login did not check (changed meanwhile): refused */
+	assert_int_equal(store_session_add(f->st, d, uid, "stale", 1000, &e), 1);
+	assert_int_equal(store_session_add(f->st, d, uid, h1, 1000, &e), 0);
+	assert_int_equal(store_session_user(f->st, d, 1001, 1800, 43200, &got, &e), 0);
+	assert_int_equal(got, uid);
+	/* a password change ends the session; the old hash starts none */
+	assert_int_equal(store_user_set_password(f->st, "user:1", uid, "h2", &e), 0);
+	assert_int_equal(store_session_user(f->st, d, 1002, 1800, 43200, &got, &e), 1);
+	auth_digest("session-2", 9, d);
+	assert_int_equal(store_session_add(f->st, d, uid, h1, 1000, &e), 1);
+	assert_int_equal(store_session_add(f->st, d, uid, "h2", 1000, &e), 0);
+	/* a rehash at login over the old hash does not undo the change */
+	assert_int_equal(store_user_set_hash(f->st, uid, h1, "h1-rehashed", &e), 1);
+	assert_int_equal(store_user_by_id(f->st, uid, &u, &e), 0);
+	assert_string_equal(u.pw_hash, "h2");
+	assert_int_equal(store_user_set_hash(f->st, uid, "h2", "h2-rehashed", &e), 0);
+	assert_int_equal(store_user_by_id(f->st, uid, &u, &e), 0);
+	assert_string_equal(u.pw_hash, "h2-rehashed");
+	/* the account closed: no session, with the right hash or without a
+	 * check; the ones it had are gone */
+	assert_int_equal(store_user_close(f->st, "user:1", uid, NULL, NULL, &e), 0);
+	auth_digest("session-3", 9, d);
+	assert_int_equal(store_session_add(f->st, d, uid, "h2-rehashed", 1000, &e), 1);
+	assert_int_equal(store_session_add(f->st, d, uid, NULL, 1000, &e), 1);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sessions"), 0);
+	sqlite3_close(db);
+}
+
+/* An account whose address is not proved starts no session; the
+ * confirmation link lets it. */
+static void test_session_add_unconfirmed(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char d[AUTH_DIGEST_TEXT], link[AUTH_DIGEST_TEXT];
+	const struct mail_out m = {"account.confirm", "nowa@example.pl", "Aktywuj", "link"};
+	struct user u;
+	long long got = 0;
+
+	memset(&u, 0, sizeof u);
+	snprintf(u.first_name, sizeof u.first_name, "Ewa");
+	snprintf(u.last_name, sizeof u.last_name, "Lis");
+	snprintf(u.email, sizeof u.email, "Nowa@Example.pl");
+	snprintf(u.office, sizeof u.office, "powiat-a");
+	snprintf(u.pw_hash, sizeof u.pw_hash, "h1");
+	snprintf(u.terms_commit, sizeof u.terms_commit, "c");
+	snprintf(u.policy_commit, sizeof u.policy_commit, "d");
+	auth_digest("confirm-1", 9, link);
+	assert_int_equal(store_user_register(f->st, "web", &u, link, 5000, &m, NULL, &e), 0);
+	assert_true(u.id > 0);
+	auth_digest("session-1", 9, d);
+	assert_int_equal(store_session_add(f->st, d, u.id, "h1", 1000, &e), 1);
+	assert_int_equal(store_session_add(f->st, d, u.id, NULL, 1000, &e), 1);
+	assert_int_equal(store_account_confirm(f->st, link, 5000, &got, &e), 1); /* expired */
+	assert_int_equal(store_account_confirm(f->st, link, 1200, &got, &e), 0);
+	assert_int_equal(got, u.id);
+	assert_int_equal(store_account_confirm(f->st, link, 1300, &got, &e), 1); /* used */
+	assert_int_equal(store_session_add(f->st, d, u.id, "h1", 1000, &e), 0);
+}
+
+#define REHASHERS 8
+
+struct rehash_arg {
+	struct store *st;
+	long long id;
+	int n, rc;
+};
+
+static void *rehash_thread(void *p)
+{
+	struct rehash_arg *a = p;
+	char hash[32];
+	struct err e = {0};
+
+	snprintf(hash, sizeof hash, "rehash-%d", a->n);
+	a->rc = store_user_set_hash(a->st, a->id, "$argon2id$v=19$m=65536,t=2,p=1$x$y", hash, &e);
+	return NULL;
+}
+
+/* Parallel rehashes over the same old hash (logins at once): exactly one
+ * replaces it, the others find it changed (1) and store nothing. */
+static void test_set_hash_parallel(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct rehash_arg a[REHASHERS];
+	pthread_t t[REHASHERS];
+	struct user u;
+	char want[32] = "";
+	long long id = add_user(f->st, "r@example.pl");
+	int i, won = 0;
+
+	for (i = 0; i < REHASHERS; i++) {
+		a[i] = (struct rehash_arg){f->st, id, i, -9};
+		assert_int_equal(pthread_create(&t[i], NULL, rehash_thread, &a[i]), 0);
+	}
+	for (i = 0; i < REHASHERS; i++) {
+		pthread_join(t[i], NULL);
+		assert_true(a[i].rc == 0 || a[i].rc == 1);
+		if (a[i].rc == 0) {
+			won++;
+			snprintf(want, sizeof want, "rehash-%d", i);
+		}
+	}
+	assert_int_equal(won, 1);
+	assert_int_equal(store_user_by_id(f->st, id, &u, &e), 0);
+	assert_string_equal(u.pw_hash, want);
+}
+
+/* ---- migrations ---- */
+
+/* Schema 2 (as shipped: tests/unit/store_schema2.h) to 3: every row
+ * stays; the accounts made before are left not proved (confirmed 0: the
+ * 2 -> 3 migration's rule, so that nothing reached by address is shown
+ * to an account that never proved it), so they start no session until a
+ * reset link proves the address; the tokens stay and may now be of the
+ * kind 'confirm'. */
+static void test_migrate_2_to_3(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	char reset[AUTH_DIGEST_TEXT], sess[AUTH_DIGEST_TEXT], sql[512];
+	struct user v;
+	long long got = 0;
+	sqlite3 *db = raw_open(f->path);
+	char *t;
+
+	auth_digest("reset-old", 9, reset);
+	auth_digest("session-old", 11, sess);
+	for (size_t i = 0; i < sizeof store_schema2_sql / sizeof store_schema2_sql[0]; i++)
+		raw_exec(db, store_schema2_sql[i]);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	/* schema 2 does not know a 'confirm' token: the fixture is the old one */
+	assert_int_not_equal(
+	    sqlite3_exec(db,
+	                 "INSERT INTO tokens (digest, kind, data, created, expires) "
+	                 "VALUES ('x', 'confirm', '', 1, 2)",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
+	raw_exec(db,
+	         "INSERT INTO users (first_name, last_name, email, email_norm, status, office, "
+	         "pw_hash, created, terms_commit, terms_at, policy_commit, policy_at) VALUES "
+	         "('Stanisław', 'Stary', 'Stary@Example.pl', 'stary@example.pl', 'bezrobotna', "
+	         "'powiat-a', 'old-hash', 11, 'c1', 12, 'p1', 13);"
+	         "INSERT INTO users (first_name, last_name, email, email_norm, status, office, "
+	         "pw_hash, created, terms_commit, terms_at, policy_commit, policy_at, closed) "
+	         "VALUES ('Z', 'Z', 'z@example.pl', 'zamkniete:2', 'poszukujaca', 'powiat-a', "
+	         "'h', 14, 'c1', 14, 'p1', 14, 99);"
+	         "INSERT INTO contacts (name, email, office, subject, message, received) VALUES "
+	         "('Jan', 'jan@example.pl', 'powiat-a', 'Temat', 'Treść', 20);"
+	         "INSERT INTO attempts (user_id, course, score, passed, wrong, at) VALUES "
+	         "(1, 'cv', 40, 0, '2', 30);"
+	         "INSERT INTO sessions (digest, user_id, created, last_used) VALUES "
+	         "('s-old', 1, 40, 40);"
+	         "INSERT INTO requests (user_id, name, email, phone, address, office, article, "
+	         "scope, channel, created, received, due, status) VALUES (1, 'S S', "
+	         "'stary@example.pl', '', '', 'powiat-a', 'dostep', 'x', 'email', 50, 50, 60, "
+	         "'received');"
+	         "INSERT INTO outbox (kind, to_addr, subject, body, created, next_try) VALUES "
+	         "('password.reset', 'stary@example.pl', 'S', 'B', 70, 70);");
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO tokens (digest, kind, user_id, data, created, expires) VALUES "
+	         "('%s', 'reset', 1, '', 80, 99999999999)",
+	         reset);
+	raw_exec(db, sql);
+	sqlite3_close(db);
+
+	f->st = store_open(f->path, &e);
+	if (!f->st)
+		fail_msg("store_open: %s", e.msg);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM users"), 2);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM users WHERE confirmed = 0"), 2);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM contacts"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM attempts"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sessions"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM requests"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM outbox"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM tokens WHERE kind = 'reset' AND "
+	                             "user_id = 1 AND created = 80 AND used = 0"),
+	                 1);
+	t = raw_text(db, "SELECT message FROM contacts");
+	assert_string_equal(t, "Treść");
+	free(t);
+	/* the tokens table takes the new kind now */
+	raw_exec(db, "INSERT INTO tokens (digest, kind, data, created, expires) "
+	             "VALUES ('x', 'confirm', '', 1, 2)");
+	sqlite3_close(db);
+
+	assert_int_equal(store_user_by_email(f->st, "STARY@example.pl", &v, &e), 0);
+	assert_int_equal(v.id, 1);
+	assert_string_equal(v.first_name, "Stanisław");
+	assert_string_equal(v.pw_hash, "old-hash");
+	assert_int_equal(v.created, 11);
+	assert_int_equal(v.terms_at, 12);
+	assert_int_equal(v.policy_at, 13);
+	assert_int_equal(v.closed, 0);
+	assert_int_equal(v.confirmed, 0);
+	/* not proved: no login yet; the reset link (sent to the address)
+	 * proves it */
+	assert_int_equal(store_session_add(f->st, sess, 1, "old-hash", 1000, &e), 1);
+	assert_int_equal(store_password_reset(f->st, reset, 1500, "new-hash", &got, &e), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(store_user_by_id(f->st, 1, &v, &e), 0);
+	assert_int_equal(v.confirmed, 1500);
+	assert_int_equal(store_session_add(f->st, sess, 1, "new-hash", 1600, &e), 0);
+	/* opening again migrates nothing more */
+	store_close(f->st);
+	f->st = store_open(f->path, &e);
+	assert_non_null(f->st);
+	assert_int_equal(store_user_by_id(f->st, 1, &v, &e), 0);
+	assert_int_equal(v.confirmed, 1500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1592,9 +2031,17 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_user_data, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_end, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_request_rules, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_request_due_warsaw_october, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_request_extend_warsaw, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_token_single_use, setup_open, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge_audit, setup_open, teardown),
 	    cmocka_unit_test(test_outbox_retries),
+	    cmocka_unit_test_setup_teardown(test_attempts_parallel, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_attempts_after_certificate, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_add_checks, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_add_unconfirmed, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_hash_parallel, setup_open, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_2_to_3, setup, teardown),
 	};
 	struct err e = {0};
 
