@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the frame of every page formd renders takes from private/site.json. */
+static const char *const frame_keys[] = {"menu", "offices"};
+
 /* The layouts formd renders; a build without them cannot be served. */
 static const char *const needed[] = {
     "form-register",  "form-login",     "form-contact", "message",    "test-result",
@@ -126,6 +129,15 @@ struct sitedata *sitedata_load(const char *out_dir, struct err *e)
 	    read_json(out_dir, "build.json", &build, e) < 0 || read_tests(out_dir, sd, e) < 0 ||
 	    check_form_pages(sd, e) < 0)
 		goto fail;
+	/* what every page's frame takes from site.json */
+	for (i = 0; i < sizeof frame_keys / sizeof frame_keys[0]; i++)
+		if (!val_get(sd->base, frame_keys[i])) {
+			err_kind_set(
+			    e, ERR_INPUT,
+			    "%s/private/site.json: no \"%s\" (a build of another version?)",
+			    out_dir, frame_keys[i]);
+			goto fail;
+		}
 	snprintf(sd->commit, sizeof sd->commit, "%s", val_get_str(build, "commit", ""));
 	val_free(build);
 	build = NULL;

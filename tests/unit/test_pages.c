@@ -56,7 +56,8 @@ static int setup(void **state)
 	*state = f;
 	snprintf(f->site, sizeof f->site, "%s/site", f->dir);
 	fixture_priv(f->site, "site.json",
-	             "{\"site\": {\"title\": \"Portal\", \"base_url\": \"https://example.pl\"}}");
+	             "{\"site\": {\"title\": \"Portal\", \"base_url\": \"https://example.pl\"}, "
+	             "\"menu\": [], \"offices\": []}");
 	fixture_priv(f->site, "pages.json", pages_json);
 	fixture_priv(f->site, "forms.json", forms_json);
 	fixture_priv(f->site, "offices.json", "[]");
@@ -87,6 +88,36 @@ static void test_loads(void **state)
 		fail_msg("sitedata_load: %s", e.msg);
 	assert_string_equal(sitedata_form(sd, "contact"), "/kontakt/wyslij");
 	sitedata_free(sd);
+}
+
+/* Regression: a site.json without "menu" (or "offices") was loaded, and
+ * the first page formd rendered crashed on it (val_dup(NULL)). */
+static void test_frame_keys_missing(void **state)
+{
+	const struct fx *f = *state;
+	static const char *const without[] = {
+	    "{\"site\": {\"title\": \"Portal\"}, \"offices\": []}",
+	    "{\"site\": {\"title\": \"Portal\"}, \"menu\": []}",
+	};
+	static const char *const key[] = {"menu", "offices"};
+	struct err e = {0};
+	struct sitedata *sd;
+	char want[512];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		fixture_priv(f->site, "site.json", without[i]);
+		sd = sitedata_load(f->site, &e);
+		if (sd) {
+			sitedata_free(sd);
+			fail_msg("a site.json without \"%s\" was loaded", key[i]);
+		}
+		snprintf(want, sizeof want,
+		         "%s/private/site.json: no \"%s\" (a build of another version?)", f->site,
+		         key[i]);
+		assert_string_equal(e.msg, want);
+		assert_int_equal(e.kind, ERR_INPUT);
+	}
 }
 
 /* Loads the fixture's site with pages.json `pages` and forms.json `forms`
@@ -162,6 +193,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_loads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_frame_keys_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_contact_without_page, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_each_form, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_form_off, setup, teardown),
