@@ -257,6 +257,54 @@ out:
 	return ret;
 }
 
+/* {{< filled "a11y.architecture" heading="Dostępność architektoniczna" >}}:
+ * a section the office writes in site.toml [params]: the heading (h2) and
+ * the text, its blank lines making paragraphs; nothing at all while the
+ * value is "" (what the office has not stated is not guessed). A block. */
+static int sc_filled(struct link_ctx *lc, const struct md_sc *sc, struct buf *out, struct err *e)
+{
+	const char *key = arg(sc, NULL, 0), *heading = arg(sc, "heading", 0);
+	const struct val *params = val_get(lc->config ? lc->config : lc->site->config, "params"),
+	                 *v;
+	const char *file = lc->page->src->path, *p, *end, *cut;
+
+	if (!key || !heading)
+		return err_at(
+		    e, file, sc->line, sc->col,
+		    "filled: give the value and the heading: {{< filled \"a11y.architecture\" "
+		    "heading=\"Dostępność architektoniczna\" >}}");
+	if (!sc->block)
+		return err_at(e, file, sc->line, sc->col,
+		              "filled makes a section: put it on a line of its own");
+	v = params ? val_path(params, key) : NULL;
+	if (!v)
+		return err_at(e, file, sc->line, sc->col, "param '%s' is not in site.toml [params]",
+		              key);
+	if (v->type != VAL_STRING)
+		return err_at(e, file, sc->line, sc->col, "param '%s' is a %s, not text", key,
+		              val_type_name(v->type));
+	p = v->u.str.s;
+	end = p + v->u.str.len;
+	while (p < end && (*p == ' ' || *p == '\n'))
+		p++;
+	if (p == end)
+		return 0;
+	buf_puts(out, "<h2>");
+	esc_html(out, heading, strlen(heading));
+	buf_puts(out, "</h2>\n");
+	while (p < end) {
+		cut = strstr(p, "\n\n");
+		if (!cut || cut > end)
+			cut = end;
+		buf_puts(out, "<p>");
+		esc_html(out, p, (size_t)(cut - p));
+		buf_puts(out, "</p>\n");
+		for (p = cut; p < end && (*p == '\n' || *p == ' '); p++)
+			;
+	}
+	return buf_failed(out) ? err_oom(e) : 0;
+}
+
 /* "30 minutach", "12 godzinach": n of a unit in the locative after "po"
  * (the same form for every n but 1). */
 static void after_n(struct buf *out, long n, const char *one, const char *many)
@@ -273,14 +321,16 @@ static int sc_cookies(struct link_ctx *lc, const struct md_sc *sc, struct buf *o
 	long idle = SESSION_IDLE, most = SESSION_ABSOLUTE;
 
 	if (sc->nargs)
-		return err_at(e, file, sc->line, sc->col, "cookies takes no arguments: {{< cookies >}}");
+		return err_at(e, file, sc->line, sc->col,
+		              "cookies takes no arguments: {{< cookies >}}");
 	if (!sc->block)
 		return err_at(e, file, sc->line, sc->col,
 		              "cookies makes a table: put {{< cookies >}} on a line of its own");
-	buf_puts(out, "<table class=\"cookies\">\n<caption>Pliki cookies, które ustawia ten "
-	              "portal</caption>\n<thead><tr><th scope=\"col\">Nazwa</th><th "
-	              "scope=\"col\">Do czego służy</th><th scope=\"col\">Jak długo</th><th "
-	              "scope=\"col\">Kiedy jest zapisywany</th></tr></thead>\n<tbody>\n<tr><td><code>");
+	buf_puts(out,
+	         "<table class=\"cookies\">\n<caption>Pliki cookies, które ustawia ten "
+	         "portal</caption>\n<thead><tr><th scope=\"col\">Nazwa</th><th "
+	         "scope=\"col\">Do czego służy</th><th scope=\"col\">Jak długo</th><th "
+	         "scope=\"col\">Kiedy jest zapisywany</th></tr></thead>\n<tbody>\n<tr><td><code>");
 	esc_html(out, SESSION_COOKIE, strlen(SESSION_COOKIE));
 	buf_puts(out, "</code></td><td>Utrzymuje zalogowanie: dzięki niemu portal wie, że kolejne "
 	              "strony otwiera ta sama zalogowana osoba.</td><td>Do wylogowania albo "
@@ -406,6 +456,8 @@ int shortcode_render(void *ctx, const struct md_sc *sc, struct buf *out, struct 
 		return sc_retention(lc, sc, out, e);
 	if (strcmp(sc->name, "cookies") == 0)
 		return sc_cookies(lc, sc, out, e);
+	if (strcmp(sc->name, "filled") == 0)
+		return sc_filled(lc, sc, out, e);
 	if (strcmp(sc->name, "office") == 0) {
 		const char *slug = arg(sc, NULL, 0);
 		struct buf rel = BUF_INIT;

@@ -368,6 +368,56 @@ static void test_markdown_shortcodes(void **state)
 	assert_non_null(strstr(e.msg, "t.md:1:3: unterminated string"));
 }
 
+/* {{< filled >}}: nothing while the office's value is "", its heading
+ * and paragraphs (escaped) once it is written. */
+static void test_shortcode_filled(void **state)
+{
+	struct site s;
+	struct page p = {0};
+	struct rfile f = {0};
+	struct val *config = val_new(VAL_TABLE), *params = val_new(VAL_TABLE),
+	           *a11y = val_new(VAL_TABLE);
+	struct link_ctx lc = {&s, &p, NULL, 0, NULL, NULL};
+	struct md_sc sc;
+	struct buf out = BUF_INIT;
+	struct err e = {0};
+
+	(void)state;
+	assert_non_null(config);
+	assert_int_equal(val_set_str(a11y, "architecture", ""), 0);
+	assert_int_equal(val_set(params, "a11y", a11y), 0);
+	assert_int_equal(val_set(config, "params", params), 0);
+	memset(&s, 0, sizeof s);
+	memset(&sc, 0, sizeof sc);
+	lc.config = config;
+	f.path = "content/deklaracja.md";
+	p.src = &f;
+	snprintf(sc.name, sizeof sc.name, "filled");
+	sc.block = 1;
+	sc.line = 3;
+	sc.col = 1;
+	sc.nargs = 2;
+	sc.args[0].value = "a11y.architecture";
+	snprintf(sc.args[1].key, sizeof sc.args[1].key, "heading");
+	sc.args[1].value = "Dostępność architektoniczna";
+	assert_int_equal(shortcode_render(&lc, &sc, &out, &e), 0);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(val_set_str(a11y, "architecture", "Wejście od ul. A & B.\n\nWinda <tak>."),
+	                 0);
+	assert_int_equal(shortcode_render(&lc, &sc, &out, &e), 0);
+	assert_string_equal(out.ptr,
+	                    "<h2>Dostępność architektoniczna</h2>\n<p>Wejście od ul. A &amp; "
+	                    "B.</p>\n<p>Winda &lt;tak&gt;.</p>\n");
+	buf_reset(&out);
+	sc.args[0].value = "a11y.nic";
+	assert_int_equal(shortcode_render(&lc, &sc, &out, &e), -1);
+	assert_string_equal(e.msg,
+	                    "content/deklaracja.md:3:1: param 'a11y.nic' is not in site.toml "
+	                    "[params]");
+	buf_free(&out);
+	val_free(config);
+}
+
 /* {{< retention >}} against a hand-made site: the periods set, in the
  * policy's order, in correct Polish; nothing when none is set. */
 static void test_shortcode_retention(void **state)
@@ -613,6 +663,7 @@ int main(void)
 	    cmocka_unit_test(test_link_resolve),
 	    cmocka_unit_test(test_markdown_shortcodes),
 	    cmocka_unit_test(test_shortcode_retention),
+	    cmocka_unit_test(test_shortcode_filled),
 	    cmocka_unit_test(test_front_matter_split),
 	    cmocka_unit_test(test_strmap),
 	    cmocka_unit_test_setup_teardown(test_history, history_setup, history_teardown),
