@@ -132,6 +132,15 @@ class Mailbox:
     def count(self):
         return len(glob.glob(os.path.join(self.folder, "*.eml")))
 
+    def count_to(self, to, subject):
+        """How many messages to `to` (in any case) with `subject` arrived so far."""
+        n = 0
+        for path in glob.glob(os.path.join(self.folder, "*.eml")):
+            m = email.message_from_bytes(open(path, "rb").read())
+            got = str(email.header.make_header(email.header.decode_header(m["Subject"] or "")))
+            n += (m["To"] or "").strip("<>").lower() == to.lower() and got == subject
+        return n
+
 
 def link_in(text, path):
     """The path and query of the link to `path` in a message's text."""

@@ -102,6 +102,17 @@ def wait_mail(mailbox, to, timeout=20):
     return None
 
 
+def mails_to(site, mailbox, to, subject):
+    """How many messages with `subject` the relay got for `to` (any case), once
+    the outbox has nothing waiting."""
+    for _ in range(200):
+        rc, out, err = site.admin("outbox")
+        if rc == 0 and "waiting" not in out:
+            break
+        time.sleep(0.1)
+    return mailbox.count_to(to, subject)
+
+
 def export(c):
     s, h, d = c.req("GET", ACC + "/dane.json")
     return json.loads(d) if s == 200 else None
@@ -252,7 +263,6 @@ def finding_05(site):
 def finding_06(site, mail):
     T = "finding_06_no_account_enumeration"
     register(site, "taken@example.pl", mail)
-    wait_mail(mail, "taken@example.pl", timeout=1)  # the account's own mail, if any is left
     a = Client(site).req("POST", REGISTER, reg_fields("taken@example.pl", first="Inna"))
     b = Client(site).req("POST", REGISTER, reg_fields("fresh.addr@example.pl", first="Inna"))
     check(T + ": registering a taken address answers exactly as a fresh one",
@@ -276,7 +286,9 @@ def finding_06(site, mail):
 
 
 def reset_link(site, mail, email, ip=None):
-    Client(site, ip).req("POST", RESET, {"email": email})
+    """A reset link asked for and read from the mail; None when it was refused."""
+    if Client(site, ip).req("POST", RESET, {"email": email})[0] != 200:
+        return None
     m = wait_mail(mail, email)
     return link_in(m[3], RESET + "/nowe") if m else None
 
@@ -296,12 +308,14 @@ def finding_07(site, mail):
     s, h, d = site.req("GET", l1 or "/")
     check(T + ": ...and the older link is dead (410)", s == 410, s)
     check(T + ": ...for a POST too", use_reset(site, l1, "drugie nowe hasło tutaj") == 410)
-    # a password change (the reset is the one way to change it) ends a link
-    # asked for before it, even one newer than the link used
-    l3 = reset_link(site, mail, "ewa.reset@example.pl", new_ip())
-    l4 = reset_link(site, mail, "ewa.reset@example.pl", new_ip())
-    check(T + ": after a change by the older of two new links, the newer is dead as well",
-          use_reset(site, l3, "trzecie nowe hasło tutaj") == 200 and use_reset(site, l4, "czwarte nowe hasło") == 410)
+    # a password change (the reset is the one way to change it) ends every
+    # link asked for before it, even one newer than the link used
+    c, s = register(site, "adam.reset@example.pl", mail)
+    l3 = reset_link(site, mail, "adam.reset@example.pl")
+    l4 = reset_link(site, mail, "adam.reset@example.pl")
+    check(T + ": after a change by the older of two links, the newer is dead as well",
+          l3 and l4 and use_reset(site, l3, "trzecie nowe hasło tutaj") == 200 and
+          use_reset(site, l4, "czwarte nowe hasło") == 410, (l3, l4))
 
 
 def finding_08(site, mail):
@@ -313,9 +327,7 @@ def finding_08(site, mail):
     st = statuses(res)
     check(T + ": case variants of one address from six addresses: %d answered, then 429 (%s)"
           % (RESET_PER_ADDRESS, dict(st)), [r[0] for r in res] == [200] * RESET_PER_ADDRESS + [429] * 3, dict(st))
-    got = 0
-    while wait_mail(mail, "ola.case@example.pl", timeout=3):
-        got += 1
+    got = mails_to(site, mail, "ola.case@example.pl", "Ustaw nowe hasło")
     check(T + ": ...and that person got %d e-mails, not more (%d)" % (RESET_PER_ADDRESS, got),
           got == RESET_PER_ADDRESS, got)
 
@@ -479,12 +491,9 @@ def limits(site, db, mail):
     check(T + ": forum: 10 posts at once by one person, %d stored (--post-rate %d; %s)" % (n, POST_RATE, dict(st)),
           st[303] == n == POST_RATE and st[429] == 10 - POST_RATE, dict(st))
     c, s = register(site, "rate.reset@example.pl", mail)
-    wait_mail(mail, "rate.reset@example.pl", timeout=1)
     res = parallel(10, lambda i: Client(site).req("POST", RESET, {"email": "rate.reset@example.pl"}))
     st = statuses(res)
-    got = 0
-    while wait_mail(mail, "rate.reset@example.pl", timeout=3):
-        got += 1
+    got = mails_to(site, mail, "rate.reset@example.pl", "Ustaw nowe hasło")
     check(T + ": reset: 10 at once for one address, %d e-mails (%d an hour; %s)" % (got, RESET_PER_ADDRESS, dict(st)),
           st[200] == got == RESET_PER_ADDRESS and st[429] == 10 - RESET_PER_ADDRESS, dict(st))
     ip = new_ip()
@@ -506,6 +515,7 @@ def main_checks(base, formd, db, out, maildir):
     site = Site(base, formd, db, out)
     mail = Mailbox(maildir)
     MAIL[0] = mail
+    only = os.environ.get("TRUST_ONLY", "").split()  # a development aid: these tests only
     for name, fn in (("01", lambda: finding_01(site, mail, db)), ("02", lambda: finding_02(site, db)),
                      ("03", lambda: finding_03(site, out)), ("04", lambda: finding_04(site)),
                      ("05", lambda: finding_05(site)), ("06", lambda: finding_06(site, mail)),
@@ -513,6 +523,8 @@ def main_checks(base, formd, db, out, maildir):
                      ("09", lambda: finding_09(site, mail)), ("12", lambda: finding_12(site, db)),
                      ("15", lambda: finding_15(site, mail, out)), ("17", lambda: finding_17(site, db)),
                      ("limits", lambda: limits(site, db, mail))):
+        if only and name not in only:
+            continue
         t0 = time.monotonic()
         try:
             fn()

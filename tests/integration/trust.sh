@@ -43,13 +43,17 @@ sanitizers_quiet() {
 	ok "$1: the sanitizers said nothing" sh -c "! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error' '$TMP/formd.log'"
 }
 
-# --- the main run: small limits, a relay
+# --- the main run: small limits, a relay, and formd's clock pinned
+# (OKIENKO_NOW), so that no limit's window or back-off can pass during a
+# burst: "at most the allowance" holds exactly, however slow the machine
 smtp_sink_up "$TMP/mail" || { fail "the SMTP server started"; exit 1; }
 db="$TMP/var/formd.sqlite"
+export OKIENKO_NOW="2026-06-15 12:00"
 formd_up "$out" "$db" --dev --hash-workers 2 --trusted-proxy 127.0.0.1 \
 	--contact-rate 3 --register-rate 4 --post-rate 3 \
 	--smtp "smtp://127.0.0.1:$smtp_port" --smtp-plain --mail-from portal@example.pl \
 	--mail-retry 1 --mail-poll 1 || { fail "formd started"; exit 1; }
+unset OKIENKO_NOW
 run_check main main "$formd_url" "$FORMD" "$db" "$out" "$TMP/mail"
 formd_down
 sanitizers_quiet "the main run"
