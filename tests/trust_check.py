@@ -13,7 +13,7 @@ touch another's):
         formd under OKIENKO_NOW (no relay): a request's due date is WANT
         (DD.MM.YYYY) on its confirmation page and in `formd admin requests`
     trust_check.py stop BASE_URL SENTFILE
-        ~100 parallel logins, each from its own address; writes SENTFILE once
+        100 parallel logins for four accounts, each from its own address; writes SENTFILE once
         every request is sent (trust.sh then sends SIGTERM) and reports how
         each was answered
 
@@ -579,7 +579,7 @@ def stop_burst(base, sentfile):
     sent = threading.Semaphore(0)
 
     def login(i):
-        body = urllib.parse.urlencode({"email": "burst%d@example.pl" % i, "password": "złe hasło"}).encode()
+        body = urllib.parse.urlencode({"email": "burst%d@example.pl" % (i % 4), "password": "złe hasło"}).encode()
         try:
             s = socket.create_connection((u.hostname, u.port), timeout=120)
             s.sendall(b"POST /konto/logowanie HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n" % u.netloc.encode() +
