@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -44,18 +45,20 @@ class Site:
             with open(os.path.join(self.pages_dir, name + ".html"), "w") as f:
                 f.write(body)
 
-    def register(self, fields, mailbox=None):
+    def register(self, fields, mailbox=None, headers=None):
         """Registers and confirms the address as a person would: the form (303 to its
         'check your mail' page), then the link from the e-mail (read from `mailbox`
         when a relay runs, else from `formd admin outbox`), then its button.
+        `headers` go with both POSTs (an X-Real-IP behind --trusted-proxy).
         Returns (status of the confirmation, its headers, the session cookie)."""
-        s, h, d = self.req("POST", "/konto/rejestracja", fields)
+        s, h, d = self.req("POST", "/konto/rejestracja", fields, headers=headers)
         if s != 303 or not h.get("location", "").endswith("/konto/rejestracja/wyslano"):
             return s, h, ""
         link = self.confirm_link(fields["email"], "/konto/rejestracja/potwierdz", mailbox)
         if not link:
             return 0, {}, ""
-        s, h, d = self.req("POST", "/konto/rejestracja/potwierdz", {"t": link.split("?t=")[1]})
+        s, h, d = self.req("POST", "/konto/rejestracja/potwierdz", {"t": link.split("?t=")[1]},
+                           headers=headers)
         return s, h, h.get("set-cookie", "").split(";")[0]
 
     def confirm_link(self, to, path, mailbox=None):
@@ -73,6 +76,27 @@ class Site:
         p = subprocess.run([self.formd, "admin", "--db", self.db] + extra + list(args),
                            capture_output=True, text=True)
         return p.returncode, p.stdout, p.stderr
+
+
+def parallel(n, fn):
+    """fn(0) ... fn(n-1) in n threads released at once; their results in order (an
+    exception raised is the result)."""
+    results = [None] * n
+    gate = threading.Barrier(n)
+
+    def run(i):
+        try:
+            gate.wait(30)
+            results[i] = fn(i)
+        except Exception as e:  # noqa: BLE001 - the caller sees what went wrong
+            results[i] = e
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return results
 
 
 def check(desc, cond, detail=""):
@@ -107,6 +131,15 @@ class Mailbox:
 
     def count(self):
         return len(glob.glob(os.path.join(self.folder, "*.eml")))
+
+    def count_to(self, to, subject):
+        """How many messages to `to` (in any case) with `subject` arrived so far."""
+        n = 0
+        for path in glob.glob(os.path.join(self.folder, "*.eml")):
+            m = email.message_from_bytes(open(path, "rb").read())
+            got = str(email.header.make_header(email.header.decode_header(m["Subject"] or "")))
+            n += (m["To"] or "").strip("<>").lower() == to.lower() and got == subject
+        return n
 
 
 def link_in(text, path):
