@@ -73,9 +73,13 @@ static int add_list_names(struct val *data)
 		char short_commit[8];
 
 		snprintf(short_commit, sizeof short_commit, "%s", val_get_str(it, "commit", ""));
-		r |= val_set_str(it, "title",
-		                 strcmp(doc, "regulamin") == 0 ? "Regulamin portalu"
-		                                               : "Polityka prywatności");
+		int terms = strcmp(doc, "regulamin") == 0;
+
+		r |= val_set_str(it, "title", terms ? "Regulamin portalu" : "Polityka prywatności");
+		/* what the person did: the registration form's box, in its words */
+		r |= val_set_str(it, "box",
+		                 terms ? "Akceptuję regulamin portalu"
+		                       : "Zapoznałem(-am) się z polityką prywatności");
 		r |= val_set_str(it, "commit_short", short_commit);
 	}
 	l = val_get_mut(data, "requests");

@@ -77,6 +77,9 @@ check("...and says there is no consent to withdraw (the policy names none)",
       "nie przetwarza Twoich danych na podstawie zgody" in d)
 check("...and names the documents accepted, not their file names", "Regulamin portalu" in d and
       "Polityka prywatności" in d and "polityka-prywatnosci:" not in d)
+check("...in the words of the boxes ticked at registration, not \"zaakceptowana\" for what was only read",
+      "„Zapoznałem(-am) się z polityką prywatności”" in d and "„Akceptuję regulamin portalu”" in d and
+      "zaakceptowana" not in d)
 check("...and its menu offers no login or registration to who is logged in",
       ">Zaloguj się</a>" not in d and ">Załóż konto</a>" not in d and ">Ochrona danych</a>" in d)
 s2, h2, d2 = req("GET", "/")
