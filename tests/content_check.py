@@ -213,6 +213,20 @@ if decl:
     # are not its own, and the demo's site.toml leaves its own unwritten
     check("accessibility declaration shows no architectural section the office has not written",
           "architektoniczn" not in dtext and "Zielonej Górze i jego filii" not in dtext)
+terms = load("/regulamin/")
+if terms:
+    ttext = re.sub(r"<[^>]+>", " ", terms.raw)
+    # no term the seeds do not support, and deletion and correction as the
+    # account page does them (issue 13, item 6)
+    for bad in ["jedno Konto", "zablokować Konto", "14 dni"]:
+        check(f"terms of use state nothing the seeds do not support ({bad})", bad not in ttext)
+    check("terms of use say the account page deletes and corrects at once",
+          "„Usuń konto”" in ttext and "„Popraw swoje dane”" in ttext)
+pol = load("/polityka-prywatnosci/")
+if pol:
+    ptext = re.sub(r"<[^>]+>", " ", pol.raw)
+    check("the policy's recipients say who sees a certificate's holder (anyone with its code)",
+          re.search(r"VI\. Odbiorcy danych.*kod tego Certyfikatu.*VII\.", ptext, re.S) is not None)
 home = load("/")
 if home:
     for u in ["/kursy/", "/urzedy/", "/konto/rejestracja/", "/konto/logowanie/", "/polityka-prywatnosci/", "/instrukcja-realizacji-praw/"]:
