@@ -21,34 +21,60 @@
 
 static const char usage[] =
     "usage: formd admin --db FILE [--site DIR --forum-dir DIR] COMMAND\n"
+    "       formd admin --help\n"
     "\n"
     "  contacts [--office SLUG] [--open]   list contact messages (--open: not answered)\n"
     "  contacts export [--office SLUG]     the messages as CSV\n"
     "  contact show ID                     one message in full\n"
     "  contact answered ID                 mark a message answered\n"
     "  users stats                         users by status and by office\n"
+    "  users lift ID [--note TEXT]         lift a restriction of processing (art. 18):\n"
+    "                                      first the person is told (art. 18(3)): by\n"
+    "                                      e-mail through the outbox, or, when the\n"
+    "                                      restriction's request asks for a letter or a\n"
+    "                                      call, the text is printed for staff to give\n"
+    "                                      and recorded; both go to the audit log\n"
     "  certificates                        the certificates issued\n"
     "  audit                               the audit log, oldest first\n"
     "  audit --verify                      check the audit log's hash chain\n"
+    "  audit --user ID                     one person's trail\n"
     "  posts hide ID                       hide a forum post\n"
     "  posts show ID                       show a hidden forum post again\n"
-    "  audit --user ID                     one person's trail\n"
-    "  users lift ID                       lift a restriction of processing (art. 18)\n"
-    "  requests [--all]                    data-protection requests by due date\n"
-    "  request show ID                     one request with its history\n"
+    "  requests [--all]                    data-protection requests by due date (in\n"
+    "                                      Polish): the open ones, their address\n"
+    "                                      confirmed or not; --all: closed ones too\n"
+    "  request show ID                     one request with its history (in Polish)\n"
     "  request identity|progress|done ID [--note TEXT]\n"
-    "                                      record a step\n"
+    "                                      record a step; the note of identity (what\n"
+    "                                      to send) and of done (what was done) becomes\n"
+    "                                      the reply's text\n"
     "  request extend ID --months 1|2 --reason TEXT\n"
     "                                      extend the deadline (once, in the first month)\n"
-    "  request refuse ID --reason TEXT     refuse, with the reasons\n"
+    "  request refuse ID --reason TEXT     refuse, or close, with the reasons (also a\n"
+    "                                      request whose address is not confirmed)\n"
     "  request note ID --note TEXT         add a note to the history\n"
-    "  request reply ID [--send]           the reply in Polish; --send queues it\n"
+    "  request reply ID [--send [--again]] the reply in Polish to the request's last\n"
+    "                                      identity, extend, done or refuse step;\n"
+    "                                      --send queues it, once: --again sends it again\n"
+    "  request export ID [--out DIR]       the data held about the person the request\n"
+    "                                      names (its account, or the account of its\n"
+    "                                      address once both are confirmed), as the\n"
+    "                                      account page gives it: DIR/wniosek-ID.json\n"
+    "                                      and DIR/wniosek-ID.html (printable); DIR\n"
+    "                                      defaults to the current one; needs --site\n"
     "  outbox [--all]                      e-mails waiting or failed (--all: sent too)\n"
     "  outbox retry ID                     try a failed e-mail again\n"
     "  purge [--dry-run]                   apply site.toml [retention] (needs --site)\n"
-    "  help                                this text\n"
+    "  help, --help                        this text (no --db needed)\n"
     "\n"
-    "Reading contact messages and certificates is written to the audit log.\n"
+    "The time: every command takes \"now\" from the environment variable\n"
+    "OKIENKO_NOW when it is set (seconds since the epoch, or \"YYYY-MM-DD HH:MM\"\n"
+    "in Warsaw time), else from the clock: overdue marks, extensions, purges and\n"
+    "the times recorded can be tried on a chosen day, e.g.\n"
+    "  OKIENKO_NOW='2027-01-10 09:00' formd admin --db FILE requests\n"
+    "\n"
+    "Reading contact messages, certificates, requests, the outbox and a person's\n"
+    "data is written to the audit log.\n"
     "Exit status: 0 success, 1 failure (for audit --verify: a broken chain),\n"
     "2 wrong usage.\n";
 
@@ -162,10 +188,38 @@ static int report_done(const struct cmd *c, int rc, const struct err *e, const c
 	return result(c, rc, e, missing);
 }
 
+/* A list: its header row first, then one row a callback, then "none"
+ * (or "brak") when there was no row. */
+struct list_ctx {
+	FILE *out;
+	long long rows;
+	long long now; /* for the requests' marks */
+};
+
+/* Writes the header row; a list_ctx for the rows. */
+static struct list_ctx list_start(FILE *out, const char *header, long long now)
+{
+	struct list_ctx x = {out, 0, now};
+
+	fputs(header, out);
+	return x;
+}
+
+/* After the rows: `none` when there was none; rc as given. */
+static int list_end(const struct list_ctx *x, int rc, const char *none)
+{
+	if (rc == 0 && x->rows == 0)
+		fprintf(x->out, "%s\n", none);
+	return rc;
+}
+
 /* `contacts`: one message a line. */
 static int contact_line(void *ctx, const struct store_contact_row *r)
 {
-	FILE *out = ctx;
+	struct list_ctx *x = ctx;
+	FILE *out = x->out;
+
+	x->rows++;
 
 	fprintf(out, "%lld  ", r->id);
 	put_time(out, r->received);
@@ -260,8 +314,10 @@ static int count_line(void *ctx, const struct store_count_row *r)
 /* `certificates`: one a line. */
 static int certificate_line(void *ctx, const struct store_certificate_row *r)
 {
-	FILE *out = ctx;
+	struct list_ctx *x = ctx;
+	FILE *out = x->out;
 
+	x->rows++;
 	put_text(out, r->code, NULL);
 	fputs("  ", out);
 	put_time(out, r->issued);
@@ -278,8 +334,10 @@ static int certificate_line(void *ctx, const struct store_certificate_row *r)
 /* `audit`, `audit --user`: one record a line. */
 static int audit_line(void *ctx, const struct store_audit_row *r)
 {
-	FILE *out = ctx;
+	struct list_ctx *x = ctx;
+	FILE *out = x->out;
 
+	x->rows++;
 	fprintf(out, "%lld  ", r->id);
 	put_time(out, r->at);
 	fputs("  ", out);
@@ -292,37 +350,39 @@ static int audit_line(void *ctx, const struct store_audit_row *r)
 	return 0;
 }
 
-/* `requests`: one a line, by due date, marked against ctx's `now`. */
-struct requests_ctx {
-	FILE *out;
-	long long now;
-};
+/* `requests`: one a line, by due date, marked against ctx's `now`; in
+ * Polish, as the requests' own words are. */
+static const char requests_header[] =
+    "nr    termin      uwagi            status                 prawo  wnioskodawca  "
+    "(odpowiedź)\n";
 
 static int request_line(void *ctx, const struct store_request_row *r)
 {
-	const struct requests_ctx *x = ctx;
+	struct list_ctx *x = ctx;
 	FILE *out = x->out;
 	const char *status = r->status.ptr;
-	int open =
-	    strcmp(status, "done") && strcmp(status, "refused") && strcmp(status, "unconfirmed");
+	int open = strcmp(status, "done") && strcmp(status, "refused");
 
+	x->rows++;
 	fprintf(out, "%-5lld ", r->id);
 	if (r->due > 0)
 		put_date(out, r->due);
 	else
 		fputs("----------", out);
 	fprintf(out, "  %-16s ",
-	        !open                            ? ""
+	        !open || r->due <= 0             ? ""
 	        : r->due < x->now                ? "PRZETERMINOWANY"
 	        : r->due - x->now <= 7 * 86400LL ? "<= 7 dni"
 	                                         : "");
 	fprintf(out, "%-22s ", rights_status_name(status));
-	put_text(out, r->right, NULL);
+	put_str(out, rights_right_name(r->right.ptr), NULL);
 	fputs("  ", out);
 	put_text(out, r->name, NULL);
 	fputs("  (", out);
-	put_text(out, r->channel, NULL);
+	put_str(out, rights_channel_name(r->channel.ptr), NULL);
 	fputc(')', out);
+	if (!r->confirmed)
+		fputs("  adres niepotwierdzony", out);
 	if (r->flagged)
 		fputs("  POWTÓRZONY (pkt 4.2)", out);
 	fputc('\n', out);
@@ -333,74 +393,78 @@ static int request_line(void *ctx, const struct store_request_row *r)
 static void request_dates(FILE *out, const struct rights_request *r, long long now)
 {
 	if (r->due) {
-		fputs("\ndue:       ", out);
+		fputs("\ntermin:        ", out);
 		put_date(out, r->due);
 		if (r->extended_due) {
-			fputs(", extended to ", out);
+			fputs(", przedłużony do ", out);
 			put_date(out, r->extended_due);
 		}
 		if (!r->closed && (r->extended_due ? r->extended_due : r->due) < now)
 			fputs("  PRZETERMINOWANY", out);
 	}
 	if (r->closed) {
-		fputs("\nclosed:    ", out);
+		fputs("\nzamknięty:     ", out);
 		put_time(out, r->closed);
 	}
 }
 
-/* `request show`: the request, before its history. */
+/* `request show`: the request, before its history; in Polish. */
 static int request_full(void *ctx, const struct rights_request *r)
 {
-	const struct requests_ctx *x = ctx;
+	struct list_ctx *x = ctx;
 	FILE *out = x->out;
 
-	fprintf(out, "request %lld: %s%s\n", r->id, rights_status_name(r->status),
+	fprintf(out, "wniosek %lld: %s%s\n", r->id, rights_status_name(r->status),
 	        r->flagged ? ", POWTÓRZONY w ciągu 3 miesięcy (pkt 4.2)" : "");
-	fputs("right:     ", out);
-	put_str(out, r->right, NULL);
-	fputs("\nfrom:      ", out);
+	fputs("prawo:         ", out);
+	put_str(out, rights_right_name(r->right), NULL);
+	fputs("\nwnioskodawca:  ", out);
 	put_str(out, r->name, NULL);
 	fputs(" <", out);
 	put_str(out, r->email, NULL);
 	fputs(">", out);
 	if (r->user_id)
-		fprintf(out, " (account %lld)", r->user_id);
-	fputs("\nphone:     ", out);
+		fprintf(out, " (konto %lld)", r->user_id);
+	fputs("\nadres e-mail:  ", out);
+	if (r->confirmed) {
+		fputs("potwierdzony ", out);
+		put_time(out, r->confirmed);
+	} else {
+		fputs("NIEPOTWIERDZONY (link z e-maila nie został użyty)", out);
+	}
+	fputs("\ntelefon:       ", out);
 	put_str(out, r->phone, NULL);
-	fputs("\naddress:   ", out);
-	put_str(out, r->address, "\n           ");
-	fputs("\noffice:    ", out);
+	fputs("\nadres:         ", out);
+	put_str(out, r->address, "               ");
+	fputs("\nurząd:         ", out);
 	put_str(out, r->office, NULL);
-	fputs("\nreply by:  ", out);
-	put_str(out, r->channel, NULL);
-	fputs("\nsent:      ", out);
-	put_time(out, r->created);
-	fputs("\nreceived:  ", out);
-	if (r->received)
-		put_time(out, r->received);
-	else
-		fputs("not confirmed by e-mail yet (it does not count)", out);
+	fputs("\nodpowiedź:     ", out);
+	put_str(out, rights_channel_name(r->channel), NULL);
+	fputs("\notrzymany:     ", out);
+	put_time(out, r->received ? r->received : r->created);
 	request_dates(out, r, x->now);
-	fputs("\nscope:\n  ", out);
-	put_str(out, r->scope, "\n  ");
-	fputs("\nhistory:\n", out);
+	fputs("\nzakres:\n  ", out);
+	put_str(out, r->scope, "  ");
+	fputs("\nhistoria:\n", out);
 	return 0;
 }
 
 /* `request show`: one step of the history. */
 static int request_step_line(void *ctx, const struct store_step_row *s)
 {
-	FILE *out = ((const struct requests_ctx *)ctx)->out;
+	struct list_ctx *x = ctx;
+	FILE *out = x->out;
 
+	x->rows++;
 	fputs("  ", out);
 	put_time(out, s->at);
 	fputs("  ", out);
-	put_text(out, s->step, NULL);
+	put_str(out, rights_step_name(s->step.ptr), NULL);
 	fputs("  ", out);
 	put_text(out, s->actor, NULL);
 	if (s->note.len > 0) {
 		fputs("\n      ", out);
-		put_text(out, s->note, "\n      ");
+		put_text(out, s->note, "      ");
 	}
 	fputc('\n', out);
 	return 0;
@@ -409,13 +473,15 @@ static int request_step_line(void *ctx, const struct store_step_row *s)
 /* `outbox`: each message with its text. */
 static int outbox_entry(void *ctx, const struct store_outbox_row *r)
 {
-	FILE *out = ctx;
+	struct list_ctx *x = ctx;
+	FILE *out = x->out;
 
-	fprintf(out, "message %lld  ", r->id);
+	x->rows++;
+	fprintf(out, "%-7lld  ", r->id);
 	put_text(out, r->state, NULL);
 	fputs("  ", out);
 	put_time(out, r->created);
-	fprintf(out, "  tries %d", r->attempts);
+	fprintf(out, "  %d", r->attempts);
 	if (strcmp(r->state.ptr, "sent") == 0) {
 		fputs("  sent ", out);
 		put_time(out, r->sent);
@@ -434,7 +500,7 @@ static int outbox_entry(void *ctx, const struct store_outbox_row *r)
 	fputs("\n  subject: ", out);
 	put_text(out, r->subject, NULL);
 	fputs("\n  | ", out);
-	put_text(out, r->body, "\n  | ");
+	put_text(out, r->body, "  | ");
 	fputs("\n\n", out);
 	return 0;
 }
@@ -496,7 +562,12 @@ static int cmd_contacts(const struct cmd *c, int argc, char **argv)
 		if (rc == 0)
 			csv_header(&x); /* no message: the header alone */
 	} else {
-		rc = store_admin_contacts(c->st, c->actor, office, open, contact_line, c->out, &e);
+		struct list_ctx x = list_start(
+		    c->out, "id     received             state     office  from  subject\n", 0);
+
+		rc = list_end(
+		    &x, store_admin_contacts(c->st, c->actor, office, open, contact_line, &x, &e),
+		    "none");
 	}
 	return report_done(c, rc, &e, "");
 }
@@ -527,17 +598,24 @@ static int cmd_contact(const struct cmd *c, int argc, char **argv)
 /* `audit [--verify | --user ID]`. */
 static int cmd_audit(const struct cmd *c, int argc, char **argv)
 {
+	static const char audit_header[] = "id     at                   actor  action  record\n";
+	struct list_ctx x;
 	struct err e = {0};
 	long long id;
 	int rc;
 
-	if (argc == 1)
-		return report_done(c, store_admin_audit(c->st, audit_line, c->out, &e), &e, "");
+	if (argc == 1) {
+		x = list_start(c->out, audit_header, 0);
+		return report_done(
+		    c, list_end(&x, store_admin_audit(c->st, audit_line, &x, &e), "none"), &e, "");
+	}
 	if (argc == 3 && strcmp(argv[1], "--user") == 0) {
 		if (parse_id(argv[2], &id) < 0)
 			return bad_usage(c->err, "not a user id", argv[2]);
-		return report_done(c, store_admin_audit_user(c->st, id, audit_line, c->out, &e), &e,
-		                   "");
+		x = list_start(c->out, audit_header, 0);
+		return report_done(
+		    c, list_end(&x, store_admin_audit_user(c->st, id, audit_line, &x, &e), "none"),
+		    &e, "");
 	}
 	if (argc != 2 || strcmp(argv[1], "--verify") != 0)
 		return bad_usage(c->err, "unexpected argument", argv[1]);
@@ -604,41 +682,41 @@ static int cmd_users(const struct cmd *c, int argc, char **argv)
 /* `requests [--all]`. */
 static int cmd_requests(const struct cmd *c, int argc, char **argv)
 {
-	struct requests_ctx x = {c->out, clock_now()};
+	struct list_ctx x;
 	struct err e = {0};
 	int all = argc == 2 && strcmp(argv[1], "--all") == 0;
 
 	if (argc > 2 || (argc == 2 && !all))
 		return bad_usage(c->err, "unexpected argument", argv[1]);
-	return report_done(c, store_admin_requests(c->st, c->actor, all, request_line, &x, &e), &e,
-	                   "");
+	x = list_start(c->out, requests_header, clock_now());
+	return report_done(
+	    c,
+	    list_end(&x, store_admin_requests(c->st, c->actor, all, request_line, &x, &e), "brak"),
+	    &e, "");
 }
 
-/* The reply to request r in Polish, for its status: a request for proof
- * of identity (instructions 3.2), an extension with its reasons (5.1), the
- * completion, or a refusal with its reasons and the remedies (5.2). 0, or
- * -1 with e (ERR_INPUT: nothing to reply yet). */
+/* The reply to request r in Polish, to its last step that has one
+ * (whatever the status since): a request for proof of identity
+ * (instructions 3.2), an extension with its reasons (5.1), the completion
+ * (the done step's note is its text), or a refusal with its reasons and
+ * the remedies (5.2). 0, or -1 with e (ERR_INPUT: nothing to reply yet). */
 static int reply_text(const struct cmd *c, const struct rights_request *r, struct buf *out,
                       struct err *e)
 {
 	const struct val *adm =
 	    val_get(val_get(val_get(c->sd ? c->sd->base : NULL, "site"), "params"), "admin");
-	const char *step = strcmp(r->status, "identity") == 0   ? "identity"
-	                   : strcmp(r->status, "extended") == 0 ? "extend"
-	                   : strcmp(r->status, "done") == 0     ? "done"
-	                   : strcmp(r->status, "refused") == 0  ? "refuse"
-	                                                        : NULL;
+	char step[STORE_STEP];
 	char *note = NULL;
-	int rc;
+	int rc = store_request_answer(c->st, r->id, step, &note, e);
 
-	if (!step)
-		return err_set(e,
-		               "request %lld is %s: record identity, extend, done or refuse first; "
-		               "then there is something to reply",
-		               r->id, r->status);
-	rc = store_request_note(c->st, r->id, step, &note, NULL, e);
 	if (rc < 0)
 		return -1;
+	if (rc > 0)
+		return err_set(
+		    e,
+		    "request %lld has no step to reply to: record identity, extend, done "
+		    "or refuse first",
+		    r->id);
 	buf_printf(out, "Dzień dobry,\n\ndotyczy: wniosku nr %lld z dnia ", r->id);
 	fmt_date_pl(out, r->received);
 	buf_printf(out, " – %s.\n\n", rights_right_name(r->right));
@@ -678,14 +756,27 @@ static int reply_text(const struct cmd *c, const struct rights_request *r, struc
 	return buf_failed(out) ? err_oom(e) : 0;
 }
 
-/* `request reply ID [--send]`: the reply's text on out; with `send`, also
- * queued in the outbox (a reply by e-mail only). */
-static int cmd_request_reply(const struct cmd *c, long long id, int send, const char *missing)
+/* A reply channel in English, for the staff's messages. */
+static const char *channel_en(const char *channel)
+{
+	return strcmp(channel, "email") == 0       ? "e-mail"
+	       : strcmp(channel, "poczta") == 0    ? "letter"
+	       : strcmp(channel, "telefon") == 0   ? "phone"
+	       : strcmp(channel, "osobiscie") == 0 ? "in person"
+	                                           : "another way";
+}
+
+/* `request reply ID [--send [--again]]`: the reply's text on out; with
+ * `send`, also queued in the outbox (a reply by e-mail only), once unless
+ * `again`. */
+static int cmd_request_reply(const struct cmd *c, long long id, int send, int again,
+                             const char *missing)
 {
 	struct rights_request r;
 	struct buf text = BUF_INIT;
 	struct err e = {0};
 	char subject[64];
+	long long sent_at = 0;
 	int rc;
 
 	rc = store_request_get(c->st, id, &r, &e);
@@ -698,16 +789,24 @@ static int cmd_request_reply(const struct cmd *c, long long id, int send, const 
 		fprintf(c->err,
 		        "formd admin: request %lld asks for a reply by %s: print the text and "
 		        "send it that way; nothing was queued\n",
-		        id, r.channel);
+		        id, channel_en(r.channel));
 		rc = 1;
 	} else if (rc == 0 && send) {
 		struct mail_out m = {"request.reply", r.email, subject, text.ptr};
 
 		snprintf(subject, sizeof subject, "Odpowiedź na wniosek nr %lld", id);
-		rc = store_request_step(c->st, c->actor, id, "reply", "wysłano e-mailem", 0,
-		                        clock_now(), &m, &e);
+		rc = store_request_reply(c->st, c->actor, id,
+		                         again ? "wysłano e-mailem ponownie" : "wysłano e-mailem",
+		                         again, &m, &sent_at, &e);
 		if (rc == 0)
 			fprintf(c->err, "request %lld: the reply is in the outbox\n", id);
+		if (rc == 2) {
+			fprintf(c->err,
+			        "formd admin: request %lld: this reply was sent already on ", id);
+			put_time(c->err, sent_at);
+			fputs("; nothing was queued (--again sends it again)\n", c->err);
+			rc = 1;
+		}
 	}
 	store_request_free(&r);
 	buf_free(&text);
@@ -723,7 +822,7 @@ static int cmd_request(const struct cmd *c, int argc, char **argv)
 	struct err e = {0};
 	char missing[64];
 	long long id;
-	int months = 0, send = 0, i, rc;
+	int months = 0, send = 0, again = 0, i, rc;
 	size_t k;
 
 	if (argc < 3)
@@ -739,20 +838,26 @@ static int cmd_request(const struct cmd *c, int argc, char **argv)
 			months = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--send") == 0 && strcmp(verb, "reply") == 0)
 			send = 1;
+		else if (strcmp(argv[i], "--again") == 0 && strcmp(verb, "reply") == 0)
+			again = 1;
 		else
 			return bad_usage(c->err, "unexpected argument", argv[i]);
 	}
 	snprintf(missing, sizeof missing, "no request %lld", id);
 	if (strcmp(verb, "show") == 0) {
-		struct requests_ctx x = {c->out, clock_now()};
+		struct list_ctx x = {c->out, 0, clock_now()};
 
-		return report_done(c,
-		                   store_admin_request_show(c->st, c->actor, id, request_full,
-		                                            request_step_line, &x, &e),
-		                   &e, missing);
+		rc = store_admin_request_show(c->st, c->actor, id, request_full, request_step_line,
+		                              &x, &e);
+		if (rc == 0 && x.rows == 0)
+			fputs("  brak\n", c->out);
+		return report_done(c, rc, &e, missing);
 	}
-	if (strcmp(verb, "reply") == 0)
-		return cmd_request_reply(c, id, send, missing);
+	if (strcmp(verb, "reply") == 0) {
+		if (again && !send)
+			return bad_usage(c->err, "--again goes with --send", NULL);
+		return cmd_request_reply(c, id, send, again, missing);
+	}
 	for (k = 0; steps[k] && strcmp(steps[k], verb) != 0; k++)
 		;
 	if (!steps[k])
@@ -761,8 +866,7 @@ static int cmd_request(const struct cmd *c, int argc, char **argv)
 		return bad_usage(c->err, "request extend needs --months 1 or 2", NULL);
 	if (strcmp(verb, "note") == 0 && !note)
 		return bad_usage(c->err, "request note needs --note TEXT", NULL);
-	rc = store_request_step(c->st, c->actor, id, verb, note, months, clock_now(),
-	                        NULL, &e);
+	rc = store_request_step(c->st, c->actor, id, verb, note, months, clock_now(), NULL, &e);
 	if (rc == 0)
 		fprintf(c->out, "request %lld: %s recorded\n", id, verb);
 	return result(c, rc, &e, missing);
@@ -771,6 +875,7 @@ static int cmd_request(const struct cmd *c, int argc, char **argv)
 /* `outbox [--all]` | `outbox retry ID`. */
 static int cmd_outbox(const struct cmd *c, int argc, char **argv)
 {
+	struct list_ctx x;
 	struct err e = {0};
 	char missing[64];
 	long long id;
@@ -787,8 +892,12 @@ static int cmd_outbox(const struct cmd *c, int argc, char **argv)
 	}
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--all") != 0))
 		return bad_usage(c->err, "expected outbox [--all] or outbox retry ID", NULL);
+	x = list_start(c->out, "message  state  created  tries\n", 0);
 	return report_done(
-	    c, store_admin_outbox(c->st, c->actor, argc == 2, outbox_entry, c->out, &e), &e, "");
+	    c,
+	    list_end(&x, store_admin_outbox(c->st, c->actor, argc == 2, outbox_entry, &x, &e),
+	             "none"),
+	    &e, "");
 }
 
 int admin_cutoffs(const struct sitedata *sd, long long now, struct purge_cutoffs *c, struct err *e)
@@ -900,6 +1009,13 @@ int admin_main(struct store *st, const struct sitedata *sd, const char *login, i
 		return cmd_purge(&c, argc, argv);
 	if (argc != 1)
 		return bad_usage(err, "unexpected argument", argv[1]);
-	return report_done(&c, store_admin_certificates(st, actor, certificate_line, out, &e), &e,
-	                   "");
+	{
+		struct list_ctx x = list_start(out, "code  issued  course  user  name\n", 0);
+
+		return report_done(
+		    &c,
+		    list_end(&x, store_admin_certificates(st, actor, certificate_line, &x, &e),
+		             "none"),
+		    &e, "");
+	}
 }

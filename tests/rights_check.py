@@ -216,23 +216,33 @@ check("a request is stored (303)", s == 303 and h.get("location") == RIGHTS + "/
 m = mail.wait("celina@example.pl")
 check("...and a confirmation link is e-mailed", m is not None and m[2] == "Potwierdź wniosek dotyczący danych osobowych",
       m and m[2])
+check("...which says the month runs from receipt, not from confirmation (seed 004 5.1)",
+      m is not None and "liczy się od otrzymania wniosku" in m[3] and "od chwili potwierdzenia" not in m[3] and
+      "usuniemy" not in m[3], m and m[3])
+s, h, d = req("GET", RIGHTS + "/wyslano")
+check("...and so does the page after sending", s == 200 and "od dziś liczy się miesięczny termin" in d and
+      "od chwili potwierdzenia" not in d, (s, d[:300]))
 link = link_in(m[3], RIGHTS + "/potwierdz") if m else None
+# received when sent (seed 004 5.1): listed at once, with its due date, its address marked
 rc, o, e = admin("requests")
-check("an unconfirmed request does not count", "Celina" not in o, o)
-rc, o, e = admin("requests", "--all")
-check("...though staff can see it waiting", "Celina" in o and "czeka na potwierdzenie e-mailem" in o, o)
+row = [l for l in o.splitlines() if "Celina" in l]
+check("an unconfirmed request is listed for staff, marked, with its due date a month on",
+      row and "adres niepotwierdzony" in row[0] and re.match(r"\d+ +\d{4}-\d\d-\d\d ", row[0]), o)
 tok = urllib.parse.parse_qs(urllib.parse.urlparse(link or "/?t=x").query)["t"][0]
 s, h, d = req("GET", link or "/")
 check("the confirmation link opens a page with a button", s == 200 and 'value="%s"' % tok in d, s)
 s, h, d = req("POST", RIGHTS + "/potwierdz", {"t": tok})
-check("confirming it: received, with the due date a month later", s == 200 and "został przyjęty" in d, (s, d[:300]))
+check("confirming it confirms the address; the due date stays a month from receipt",
+      s == 200 and "adres e-mail jest potwierdzony" in d and "otrzymaliśmy" in d and "nie później niż do" in d,
+      (s, d[:300]))
 rid = int(re.search(r"Wniosek nr (\d+)", d).group(1)) if "Wniosek nr" in d else 0
 s, h, d = req("POST", RIGHTS + "/potwierdz", {"t": tok})
 check("the link used twice is dead", s == 410, s)
 rc, o, e = admin("requests")
 row = [l for l in o.splitlines() if l.startswith("%d " % rid) or l.startswith("%-5d " % rid)]
 due = time.strftime("%Y-%m-%d", time.localtime(time.time() + 28 * 86400))
-check("staff see it, due in a month", row and "przyjęty" in row[0] and "POWTÓRZONY" not in row[0], o)
+check("staff see it, due in a month, its address confirmed", row and "przyjęty" in row[0] and
+      "POWTÓRZONY" not in row[0] and "niepotwierdzony" not in row[0], o)
 # the same right again within 3 months: flagged (section 4.2)
 req("POST", RIGHTS, good)
 m = mail.wait("celina@example.pl")
@@ -267,7 +277,9 @@ m = mail.wait("celina@example.pl")
 check("...and sent through the outbox", m is not None and "zrealizowany" in m[3] and
       m[2] == "Odpowiedź na wniosek nr %d" % rid, m and m[2])
 rc, o, e = admin("request", "show", str(rid))
-check("its history holds every step", all(w in o for w in ("received", "identity", "extend", "done", "reply")), o)
+check("its history holds every step", all(w in o for w in (
+    "otrzymany", "adres e-mail potwierdzony", "prośba o dane do identyfikacji", "termin przedłużony",
+    "zrealizowany", "odpowiedź wysłana")), o)
 rc, o, e = admin("request", "refuse", str(rid2), "--reason", "Żądanie powtarza wniosek sprzed miesiąca.")
 check("staff refuse the repeated one with reasons", rc == 0, e)
 rc, o, e = admin("request", "reply", str(rid2))
