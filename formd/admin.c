@@ -507,6 +507,32 @@ static int outbox_entry(void *ctx, const struct store_outbox_row *r)
 
 /* ---- the commands ---- */
 
+/* The end of a letter to a person: "Z poważaniem" and the administrator
+ * (site.toml's params.admin, when --site gives it). */
+static void sign(const struct cmd *c, struct buf *out)
+{
+	const struct val *adm =
+	    val_get(val_get(val_get(c->sd ? c->sd->base : NULL, "site"), "params"), "admin");
+
+	buf_puts(out, "\n\nZ poważaniem\n");
+	if (adm)
+		buf_printf(out, "%s\n%s, %s %s\n%s\n", val_get_str(adm, "name", ""),
+		           val_get_str(adm, "street", ""), val_get_str(adm, "postal_code", ""),
+		           val_get_str(adm, "city", ""), val_get_str(adm, "dpo_email", ""));
+	else
+		buf_puts(out, "Administrator danych\n");
+}
+
+/* A reply channel in English, for the staff's messages. */
+static const char *channel_en(const char *channel)
+{
+	return strcmp(channel, "email") == 0       ? "e-mail"
+	       : strcmp(channel, "poczta") == 0    ? "letter"
+	       : strcmp(channel, "telefon") == 0   ? "phone"
+	       : strcmp(channel, "osobiscie") == 0 ? "in person"
+	                                           : "another way";
+}
+
 /* Parses a record id: a decimal number above 0. 0, or -1. */
 static int parse_id(const char *s, long long *id)
 {
@@ -657,9 +683,91 @@ static int cmd_posts(const struct cmd *c, int argc, char **argv)
 	return 0;
 }
 
-/* `users stats` | `users lift ID`. */
+/* The notice before a restriction is lifted (art. 18(3); seed 004 2.6:
+ * "Przed uchyleniem ograniczenia przetwarzania ... przekaże Ci informacje
+ * w tym zakresie"), in Polish; r: the restriction's request, or NULL. */
+static void lift_text(const struct cmd *c, const struct rights_request *r, const char *note,
+                      struct buf *out)
+{
+	buf_puts(out, "Szanowna Pani / Szanowny Panie,\n\ninformujemy, że ograniczenie "
+	              "przetwarzania Pani/Pana danych osobowych w portalu (art. 18 RODO)");
+	if (r) {
+		buf_printf(out,
+		           ", o które wnioskowała Pani / wnioskował Pan (wniosek nr %lld z dnia ",
+		           r->id);
+		fmt_date_pl(out, r->received);
+		buf_puts(out, "),");
+	}
+	buf_puts(out, " zostanie zniesione. Po jego zniesieniu dane będą znów przetwarzane w "
+	              "celach opisanych w polityce prywatności: będzie Pani/Pan mógł (mogła) "
+	              "rozwiązywać testy i pisać na forum, a konto znów będzie uwzględniane w "
+	              "zestawieniach.");
+	if (note && *note) {
+		buf_puts(out, "\n\n");
+		buf_puts(out, note);
+	}
+	sign(c, out);
+}
+
+/* `users lift ID [--note TEXT]`: the person told first, by the channel
+ * the restriction's request asked for (an e-mail through the outbox; a
+ * letter or a call: the text printed for staff and recorded), then the
+ * restriction lifted; both audited (store_user_lift). */
+static int lift(const struct cmd *c, const struct user *u, const char *note)
+{
+	struct rights_request r;
+	struct buf text = BUF_INIT;
+	struct err e = {0};
+	long long rid = 0;
+	int rc = store_user_restriction_request(c->st, u->id, &rid, &e), have = 0, by_mail;
+	const char *how = "wysłano e-mailem";
+	char missing[64];
+
+	if (rc < 0)
+		return result(c, rc, &e, "");
+	if (rid > 0) {
+		if ((rc = store_request_get(c->st, rid, &r, &e)) < 0)
+			return result(c, rc, &e, "");
+		have = rc == 0;
+	}
+	by_mail = !have || strcmp(r.channel, "email") == 0;
+	if (!by_mail)
+		how = strcmp(r.channel, "poczta") == 0    ? "do przekazania listem"
+		      : strcmp(r.channel, "telefon") == 0 ? "do przekazania telefonicznie"
+		                                          : "do przekazania osobiście";
+	lift_text(c, have ? &r : NULL, note, &text);
+	if (buf_failed(&text)) {
+		rc = err_oom(&e);
+	} else {
+		struct mail_out m = {"user.lift", u->email,
+		                     "Zniesienie ograniczenia przetwarzania danych osobowych",
+		                     text.ptr};
+
+		if (!by_mail) {
+			fprintf(c->out, "The notice to give %s%s before the restriction goes:\n\n",
+			        strcmp(r.channel, "osobiscie") == 0 ? "" : "by ",
+			        channel_en(r.channel));
+			fputs(text.ptr, c->out);
+			fputc('\n', c->out);
+		}
+		rc = store_user_lift(c->st, c->actor, u->id, have ? rid : 0, how,
+		                     by_mail ? &m : NULL, &e);
+	}
+	if (rc == 0)
+		fprintf(c->out, "user %lld: %s; restriction lifted\n", u->id,
+		        by_mail ? "the notice is in the outbox"
+		                : "the notice above is recorded as given by staff");
+	if (have)
+		store_request_free(&r);
+	buf_free(&text);
+	snprintf(missing, sizeof missing, "user %lld: no restriction to lift", u->id);
+	return result(c, rc, &e, missing);
+}
+
+/* `users stats` | `users lift ID [--note TEXT]`. */
 static int cmd_users(const struct cmd *c, int argc, char **argv)
 {
+	struct user u;
 	struct err e = {0};
 	char missing[64];
 	long long id;
@@ -668,15 +776,23 @@ static int cmd_users(const struct cmd *c, int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "stats") == 0)
 		return report_done(c, store_admin_user_counts(c->st, count_line, c->out, &e), &e,
 		                   "");
-	if (argc != 3 || strcmp(argv[1], "lift") != 0)
-		return bad_usage(c->err, "expected users stats or users lift ID", NULL);
+	if ((argc != 3 && !(argc == 5 && strcmp(argv[3], "--note") == 0)) ||
+	    strcmp(argv[1], "lift") != 0)
+		return bad_usage(c->err, "expected users stats or users lift ID [--note TEXT]",
+		                 NULL);
 	if (parse_id(argv[2], &id) < 0)
 		return bad_usage(c->err, "not a user id", argv[2]);
 	snprintf(missing, sizeof missing, "no open account %lld", id);
-	rc = store_user_restrict(c->st, c->actor, id, 0, NULL, &e);
-	if (rc == 0)
-		fprintf(c->out, "user %lld: restriction lifted\n", id);
-	return result(c, rc, &e, missing);
+	rc = store_user_by_id(c->st, id, &u, &e);
+	if (rc == 0 && u.closed)
+		rc = 1;
+	if (rc == 0 && !u.restricted) {
+		fprintf(c->err, "formd admin: user %lld: processing is not restricted\n", id);
+		return 1;
+	}
+	if (rc != 0)
+		return result(c, rc, &e, missing);
+	return lift(c, &u, argc == 5 ? argv[4] : NULL);
 }
 
 /* `requests [--all]`. */
@@ -703,8 +819,6 @@ static int cmd_requests(const struct cmd *c, int argc, char **argv)
 static int reply_text(const struct cmd *c, const struct rights_request *r, struct buf *out,
                       struct err *e)
 {
-	const struct val *adm =
-	    val_get(val_get(val_get(c->sd ? c->sd->base : NULL, "site"), "params"), "admin");
 	char step[STORE_STEP];
 	char *note = NULL;
 	int rc = store_request_answer(c->st, r->id, step, &note, e);
@@ -744,26 +858,9 @@ static int reply_text(const struct cmd *c, const struct rights_request *r, struc
 		buf_puts(out, "\n\nMa Pani/Pan prawo wnieść skargę do Prezesa Urzędu Ochrony "
 		              "Danych Osobowych oraz skorzystać ze środków ochrony prawnej przed "
 		              "sądem.");
-	buf_puts(out, "\n\nZ poważaniem\n");
-	if (adm) {
-		buf_printf(out, "%s\n%s, %s %s\n%s\n", val_get_str(adm, "name", ""),
-		           val_get_str(adm, "street", ""), val_get_str(adm, "postal_code", ""),
-		           val_get_str(adm, "city", ""), val_get_str(adm, "dpo_email", ""));
-	} else {
-		buf_puts(out, "Administrator danych\n");
-	}
+	sign(c, out);
 	free(note);
 	return buf_failed(out) ? err_oom(e) : 0;
-}
-
-/* A reply channel in English, for the staff's messages. */
-static const char *channel_en(const char *channel)
-{
-	return strcmp(channel, "email") == 0       ? "e-mail"
-	       : strcmp(channel, "poczta") == 0    ? "letter"
-	       : strcmp(channel, "telefon") == 0   ? "phone"
-	       : strcmp(channel, "osobiscie") == 0 ? "in person"
-	                                           : "another way";
 }
 
 /* `request reply ID [--send [--again]]`: the reply's text on out; with

@@ -472,8 +472,8 @@ static void action_do(struct form_job *j, struct flow_ctx *c)
 			    c->sd, c->w, j->url, "Przetwarzanie ograniczone",
 			    "Od teraz Twoje dane są tylko przechowywane: nie rozwiążesz "
 			    "testu ani nie napiszesz na forum, a Twoje konto nie trafia do "
-			    "zestawień. Sprawę rozpatrzy administrator i poinformuje Cię, "
-			    "gdy ograniczenie zostanie zniesione.",
+			    "zestawień. Sprawę rozpatrzy administrator; przed zniesieniem "
+			    "ograniczenia przekaże Ci informację o tym (art. 18 ust. 3 RODO).",
 			    acc, "Wróć do swoich danych", 200, c->res);
 		break;
 	case A_OBJECT:
@@ -531,7 +531,8 @@ void mydata_action(struct flow_ctx *c)
 	if (ac == A_RESTRICT && c->w->u.restricted) {
 		reply_message(c->sd, c->w, c->req->path, "Przetwarzanie już ograniczone",
 		              "Przetwarzanie Twoich danych jest już ograniczone. Administrator "
-		              "rozpatruje sprawę i poinformuje Cię, gdy ograniczenie zniesie.",
+		              "rozpatruje sprawę; przed zniesieniem ograniczenia przekaże Ci "
+		              "informację o tym (art. 18 ust. 3 RODO).",
 		              acc, "Wróć do swoich danych", 200, c->res);
 		return;
 	}

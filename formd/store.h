@@ -138,11 +138,24 @@ int store_user_correct(struct store *st, const char *actor, long long id, const 
  * one if it should). Audited as user.password. 1: no such open account. */
 int store_user_set_password(struct store *st, const char *actor, long long id, const char *hash,
                             struct err *e);
-/* Art. 18 on (restricted since `now`) or off (staff lift it). With `on`
+/* Art. 18 on (restricted since `now`) or off (store_user_lift tells the
+ * person first: staff use that). With `on`
  * and `reason`, also a request (art. 18) for staff, received at once.
  * 1: no such open account. */
 int store_user_restrict(struct store *st, const char *actor, long long id, int on,
                         const char *reason, struct err *e);
+/* Art. 18(3): staff lift account `id`'s restriction after the person is
+ * told, in one transaction: the notice `mail` queued (NULL: given by
+ * letter or phone, as `note` says) and, with `request_id` > 0 (the
+ * restriction's request), recorded in its history as step "notice" with
+ * `note`; audited user.lift.notice; then the restriction lifted, audited
+ * user.lift. 1: no open account under restriction (nothing is done). */
+int store_user_lift(struct store *st, const char *actor, long long id, long long request_id,
+                    const char *note, const struct mail_out *mail, struct err *e);
+/* The art. 18 request account `user_id` sent last (into *request_id).
+ * 1: none. */
+int store_user_restriction_request(struct store *st, long long user_id, long long *request_id,
+                                   struct err *e);
 /* Art. 17: the account is closed at once: no login, its sessions and
  * tokens gone, its forum posts shown without the author, its certificates
  * without the name. When it holds nothing the project must archive (no

@@ -58,9 +58,8 @@ const char *const store_sql_requests[Q_COUNT] = {
 
 /* ---- requests ---- */
 
-/* On the writer: a request step in its history, audited. */
-static int request_log(struct store *st, const char *actor, long long id, const char *step_name,
-                       const char *note, struct err *e)
+int request_log(struct store *st, const char *actor, long long id, const char *step_name,
+                const char *note, struct err *e)
 {
 	char record[RECORD_MAX], action[48];
 

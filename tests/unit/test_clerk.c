@@ -376,6 +376,68 @@ static void test_outbox_body(void **state)
 	run_free(&r);
 }
 
+/* Item 3: a restriction is lifted only after the notice: queued by
+ * e-mail (or printed and recorded for a letter), both audited, the notice
+ * before the lift. */
+static void test_lift_after_notice(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	long long a = add_user(f->st, "anna@example.pl"), b = add_user(f->st, "bartek@example.pl");
+	struct run r;
+	char line[64];
+
+	check_admin(f->st, "users lift 1", 1, "err", "processing is not restricted");
+	assert_int_equal(store_user_restrict(f->st, "user:1", a, 1, "Kwestionuję dane", &e), 0);
+	r = admin(f->st, "users lift 1");
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "user 1: the notice is in the outbox; restriction lifted"));
+	run_free(&r);
+	assert_int_equal(
+	    raw_int(f, "SELECT COUNT(*) FROM outbox WHERE kind = 'user.lift' AND "
+	               "to_addr = 'anna@example.pl' AND body LIKE '%zostanie zniesione%'"),
+	    1);
+	assert_int_equal(raw_int(f, "SELECT restricted FROM users WHERE id = 1"), 0);
+	/* the notice, then the lift, in the audit log */
+	assert_true(raw_int(f, "SELECT MIN(id) FROM audit WHERE action = 'user.lift.notice'") <
+	            raw_int(f, "SELECT MIN(id) FROM audit WHERE action = 'user.lift'"));
+	assert_true(raw_int(f, "SELECT MAX(id) FROM audit WHERE action = 'outbox.create'") <
+	            raw_int(f, "SELECT MIN(id) FROM audit WHERE action = 'user.lift'"));
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM request_steps WHERE step = 'notice'"), 1);
+	/* lifted: a second lift sends nothing */
+	check_admin(f->st, "users lift 1", 1, "err", "processing is not restricted");
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM outbox WHERE kind = 'user.lift'"), 1);
+	/* a restriction whose request asks for a letter: the text for staff,
+	 * recorded in the request's history, nothing queued */
+	assert_int_equal(store_user_restrict(f->st, "user:2", b, 1, "Sprzeciw", &e), 0);
+	{
+		sqlite3 *db = NULL;
+
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		sqlite3_busy_timeout(db, 5000);
+		assert_int_equal(sqlite3_exec(db,
+		                              "UPDATE requests SET channel = 'poczta', address = "
+		                              "'ul. Krótka 2' WHERE user_id = 2",
+		                              NULL, NULL, NULL),
+		                 SQLITE_OK);
+		sqlite3_close(db);
+	}
+	snprintf(line, sizeof line, "users lift %lld", b);
+	r = admin(f->st, line);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "The notice to give by letter before the restriction goes:"));
+	assert_non_null(strstr(r.out, "zostanie zniesione"));
+	assert_non_null(strstr(r.out, "recorded as given by staff; restriction lifted"));
+	run_free(&r);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM outbox WHERE kind = 'user.lift'"), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM request_steps WHERE step = 'notice' AND "
+	                            "note = 'do przekazania listem'"),
+	                 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit WHERE action = 'user.lift.notice'"),
+	                 2);
+	check_admin(f->st, "users lift 99", 1, "err", "no open account 99");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +447,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reply_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lists_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lift_after_notice, setup, teardown),
 	};
 	struct err e = {0};
 
