@@ -9,13 +9,17 @@
 #include "buf.h"
 #include "clock.h"
 #include "escape.h"
+#include "json.h"
 #include "retention.h"
 #include "rights.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LOGIN_MAX 64 /* bytes of a login name written to the audit log */
 
@@ -910,12 +914,137 @@ static int cmd_request_reply(const struct cmd *c, long long id, int send, int ag
 	return rc == 1 ? 1 : result(c, rc, &e, missing);
 }
 
+/* Writes a file only its owner may read (a person's data): 0, or -1
+ * with e. */
+static int write_private(const char *path, const char *data, size_t len, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	size_t done = 0;
+
+	if (fd < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	if (fchmod(fd, 0600) < 0) {
+		close(fd);
+		return err_set(e, "%s: %s", path, strerror(errno));
+	}
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			close(fd);
+			return err_set(e, "%s: %s", path, strerror(saved));
+		}
+		done += (size_t)n;
+	}
+	if (close(fd) < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* The account request r names: the one it was sent from, or the account
+ * of its address when both the request's and the account's address are
+ * confirmed (a person's data goes to a proved address only). 0 with
+ * *uid; -1 with e saying why not. */
+static int request_account(const struct cmd *c, const struct rights_request *r, long long *uid,
+                           struct err *e)
+{
+	struct user u;
+	int rc;
+
+	*uid = r->user_id;
+	if (*uid > 0)
+		return 0;
+	if (!r->confirmed)
+		return err_set(e,
+		               "request %lld: its sender's address is not confirmed; no data goes "
+		               "to an unproved address (ask for identification first)",
+		               r->id);
+	rc = store_user_by_email(c->st, r->email, &u, e);
+	if (rc < 0)
+		return -1;
+	if (rc > 0 || u.closed || !u.confirmed)
+		return err_set(e,
+		               "request %lld: no open account with its confirmed address: the "
+		               "portal's accounts hold nothing of this person (contacts lists the "
+		               "contact messages)",
+		               r->id);
+	*uid = u.id;
+	return 0;
+}
+
+/* `request export ID [--out DIR]`: the person's data as the account page
+ * gives it, DIR/wniosek-ID.json and DIR/wniosek-ID.html, mode 0600; the
+ * read audited (user.read) and the export in the request's history. */
+static int cmd_request_export(const struct cmd *c, long long id, const char *dir,
+                              const char *missing)
+{
+	struct rights_request r;
+	struct val *data = NULL;
+	struct buf html = BUF_INIT;
+	struct err e = {0};
+	char json_path[4096], html_path[4096], note[256];
+	char *json = NULL;
+	long long uid = 0;
+	size_t len = 0;
+	int rc;
+
+	if (!c->sd) {
+		fputs("formd admin: request export needs --site DIR: the printable copy is the "
+		      "site's account page\n",
+		      c->err);
+		return 2;
+	}
+	rc = store_request_get(c->st, id, &r, &e);
+	if (rc != 0)
+		return result(c, rc, &e, missing);
+	rc = request_account(c, &r, &uid, &e);
+	store_request_free(&r);
+	if (rc < 0)
+		return result(c, rc, &e, missing);
+	snprintf(json_path, sizeof json_path, "%s/wniosek-%lld.json", dir, id);
+	snprintf(html_path, sizeof html_path, "%s/wniosek-%lld.html", dir, id);
+	rc = store_user_data(c->st, c->actor, uid, NULL, &data, &e);
+	if (rc > 0)
+		err_set(&e, "request %lld: account %lld is gone", id, uid);
+	if (rc == 0 && !(json = json_dump(data, JSON_OUT_PRETTY, &len, &e)))
+		rc = -1;
+	if (rc == 0)
+		rc = write_private(json_path, json, len, &e);
+	if (rc == 0) {
+		rc = pages_user_copy(c->sd, data, &html, &e);
+		data = NULL; /* taken */
+	}
+	if (rc == 0)
+		rc = write_private(html_path, html.ptr, html.len, &e);
+	if (rc == 0) {
+		snprintf(note, sizeof note, "dane konta %lld: wniosek-%lld.json, wniosek-%lld.html",
+		         uid, id, id);
+		rc = store_request_step(c->st, c->actor, id, "export", note, 0, clock_now(), NULL,
+		                        &e);
+	}
+	if (rc == 0) {
+		fprintf(c->out, "request %lld: the data of account %lld written to ", id, uid);
+		put_str(c->out, json_path, NULL);
+		fputs(" and ", c->out);
+		put_str(c->out, html_path, NULL);
+		fputc('\n', c->out);
+	}
+	val_free(data);
+	free(json);
+	buf_free(&html);
+	return result(c, rc < 0 ? -1 : rc, &e, missing);
+}
+
 /* `request show|identity|progress|done|extend|refuse|note|reply ID [options]`. */
 static int cmd_request(const struct cmd *c, int argc, char **argv)
 {
 	static const char *const steps[] = {"identity", "progress", "done", "extend",
 	                                    "refuse",   "note",     NULL};
-	const char *note = NULL, *verb;
+	const char *note = NULL, *verb, *dir = ".";
 	struct err e = {0};
 	char missing[64];
 	long long id;
@@ -937,6 +1066,9 @@ static int cmd_request(const struct cmd *c, int argc, char **argv)
 			send = 1;
 		else if (strcmp(argv[i], "--again") == 0 && strcmp(verb, "reply") == 0)
 			again = 1;
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc &&
+		         strcmp(verb, "export") == 0)
+			dir = argv[++i];
 		else
 			return bad_usage(c->err, "unexpected argument", argv[i]);
 	}
@@ -950,6 +1082,8 @@ static int cmd_request(const struct cmd *c, int argc, char **argv)
 			fputs("  brak\n", c->out);
 		return report_done(c, rc, &e, missing);
 	}
+	if (strcmp(verb, "export") == 0)
+		return cmd_request_export(c, id, dir, missing);
 	if (strcmp(verb, "reply") == 0) {
 		if (again && !send)
 			return bad_usage(c->err, "--again goes with --send", NULL);

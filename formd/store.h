@@ -241,6 +241,7 @@ void store_request_free(struct rights_request *r);
  *               while the first month runs, with the reasons in `note`
  *   "done"      completed                 "refuse"  refused (reasons in note)
  *   "reply"     a reply sent (`mail` queued with it)   "note" a note only
+ *   "export"    the person's data given to staff (what and where in note)
  * While the sender's address is unconfirmed (status "unconfirmed") only
  * identity, refuse, reply and note are taken: staff ask who sent it, or
  * close it with the reasons. A step the rules do not allow is refused: -1

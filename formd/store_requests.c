@@ -325,7 +325,8 @@ static int run_request_step(struct store *st, void *arg, struct err *e)
 			return err_set(e, "a refusal needs its reasons (--reason)");
 		status = "refused";
 		closed = j->now;
-	} else if (strcmp(j->step, "reply") != 0 && strcmp(j->step, "note") != 0) {
+	} else if (strcmp(j->step, "reply") != 0 && strcmp(j->step, "note") != 0 &&
+	           strcmp(j->step, "export") != 0) {
 		return err_set(e, "unknown step '%s'", j->step);
 	}
 	if (qwrite(st, Q_REQUEST_SET, "changing a request", e, "itii", j->id, status, extended,
