@@ -222,6 +222,7 @@ int store_purge(struct store *st, const char *actor, const struct purge_cutoffs 
 		*courses_out = NULL;
 	if (check_actor(actor, e) < 0)
 		return -1;
+	fprintf(out, "%-28s %s\n", "kind", j.dry ? "count (dry run)" : "count");
 	rc = submit(st, run_purge, &j, e);
 	/* a dry run writes nothing: its job answers 0 and is still rolled
 	 * back? no: it changed nothing, so its savepoint holds nothing */

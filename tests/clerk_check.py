@@ -122,6 +122,7 @@ check("today a purge finds no closed request past [retention] requests (1 rok)",
 rc, o, e = admin("purge", "--dry-run", now=now + 800 * DAY)
 check("OKIENKO_NOW 800 days on: the closed request is past it", re.search(r"requests \(closed\)\s+1 past", o), o)
 check("...the unconfirmed requests no longer go on their own", "requests never confirmed" not in o, o)
+check("...the report has a header row", o.startswith("kind ") and "count (dry run)" in o.splitlines()[0], o[:200])
 rc, o, e = admin("purge", now=now + 800 * DAY)
 check("...and the purge removes it", rc == 0 and re.search(r"requests \(closed\)\s+1 removed", o), (o, e))
 rc, o, e = admin("requests", "--all")
