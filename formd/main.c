@@ -38,7 +38,7 @@ static const char usage[] =
     "             [--trusted-proxy ADDR]... [--require-sandbox]\n"
     "             [--max-connections N] [--request-deadline SECONDS]\n"
     "       formd admin --db FILE [--site DIR --forum-dir DIR] COMMAND ...\n"
-    "                                  (formd admin --db FILE help)\n"
+    "                                  (formd admin --help: the commands)\n"
     "       formd --help | --version\n"
     "\n"
     "  --site DIR        the generator's output (reads DIR/private/ only)\n"
@@ -155,8 +155,13 @@ static int admin(int argc, char **argv)
 			break;
 		i += 2;
 	}
+	/* the help needs no database */
+	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+	                 strcmp(argv[i], "help") == 0))
+		return admin_main(NULL, NULL, "help", 1, argv + i, stdout, stderr);
 	if (!db) {
-		fputs("usage: formd admin --db FILE [--site DIR --forum-dir DIR] COMMAND ...\n",
+		fputs("usage: formd admin --db FILE [--site DIR --forum-dir DIR] COMMAND ...\n"
+		      "       formd admin --help (the commands)\n",
 		      stderr);
 		return 2;
 	}

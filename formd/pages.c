@@ -1,4 +1,5 @@
 #include "pages.h"
+#include "rights.h"
 
 #include "clock.h"
 #include "json.h"
@@ -272,4 +273,134 @@ struct val *pages_time(long long t)
 		return NULL;
 	}
 	return d;
+}
+
+/* ---- a person's data (the account page, its copy, formd admin's export) ---- */
+
+/* Adds KEY_t = {date, iso} beside every time in the tree (the store gives
+ * seconds), for the page; the export keeps the seconds only. */
+static int add_dates(struct val *v)
+{
+	static const char *const times[] = {"created", "accepted",     "at",       "issued",
+	                                    "posted",  "received",     "answered", "last_used",
+	                                    "due",     "extended_due", "closed",   "restricted"};
+	size_t i, k, n;
+	int r = 0;
+
+	if (v->type == VAL_ARRAY) {
+		for (i = 0; i < v->u.arr.n; i++)
+			r |= add_dates(v->u.arr.items[i]);
+		return r;
+	}
+	if (v->type != VAL_TABLE)
+		return 0;
+	n = v->u.tab.n; /* the keys added below are not visited */
+	for (i = 0; i < n; i++) {
+		struct val *c = v->u.tab.kv[i].v;
+		const char *key = v->u.tab.kv[i].key;
+
+		for (k = 0; k < sizeof times / sizeof times[0]; k++)
+			if (strcmp(key, times[k]) == 0 && c->type == VAL_INT && c->u.i > 0) {
+				char name[32];
+
+				snprintf(name, sizeof name, "%s_t", key);
+				r |= val_set(v, name, pages_time(c->u.i));
+				break;
+			}
+		if (k == sizeof times / sizeof times[0])
+			r |= add_dates(v->u.tab.kv[i].v);
+	}
+	return r;
+}
+
+/* The documents' titles and versions, the requests' words. */
+static int add_list_names(struct val *data)
+{
+	struct val *l = val_get_mut(data, "consents");
+	size_t i;
+	int r = 0;
+
+	for (i = 0; l && l->type == VAL_ARRAY && i < l->u.arr.n; i++) {
+		struct val *it = l->u.arr.items[i];
+		const char *doc = val_get_str(it, "document", "");
+		char short_commit[8];
+
+		snprintf(short_commit, sizeof short_commit, "%s", val_get_str(it, "commit", ""));
+		int terms = strcmp(doc, "regulamin") == 0;
+
+		r |= val_set_str(it, "title", terms ? "Regulamin portalu" : "Polityka prywatności");
+		/* what the person did: the registration form's box, in its words */
+		r |= val_set_str(it, "box",
+		                 terms ? "Akceptuję regulamin portalu"
+		                       : "Zapoznałem(-am) się z polityką prywatności");
+		r |= val_set_str(it, "commit_short", short_commit);
+	}
+	l = val_get_mut(data, "requests");
+	for (i = 0; l && l->type == VAL_ARRAY && i < l->u.arr.n; i++) {
+		struct val *it = l->u.arr.items[i];
+
+		r |= val_set_str(it, "right_text", rights_right_name(val_get_str(it, "right", "")));
+		r |= val_set_str(it, "status_text",
+		                 rights_status_name(val_get_str(it, "status", "")));
+	}
+	return r;
+}
+
+/* Names for the page: the status in words, the office's and courses' names. */
+static int add_names(const struct sitedata *sd, struct val *data)
+{
+	struct val *profile = val_get_mut(data, "profile");
+	const struct val *office = sitedata_office(sd, val_get_str(profile, "office", ""));
+	static const char *const lists[] = {"attempts", "certificates", "posts"};
+	size_t i, k;
+	int r = 0;
+
+	r |= val_set_str(profile, "status_text",
+	                 strcmp(val_get_str(profile, "status", ""), "bezrobotna") == 0
+	                     ? "osoba bezrobotna"
+	                     : "osoba poszukująca pracy");
+	r |= val_set_str(profile, "office_name", val_get_str(office, "name", ""));
+	r |= add_list_names(data);
+	for (k = 0; k < sizeof lists / sizeof lists[0]; k++) {
+		struct val *l = val_get_mut(data, lists[k]);
+
+		for (i = 0; l && l->type == VAL_ARRAY && i < l->u.arr.n; i++) {
+			struct val *it = l->u.arr.items[i];
+			const char *slug = val_get_str(it, "course", "");
+
+			r |= val_set_str(it, "course_title",
+			                 val_get_str(sitedata_test(sd, slug), "title", slug));
+		}
+	}
+	return r;
+}
+
+int pages_user_data(const struct sitedata *sd, struct val *data)
+{
+	return add_dates(data) < 0 || add_names(sd, data) < 0 ? -1 : 0;
+}
+
+int pages_user_copy(const struct sitedata *sd, struct val *data, struct buf *out, struct err *e)
+{
+	struct val *top = val_new(VAL_TABLE);
+	const char *url = sitedata_form(sd, "account");
+	char path[300];
+	int rc;
+
+	if (!top) {
+		val_free(data);
+		return err_oom(e);
+	}
+	snprintf(path, sizeof path, "%s/wydruk", url ? url : "");
+	if (val_set(top, "data", data) < 0 || val_set_bool(top, "copy", 1) < 0) {
+		val_free(top);
+		return err_oom(e);
+	}
+	if (pages_user_data(sd, val_get_mut(top, "data")) < 0) {
+		val_free(top);
+		return err_oom(e);
+	}
+	rc = page_render(sd, "account", path, "Kopia moich danych", top, out, e);
+	val_free(top);
+	return rc;
 }

@@ -62,4 +62,15 @@ int page_render_url(const struct sitedata *sd, const char *url, const struct val
 int page_render(const struct sitedata *sd, const char *layout, const char *url, const char *title,
                 const struct val *extra, struct buf *out, struct err *e);
 
+/* Adds to a person's data (store_user_data's tree) what the account page
+ * shows beside it: KEY_t = {date, iso} beside each time, the status, the
+ * office's and courses' names, the documents' titles, the requests'
+ * words. 0, or -1 (allocation failed). */
+int pages_user_data(const struct sitedata *sd, struct val *data);
+/* The printable copy of a person's data, as the account page's
+ * "wydruk" gives it (layout account with `copy`), into out. Takes
+ * `data` (store_user_data's tree, freed here whatever happens). 0, or -1
+ * with e. */
+int pages_user_copy(const struct sitedata *sd, struct val *data, struct buf *out, struct err *e);
+
 #endif

@@ -49,7 +49,8 @@ static int request_check(struct flow_ctx *c, struct form *f)
 	if (*form_get(f, "office") && !flow_office_ok(c->sd, form_get(f, "office")))
 		form_fail(f, "office", "Wybierz urząd z listy.");
 	if (strcmp(ch, "poczta") == 0 && !*form_get(f, "address"))
-		form_fail(f, "address", "Podaj adres korespondencyjny – wyślemy na niego odpowiedź.");
+		form_fail(f, "address",
+		          "Podaj adres korespondencyjny – wyślemy na niego odpowiedź.");
 	if (strcmp(ch, "telefon") == 0 && !*form_get(f, "phone"))
 		form_fail(f, "phone", "Podaj numer telefonu – zadzwonimy pod niego.");
 	if (f->nerrors)
@@ -66,14 +67,18 @@ static int request_mail(struct flow_ctx *c, const char *right, const char *token
 	buf_printf(body,
 	           "Szanowna Pani / Szanowny Panie,\n\n"
 	           "w portalu %s złożono wniosek dotyczący danych osobowych: %s.\n\n"
-	           "Jeśli to Ty, potwierdź go, otwierając ten link (działa przez 7 dni):\n\n",
+	           "Jeśli to Ty, potwierdź swój adres e-mail, otwierając ten link (działa "
+	           "przez 7 dni):\n\n",
 	           flow_portal_name(c->sd), rights_right_name(right));
 	flow_join(where, sizeof where, sitedata_form(c->sd, "rights"), "/potwierdz");
 	flow_link(body, c, where, token);
 	buf_printf(body,
-	           "\n\nWniosek liczy się od chwili potwierdzenia; odpowiemy bez zbędnej "
-	           "zwłoki, nie później niż w ciągu miesiąca.\n\n"
-	           "Jeśli to nie Ty, nic nie rób: niepotwierdzony wniosek usuniemy.\n\n"
+	           "\n\nMiesięczny termin odpowiedzi liczy się od otrzymania wniosku, czyli "
+	           "od dziś; odpowiemy bez zbędnej zwłoki. Link potwierdza tylko, że adres "
+	           "należy do Ciebie.\n\n"
+	           "Jeśli to nie Ty, nie otwieraj linku. Dopóki adres nie jest potwierdzony, "
+	           "możemy poprosić o dodatkowe informacje pozwalające ustalić, kto złożył "
+	           "wniosek.\n\n"
 	           "-- \n%s\n",
 	           flow_portal_name(c->sd));
 	return buf_failed(body) ? -1 : 0;
@@ -100,7 +105,8 @@ void requests_form(struct flow_ctx *c)
 	wait = limits_hit(c->a->lim, key, c->a->set.form_rate, 3600, flow_now());
 	if (wait) {
 		c->res->retry_after = wait;
-		reply_plain(c->res, 429, "Z tego adresu wysłano zbyt wiele wniosków. Spróbuj później.");
+		reply_plain(c->res, 429,
+		            "Z tego adresu wysłano zbyt wiele wniosków. Spróbuj później.");
 		goto out;
 	}
 	memset(&r, 0, sizeof r);
@@ -141,9 +147,9 @@ out:
 void requests_thanks(struct flow_ctx *c)
 {
 	reply_message(c->sd, c->w, c->req->path, "Sprawdź skrzynkę e-mail",
-	              "Wniosek został zapisany. Wysłaliśmy na podany adres e-mail link, "
-	              "którym go potwierdzisz; wniosek liczy się od chwili potwierdzenia. "
-	              "Link działa przez 7 dni.",
+	              "Wniosek otrzymaliśmy i od dziś liczy się miesięczny termin odpowiedzi. "
+	              "Wysłaliśmy na podany adres e-mail link, którym potwierdzisz, że adres "
+	              "należy do Ciebie. Link działa przez 7 dni.",
 	              "/", "Wróć na stronę główną", 200, c->res);
 }
 
@@ -157,8 +163,9 @@ void requests_confirm(struct flow_ctx *c)
 	int rc;
 
 	if (!flow_token_step(c, TOKEN_REQUEST, "Potwierdź wniosek",
-	                     "Potwierdź, że to Ty złożyłeś(-aś) wniosek dotyczący danych osobowych. "
-	                     "Od chwili potwierdzenia biegnie miesięczny termin odpowiedzi.",
+	                     "Potwierdź, że to Ty złożyłeś(-aś) wniosek dotyczący danych osobowych "
+	                     "i że adres e-mail należy do Ciebie. Miesięczny termin odpowiedzi "
+	                     "biegnie od otrzymania wniosku, nie od potwierdzenia.",
 	                     "Potwierdzam wniosek", digest))
 		return;
 	rc = store_request_confirm(c->a->st, digest, flow_now(), &id, &e);
@@ -173,9 +180,11 @@ void requests_confirm(struct flow_ctx *c)
 		return;
 	}
 	buf_printf(&text,
-	           "Dziękujemy. Wniosek nr %lld – %s – został przyjęty. Odpowiemy bez "
-	           "zbędnej zwłoki, nie później niż do ",
+	           "Dziękujemy, adres e-mail jest potwierdzony. Wniosek nr %lld – %s – "
+	           "otrzymaliśmy ",
 	           r.id, rights_right_name(r.right));
+	fmt_date_pl(&text, r.received);
+	buf_puts(&text, "; odpowiemy bez zbędnej zwłoki, nie później niż do ");
 	fmt_date_pl(&text, r.due);
 	buf_puts(&text, ". Jeśli sprawa okaże się skomplikowana, termin może zostać przedłużony o "
 	                "kolejne dwa miesiące – poinformujemy Cię o tym przed upływem pierwszego "
@@ -235,7 +244,8 @@ static int reset_send(struct flow_ctx *c, const struct user *u, struct err *e)
 	           "przez godzinę):\n\n",
 	           flow_portal_name(c->sd));
 	flow_link(&body, c, where, token);
-	buf_printf(&body, "\n\nJeśli to nie Ty, nic nie rób: Twoje hasło się nie zmieni.\n\n-- \n%s\n",
+	buf_printf(&body,
+	           "\n\nJeśli to nie Ty, nic nie rób: Twoje hasło się nie zmieni.\n\n-- \n%s\n",
 	           flow_portal_name(c->sd));
 	m.body = body.ptr;
 	flow_actor(actor, u->id);
@@ -331,7 +341,8 @@ static void reset_finish(void *arg, struct response *res)
 		reply_message(sd, NULL, j->url, "Hasło zmienione",
 		              "Twoje hasło zostało zmienione, a wszystkie sesje zakończone. "
 		              "Zaloguj się nowym hasłem.",
-		              flow_form_page(sd, "form-login") ? flow_form_page(sd, "form-login") : "/",
+		              flow_form_page(sd, "form-login") ? flow_form_page(sd, "form-login")
+		                                               : "/",
 		              "Przejdź do logowania", 200, res);
 out:
 	flow_job_free(j);

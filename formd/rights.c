@@ -46,13 +46,10 @@ const char *rights_right_name(const char *value)
 const char *rights_status_name(const char *status)
 {
 	static const char *const names[][2] = {
-	    {"unconfirmed", "czeka na potwierdzenie e-mailem"},
-	    {"received", "przyjęty"},
-	    {"identity", "weryfikacja tożsamości"},
-	    {"progress", "w realizacji"},
-	    {"extended", "w realizacji, termin przedłużony"},
-	    {"done", "zrealizowany"},
-	    {"refused", "odmowa"},
+	    {"unconfirmed", "przyjęty"}, /* its address not confirmed yet */
+	    {"received", "przyjęty"},     {"identity", "weryfikacja tożsamości"},
+	    {"progress", "w realizacji"}, {"extended", "w realizacji, termin przedłużony"},
+	    {"done", "zrealizowany"},     {"refused", "odmowa"},
 	};
 	size_t i;
 
@@ -62,3 +59,44 @@ const char *rights_status_name(const char *status)
 	return status;
 }
 
+/* Looks `key` up in a {key, words} table of n rows; unknown: key as is. */
+static const char *lookup(const char *const (*table)[2], size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(key, table[i][0]) == 0)
+			return table[i][1];
+	return key;
+}
+
+const char *rights_channel_name(const char *channel)
+{
+	static const char *const names[][2] = {
+	    {"email", "e-mail"},
+	    {"poczta", "list"},
+	    {"telefon", "telefon"},
+	    {"osobiscie", "osobiście"},
+	};
+
+	return lookup(names, sizeof names / sizeof names[0], channel);
+}
+
+const char *rights_step_name(const char *step)
+{
+	static const char *const names[][2] = {
+	    {"received", "otrzymany"},
+	    {"confirmed", "adres e-mail potwierdzony"},
+	    {"identity", "prośba o dane do identyfikacji"},
+	    {"progress", "w realizacji"},
+	    {"extend", "termin przedłużony"},
+	    {"done", "zrealizowany"},
+	    {"refuse", "odmowa"},
+	    {"reply", "odpowiedź wysłana"},
+	    {"note", "notatka"},
+	    {"export", "kopia danych wydana"},
+	    {"notice", "informacja przed zniesieniem ograniczenia"},
+	};
+
+	return lookup(names, sizeof names / sizeof names[0], step);
+}

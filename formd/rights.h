@@ -13,5 +13,11 @@ extern const char *const rights_values[];
 const char *rights_right_name(const char *value);
 /* "przyjęty", "w realizacji" ...; an unknown status comes back as is. */
 const char *rights_status_name(const char *status);
+/* How the person wants the reply: "email" -> "e-mail", "poczta" ->
+ * "list" ...; an unknown value comes back as is. */
+const char *rights_channel_name(const char *channel);
+/* A step of a request's history for staff: "identity" -> "prośba o dane
+ * do identyfikacji" ...; an unknown step comes back as is. */
+const char *rights_step_name(const char *step);
 
 #endif

@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Sizes (bytes, with the NUL) of the text fields the forms allow: the
  * forms count characters, up to 4 bytes each in UTF-8. */
@@ -50,13 +50,14 @@
 #define STORE_RIGHT 16   /* a right as the request form names it: "dostep", "sprzeciw" ... */
 #define STORE_CHANNEL 16 /* "email", "poczta", "telefon", "osobiscie" */
 #define STORE_STATUS 16  /* a request's status */
+#define STORE_STEP 16    /* a request step's name */
 
 /* The `format` of store_user_data's tree; a change of its structure that
  * a reader could trip on gets the next number. */
 #define STORE_USER_DATA_FORMAT "okienko-dane-osobowe/1"
 
 struct store;
-struct val; /* value.h */
+struct val;      /* value.h */
 struct mail_out; /* below */
 
 /* Opens (creating it, and its schema, when missing) the database at
@@ -137,11 +138,24 @@ int store_user_correct(struct store *st, const char *actor, long long id, const 
  * one if it should). Audited as user.password. 1: no such open account. */
 int store_user_set_password(struct store *st, const char *actor, long long id, const char *hash,
                             struct err *e);
-/* Art. 18 on (restricted since `now`) or off (staff lift it). With `on`
+/* Art. 18 on (restricted since `now`) or off (store_user_lift tells the
+ * person first: staff use that). With `on`
  * and `reason`, also a request (art. 18) for staff, received at once.
  * 1: no such open account. */
 int store_user_restrict(struct store *st, const char *actor, long long id, int on,
                         const char *reason, struct err *e);
+/* Art. 18(3): staff lift account `id`'s restriction after the person is
+ * told, in one transaction: the notice `mail` queued (NULL: given by
+ * letter or phone, as `note` says) and, with `request_id` > 0 (the
+ * restriction's request), recorded in its history as step "notice" with
+ * `note`; audited user.lift.notice; then the restriction lifted, audited
+ * user.lift. 1: no open account under restriction (nothing is done). */
+int store_user_lift(struct store *st, const char *actor, long long id, long long request_id,
+                    const char *note, const struct mail_out *mail, struct err *e);
+/* The art. 18 request account `user_id` sent last (into *request_id).
+ * 1: none. */
+int store_user_restriction_request(struct store *st, long long user_id, long long *request_id,
+                                   struct err *e);
 /* Art. 17: the account is closed at once: no login, its sessions and
  * tokens gone, its forum posts shown without the author, its certificates
  * without the name. When it holds nothing the project must archive (no
@@ -192,25 +206,30 @@ struct rights_request {
 	char
 	    status[STORE_STATUS]; /* unconfirmed received identity progress extended done refused */
 	char *address, *scope;    /* borrowed by store_request_add; store_request_get allocates */
+	/* received: when it was sent (seed 004 section 5.1: the month runs
+	 * "od otrzymania żądania"); due: a month later */
 	long long created, received, due, extended_due, closed;
-	int flagged; /* the same right asked for by the same person within 3 months */
+	long long confirmed; /* when the sender's address was confirmed; 0: not yet */
+	int flagged;         /* the same right asked for by the same person within 3 months */
 };
 
 /* A request sent from account u: its name, address and office, the reply
  * by e-mail, `right` and `scope` (borrowed), into r for store_request_add. */
 void store_request_of(const struct user *u, const char *right, const char *scope,
                       struct rights_request *r);
-/* Stores a request. With a token digest (the public form): unconfirmed,
- * with the token (valid until `expires`) and its confirmation message in
- * the same transaction; it counts once confirmed. Without (sent from the
- * account, whose address is known): received at once, due in a month,
- * flagged when repeated. r->id and the times are set. */
+/* Stores a request, received now and due a month later (office calendar),
+ * flagged when repeated. With a token digest (the public form): its
+ * address unconfirmed ("unconfirmed"), with the token (valid until
+ * `expires`) and its confirmation message in the same transaction.
+ * Without (sent from the account, whose address is known): "received",
+ * its address confirmed. r->id and the times are set. */
 int store_request_add(struct store *st, const char *actor, struct rights_request *r,
                       const char *digest, long long expires, const struct mail_out *mail,
                       struct err *e);
-/* Uses a TOKEN_REQUEST token: the request is received now, due a month
- * later, flagged when it repeats one received within 3 months. 0 with
- * *id; 1 when the token does not work. */
+/* Uses a TOKEN_REQUEST token: the request's address is confirmed now
+ * (its due date stays: the month runs from receipt), "unconfirmed"
+ * becomes "received", and it is flagged when it repeats one received
+ * within 3 months. 0 with *id; 1 when the token does not work. */
 int store_request_confirm(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
                           long long *id, struct err *e);
 /* One request (address and scope allocated: store_request_free). 1: none. */
@@ -222,12 +241,28 @@ void store_request_free(struct rights_request *r);
  *               while the first month runs, with the reasons in `note`
  *   "done"      completed                 "refuse"  refused (reasons in note)
  *   "reply"     a reply sent (`mail` queued with it)   "note" a note only
- * A step the rules do not allow is refused: -1 with ERR_INPUT and why.
- * 1: no such request. */
+ *   "export"    the person's data given to staff (what and where in note)
+ * While the sender's address is unconfirmed (status "unconfirmed") only
+ * identity, refuse, reply and note are taken: staff ask who sent it, or
+ * close it with the reasons. A step the rules do not allow is refused: -1
+ * with ERR_INPUT and why. 1: no such request. */
 int store_request_step(struct store *st, const char *actor, long long id, const char *step,
                        const char *note, int months, long long now, const struct mail_out *mail,
                        struct err *e);
 
+/* The step a reply to request `id` tells the person about: the last of
+ * identity, extend, done and refuse (its name into step_name, its note
+ * allocated into *note: the text of the reply, the reasons). 1: none yet
+ * (nothing to reply). */
+int store_request_answer(struct store *st, long long id, char step_name[STORE_STEP], char **note,
+                         struct err *e);
+/* The reply to request `id` sent: `mail` queued (NULL: given another way,
+ * as `note` says), recorded as step "reply" with `note`, audited. When a
+ * reply went already since the step it answers (store_request_answer),
+ * nothing is done unless `again`: 2 with *sent_at its time. 1: no such
+ * request. */
+int store_request_reply(struct store *st, const char *actor, long long id, const char *note,
+                        int again, const struct mail_out *mail, long long *sent_at, struct err *e);
 /* The note of request `id`'s last step named `step_name` (allocated;
  * when at is not NULL, its time). 1: no such step. */
 int store_request_note(struct store *st, long long id, const char *step_name, char **note,
@@ -487,13 +522,13 @@ int store_admin_audit_user(struct store *st, long long user_id,
 
 struct store_request_row {
 	long long id;
-	long long due; /* the extended due date when extended; 0: not received */
+	long long due;       /* the extended due date when extended */
+	long long confirmed; /* when its sender's address was confirmed; 0: not */
 	struct store_text status, right, name, channel;
 	int flagged; /* repeats a request received within 3 months (section 4.2) */
 };
-/* The requests by due date: the open ones (received and not done or
- * refused); `all`: every one, the unconfirmed last. Audited as
- * request.list. */
+/* The requests by due date: the open ones (not done or refused, their
+ * address confirmed or not); `all`: every one. Audited as request.list. */
 int store_admin_requests(struct store *st, const char *actor, int all,
                          int (*fn)(void *ctx, const struct store_request_row *r), void *ctx,
                          struct err *e);

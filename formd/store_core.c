@@ -144,7 +144,7 @@ static const char *const migrations[] = {
     "  scope TEXT NOT NULL,\n"
     "  channel TEXT NOT NULL CHECK (channel IN ('email', 'poczta', 'telefon', 'osobiscie')),\n"
     "  created INTEGER NOT NULL,\n"
-    "  received INTEGER NOT NULL DEFAULT 0,\n" /* 0: not confirmed: it does not count */
+    "  received INTEGER NOT NULL DEFAULT 0,\n" /* up to schema 3: when confirmed */
     "  due INTEGER NOT NULL DEFAULT 0,\n"
     "  extended_due INTEGER NOT NULL DEFAULT 0,\n"
     "  status TEXT NOT NULL CHECK (status IN ('unconfirmed', 'received', 'identity', "
@@ -205,6 +205,17 @@ static const char *const migrations[] = {
     "INSERT INTO tokens_new SELECT * FROM tokens;\n"
     "DROP TABLE tokens;\n"
     "ALTER TABLE tokens_new RENAME TO tokens;\n",
+    /* 3 -> 4: a request counts from its receipt, when it is sent (seed 004
+     * section 5.1: "od otrzymania żądania"); the e-mailed link confirms the
+     * sender's address, no more. `confirmed`: when it did (0: not yet). A
+     * request waiting for its link (at most 8 days old: they were deleted
+     * after that) is received when it was sent; its due date, a month on,
+     * is reckoned by sqlite in UTC here, so it may fall an hour or (at a
+     * month's end) a day or two from the office's calendar. */
+    "ALTER TABLE requests ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0;\n"
+    "UPDATE requests SET confirmed = received WHERE status <> 'unconfirmed';\n"
+    "UPDATE requests SET received = created, due = CAST(strftime('%s', created, 'unixepoch', "
+    "'+1 month') AS INTEGER) WHERE status = 'unconfirmed';\n",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -562,8 +573,9 @@ long long add_months(long long t, int months)
 	long long local = t + (long long)clock_warsaw_offset(t) * 60, moved;
 
 	moved = months < 0 ? retention_sub(&r, local) : retention_add(&r, local);
-	return moved - (long long)clock_warsaw_offset(
-	                   moved - (long long)clock_warsaw_offset(moved) * 60) * 60;
+	return moved -
+	       (long long)clock_warsaw_offset(moved - (long long)clock_warsaw_offset(moved) * 60) *
+	           60;
 }
 
 /* Checks what was written to out. 0, or -1 with e. */

@@ -34,12 +34,13 @@ const char *const store_sql_export[Q_COUNT] = {
     [Q_USER_SESSIONS] = "SELECT substr(digest, 1, 12), created, last_used, "
                         "IFNULL(digest = ?2, 0) FROM sessions WHERE user_id = ?1 "
                         "ORDER BY created, digest",
-    /* the requests the person sent: from the account, or confirmed from
-     * its e-mail address */
+    /* the requests the person sent: from the account, or from its
+     * e-mail address and confirmed from it (an unconfirmed one may be
+     * anybody's) */
     [Q_USER_REQUESTS] = "SELECT id, article, scope, channel, status, received, due, extended_due, "
-                        "closed FROM requests WHERE received > 0 AND (user_id = ?1 OR lower(email) = "
-                        "(SELECT email_norm FROM users WHERE id = ?1 AND confirmed > 0)) "
-                        "ORDER BY id",
+                        "closed FROM requests WHERE user_id = ?1 OR (confirmed > 0 AND "
+                        "lower(email) = (SELECT email_norm FROM users WHERE id = ?1 AND "
+                        "confirmed > 0)) ORDER BY id",
 };
 
 /* ---- a person's own data ---- */

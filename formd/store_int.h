@@ -69,6 +69,8 @@ enum q {
 	Q_USER_SET_PASSWORD,
 	Q_USER_SESSIONS_END,
 	Q_USER_RESTRICT,
+	Q_USER_LIFT,
+	Q_USER_RESTRICTION_REQUEST,
 	Q_USER_HAS_RECORDS,
 	Q_USER_CLOSE,
 	Q_USER_ERASE,
@@ -112,7 +114,7 @@ enum q {
 	Q_USER_REQUESTS,
 	/* store_requests.c */
 	Q_REQUEST_ADD,
-	Q_REQUEST_RECEIVE,
+	Q_REQUEST_CONFIRM,
 	Q_REQUEST_REPEATED,
 	Q_REQUEST_FLAG,
 	Q_REQUEST_GET,
@@ -122,6 +124,8 @@ enum q {
 	Q_REQUESTS_OPEN,
 	Q_REQUESTS_ALL,
 	Q_REQUEST_LAST_NOTE,
+	Q_REQUEST_ANSWER,
+	Q_REQUEST_REPLIED,
 	/* store_outbox.c */
 	Q_OUTBOX_ADD,
 	Q_OUTBOX_NEXT,
@@ -151,8 +155,6 @@ enum q {
 	Q_PURGE_AUDIT_N,
 	Q_PURGE_AUDIT_LAST,
 	Q_PURGE_AUDIT,
-	Q_PURGE_UNCONFIRMED_N,
-	Q_PURGE_UNCONFIRMED,
 	Q_PURGE_UNPROVED_N,
 	Q_PURGE_UNPROVED,
 	Q_PURGE_TOKENS,
@@ -345,6 +347,10 @@ int token_take(struct store *st, struct token_job *j, char data[STORE_EMAIL], st
 /* On the writer: adds request r: unconfirmed with a token when `digest`
  * is set (and `mail` queued), else received at once. r->id and the times
  * are set. */
+/* On the writer: a step of request `id` in its history, audited
+ * ("request.STEP"). */
+int request_log(struct store *st, const char *actor, long long id, const char *step_name,
+                const char *note, struct err *e);
 int request_insert(struct store *st, const char *actor, struct rights_request *r,
                    const char *digest, long long expires, const struct mail_out *mail,
                    struct err *e);

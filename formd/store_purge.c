@@ -2,8 +2,8 @@
  * store_purge.c - retention: what is past its period (site.toml
  * [retention]) is removed or anonymised in one transaction (store.h).
  */
-#include "store_int.h"
 #include "clock.h"
+#include "store_int.h"
 
 #include "buf.h"
 
@@ -39,24 +39,17 @@ const char *const store_sql_purge[Q_COUNT] = {
     [Q_PURGE_AUDIT_N] = "SELECT COUNT(*) FROM audit WHERE at < ?1",
     [Q_PURGE_AUDIT_LAST] = "SELECT id, hash FROM audit WHERE at < ?1 ORDER BY id DESC LIMIT 1",
     [Q_PURGE_AUDIT] = "DELETE FROM audit WHERE id <= ?1",
-    [Q_PURGE_UNCONFIRMED_N] = "SELECT COUNT(*) FROM requests WHERE status = 'unconfirmed' AND "
-                              "created < ?1",
-    [Q_PURGE_UNCONFIRMED] = "DELETE FROM requests WHERE status = 'unconfirmed' AND created < ?1",
-    /* accounts whose address nobody proved: every confirmation link of
-     * theirs expired before ?1 (accounts from before links, with none, stay) */
+/* accounts whose address nobody proved: every confirmation link of
+ * theirs expired before ?1 (accounts from before links, with none, stay) */
 #define UNPROVED                                                                                   \
-	"FROM users WHERE confirmed = 0 AND closed = 0 AND erased = 0 AND id IN (SELECT user_id " \
-	"FROM tokens WHERE kind = 'confirm') AND id NOT IN (SELECT user_id FROM tokens WHERE "    \
+	"FROM users WHERE confirmed = 0 AND closed = 0 AND erased = 0 AND id IN (SELECT user_id "  \
+	"FROM tokens WHERE kind = 'confirm') AND id NOT IN (SELECT user_id FROM tokens WHERE "     \
 	"kind = 'confirm' AND expires >= ?1)"
     [Q_PURGE_UNPROVED_N] = "SELECT COUNT(*) " UNPROVED,
     [Q_PURGE_UNPROVED] = "DELETE " UNPROVED,
     [Q_PURGE_TOKENS] = "DELETE FROM tokens WHERE expires < ?1 OR (request_id > 0 AND "
                        "request_id NOT IN (SELECT id FROM requests))",
 };
-
-/* How long an unconfirmed request and a spent token are kept: their links
- * work for days, then nothing of them counts or is needed. */
-#define UNCONFIRMED_KEEP (8 * 86400LL)
 
 struct purge_job {
 	const char *actor;
@@ -180,7 +173,6 @@ static int run_purge(struct store *st, void *arg, struct err *e)
 	static const enum q requests[] = {Q_PURGE_REQUESTS};
 	static const enum q sessions[] = {Q_PURGE_SESSIONS};
 	static const enum q outbox[] = {Q_PURGE_OUTBOX};
-	static const enum q unconfirmed[] = {Q_PURGE_UNCONFIRMED};
 	static const enum q unproved[] = {Q_PURGE_UNPROVED};
 	struct purge_job *j = arg;
 	const struct purge_cutoffs *c = j->cut;
@@ -209,8 +201,6 @@ static int run_purge(struct store *st, void *arg, struct err *e)
 	               e) < 0 ||
 	    purge_kind(st, j, "sessions", c->sessions, Q_PURGE_SESSIONS_N, sessions, 1, e) < 0 ||
 	    purge_kind(st, j, "outbox (sent)", c->outbox, Q_PURGE_OUTBOX_N, outbox, 1, e) < 0 ||
-	    purge_kind(st, j, "requests never confirmed", j->now - UNCONFIRMED_KEEP,
-	               Q_PURGE_UNCONFIRMED_N, unconfirmed, 1, e) < 0 ||
 	    purge_kind(st, j, "accounts never confirmed", j->now - 86400, Q_PURGE_UNPROVED_N,
 	               unproved, 1, e) < 0 ||
 	    purge_audit(st, j, e) < 0)
@@ -232,6 +222,7 @@ int store_purge(struct store *st, const char *actor, const struct purge_cutoffs 
 		*courses_out = NULL;
 	if (check_actor(actor, e) < 0)
 		return -1;
+	fprintf(out, "%-28s %s\n", "kind", j.dry ? "count (dry run)" : "count");
 	rc = submit(st, run_purge, &j, e);
 	/* a dry run writes nothing: its job answers 0 and is still rolled
 	 * back? no: it changed nothing, so its savepoint holds nothing */

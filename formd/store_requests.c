@@ -2,31 +2,38 @@
  * store_requests.c - data-protection requests: storing, confirming,
  * reading, and the staff's steps with their history (store.h).
  */
-#include "store_int.h"
 #include "clock.h"
+#include "store_int.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* the steps a reply tells the person about */
+#define ANSWERED "'identity', 'extend', 'done', 'refuse'"
+
 /* data-protection requests and their steps */
 const char *const store_sql_requests[Q_COUNT] = {
+    /* received when sent (?10), due a month later (?11); ?12: the
+     * address is known (an account's): confirmed then, else 0 */
     [Q_REQUEST_ADD] =
         "INSERT INTO requests (user_id, name, email, phone, address, office, article, "
-        "scope, channel, created, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-        "?9, ?10, 'unconfirmed')",
-    [Q_REQUEST_RECEIVE] = "UPDATE requests SET received = ?2, due = ?3, status = 'received' "
-                          "WHERE id = ?1 AND status = 'unconfirmed'",
-    /* section 4.2: the same right, by the same person, within 3 months */
+        "scope, channel, created, received, due, confirmed, status) VALUES (?1, ?2, ?3, ?4, "
+        "?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, IIF(?12 > 0, 'received', 'unconfirmed'))",
+    /* the link used: the address is confirmed; the deadline stays */
+    [Q_REQUEST_CONFIRM] = "UPDATE requests SET confirmed = ?2, status = IIF(status = "
+                          "'unconfirmed', 'received', status) WHERE id = ?1 AND confirmed = 0",
+    /* section 4.2: the same right, by the same person (an account, or an
+     * address someone confirmed), within 3 months */
     [Q_REQUEST_REPEATED] = "SELECT COUNT(*) FROM requests r, requests me WHERE me.id = ?1 AND "
                            "r.id <> me.id AND r.article = me.article AND r.received >= ?2 AND "
-                           "(r.email = me.email COLLATE NOCASE OR (me.user_id > 0 AND "
-                           "r.user_id = me.user_id))",
+                           "((r.confirmed > 0 AND r.email = me.email COLLATE NOCASE) OR "
+                           "(me.user_id > 0 AND r.user_id = me.user_id))",
     [Q_REQUEST_FLAG] = "UPDATE requests SET flagged = 1 WHERE id = ?1",
     [Q_REQUEST_GET] = "SELECT id, user_id, name, email, phone, address, office, article, scope, "
-                      "channel, created, received, due, extended_due, status, flagged, closed "
-                      "FROM requests WHERE id = ?1",
+                      "channel, created, received, due, extended_due, status, flagged, closed, "
+                      "confirmed FROM requests WHERE id = ?1",
     [Q_REQUEST_SET] = "UPDATE requests SET status = ?2, extended_due = ?3, closed = ?4 "
                       "WHERE id = ?1",
     [Q_REQUEST_STEP_ADD] = "INSERT INTO request_steps (request_id, at, actor, step, note) "
@@ -34,19 +41,25 @@ const char *const store_sql_requests[Q_COUNT] = {
     [Q_REQUEST_STEPS] = "SELECT at, actor, step, note FROM request_steps WHERE request_id = ?1 "
                         "ORDER BY id",
     [Q_REQUESTS_OPEN] = "SELECT id, IIF(extended_due, extended_due, due), status, article, name, "
-                        "flagged, channel FROM requests WHERE status NOT IN ('unconfirmed', "
-                        "'done', 'refused') ORDER BY 2, id",
+                        "flagged, channel, confirmed FROM requests WHERE status NOT IN ('done', "
+                        "'refused') ORDER BY 2, id",
     [Q_REQUESTS_ALL] = "SELECT id, IIF(extended_due, extended_due, due), status, article, name, "
-                       "flagged, channel FROM requests ORDER BY status = 'unconfirmed', 2, id",
+                       "flagged, channel, confirmed FROM requests ORDER BY 2, id",
     [Q_REQUEST_LAST_NOTE] = "SELECT note, at FROM request_steps WHERE request_id = ?1 AND "
                             "step = ?2 ORDER BY id DESC LIMIT 1",
+    /* the last step a reply tells the person about */
+    [Q_REQUEST_ANSWER] = "SELECT step, note FROM request_steps WHERE request_id = ?1 AND step IN "
+                         "(" ANSWERED ") ORDER BY id DESC LIMIT 1",
+    /* when its reply was sent (0: not yet) */
+    [Q_REQUEST_REPLIED] = "SELECT IFNULL(MAX(at), 0) FROM request_steps WHERE request_id = ?1 AND "
+                          "step = 'reply' AND id > (SELECT IFNULL(MAX(id), 0) FROM request_steps "
+                          "WHERE request_id = ?1 AND step IN (" ANSWERED "))",
 };
 
 /* ---- requests ---- */
 
-/* On the writer: a request step in its history, audited. */
-static int request_log(struct store *st, const char *actor, long long id, const char *step_name,
-                       const char *note, struct err *e)
+int request_log(struct store *st, const char *actor, long long id, const char *step_name,
+                const char *note, struct err *e)
 {
 	char record[RECORD_MAX], action[48];
 
@@ -58,36 +71,26 @@ static int request_log(struct store *st, const char *actor, long long id, const 
 	return audit_add(st, actor, action, record, e);
 }
 
-/* On the writer: request `id` received at `now`: due a month later;
- * flagged when the same right came from the same person within 3 months. */
-static int request_receive(struct store *st, const char *actor, long long id, long long now,
-                           struct rights_request *r, struct err *e)
+/* On the writer: flags request `id`, received at `received`, when the
+ * same right came from the same person within the 3 months before. */
+static int request_flag(struct store *st, long long id, long long received, int *flagged,
+                        struct err *e)
 {
 	long long repeats = 0;
-	int n = qwrite(st, Q_REQUEST_RECEIVE, "receiving a request", e, "iii", id, now,
-	               add_months(now, 1));
 
-	if (n <= 0)
-		return n < 0 ? -1 : 1;
 	if (qnum(st, &st->w,
 	         qbind(st, &st->w, Q_REQUEST_REPEATED, "reading requests", e, "ii", id,
-	               add_months(now, -3)),
+	               add_months(received, -3)),
 	         "reading requests", &repeats, e) < 0)
 		return -1;
-	if (r) {
-		r->received = now;
-		r->due = add_months(now, 1);
-		r->flagged = repeats > 0;
-		snprintf(r->status, sizeof r->status, "received");
-	}
+	*flagged = repeats > 0;
 	if (repeats > 0 && qwrite(st, Q_REQUEST_FLAG, "flagging a request", e, "i", id) < 0)
 		return -1;
-	return request_log(st, actor, id, "received",
-	                   repeats > 0 ? "ponowne żądanie tego samego prawa w ciągu 3 miesięcy "
-	                                 "(instrukcja, pkt 4.2)"
-	                               : "",
-	                   e);
+	return 0;
 }
+
+/* The history's note for a repeated request. */
+#define REPEATED_NOTE "ponowne żądanie tego samego prawa w ciągu 3 miesięcy (instrukcja, pkt 4.2)"
 
 int request_insert(struct store *st, const char *actor, struct rights_request *r,
                    const char *digest, long long expires, const struct mail_out *mail,
@@ -96,18 +99,22 @@ int request_insert(struct store *st, const char *actor, struct rights_request *r
 	long long now = clock_now();
 	char record[RECORD_MAX];
 
-	if (qwrite(st, Q_REQUEST_ADD, "adding a request", e, "itttttttti", r->user_id, r->name,
+	r->created = r->received = now;
+	r->due = add_months(now, 1);
+	r->confirmed = digest ? 0 : now;
+	if (qwrite(st, Q_REQUEST_ADD, "adding a request", e, "ittttttttiii", r->user_id, r->name,
 	           r->email, r->phone, r->address ? r->address : "", r->office, r->right,
-	           r->scope ? r->scope : "", r->channel, now) < 0)
+	           r->scope ? r->scope : "", r->channel, now, r->due, r->confirmed) < 0)
 		return -1;
 	r->id = sqlite3_last_insert_rowid(st->w.db);
-	r->created = now;
-	snprintf(r->status, sizeof r->status, "unconfirmed");
+	snprintf(r->status, sizeof r->status, digest ? "unconfirmed" : "received");
 	snprintf(record, sizeof record, "request:%lld", r->id);
-	if (audit_add(st, actor, "request.create", record, e) < 0)
+	if (audit_add(st, actor, "request.create", record, e) < 0 ||
+	    request_flag(st, r->id, now, &r->flagged, e) < 0 ||
+	    request_log(st, actor, r->id, "received", r->flagged ? REPEATED_NOTE : "", e) < 0)
 		return -1;
 	if (!digest)
-		return request_receive(st, actor, r->id, now, r, e) < 0 ? -1 : 0;
+		return 0;
 	if (qwrite(st, Q_TOKEN_ADD, "adding a token", e, "ttiitii", digest, "request", 0LL, r->id,
 	           "", now, expires) < 0)
 		return -1;
@@ -143,14 +150,33 @@ int store_request_add(struct store *st, const char *actor, struct rights_request
 	return submit(st, run_request_add, &j, e);
 }
 
+/* The link used: the address confirmed (the deadline runs from receipt
+ * already); flagged now when it repeats a request from that address. */
 static int run_request_confirm(struct store *st, void *arg, struct err *e)
 {
 	struct token_job *j = arg;
-	int rc = token_take(st, j, NULL, e);
+	sqlite3_stmt *s;
+	long long received;
+	int rc = token_take(st, j, NULL, e), was, flagged;
 
 	if (rc != 0)
 		return rc;
-	return request_receive(st, "web", j->request_id, j->now, NULL, e);
+	if (!(s = qbind(st, &st->w, Q_REQUEST_GET, "reading a request", e, "i", j->request_id)))
+		return -1;
+	rc = step(st, &st->w, s, "reading a request", e);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 1;
+	received = sqlite3_column_int64(s, 11);
+	was = sqlite3_column_int(s, 15);
+	sqlite3_reset(s);
+	rc = qwrite(st, Q_REQUEST_CONFIRM, "confirming a request's address", e, "ii", j->request_id,
+	            j->now);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 1;
+	if (request_flag(st, j->request_id, received, &flagged, e) < 0)
+		return -1;
+	return request_log(st, "web", j->request_id, "confirmed",
+	                   flagged && !was ? REPEATED_NOTE : "", e);
 }
 
 int store_request_confirm(struct store *st, const char digest[AUTH_DIGEST_TEXT], long long now,
@@ -195,6 +221,7 @@ static int request_row(struct store *st, sqlite3_stmt *s, struct rights_request 
 	bad |= col_copy(s, 14, r->status, sizeof r->status);
 	r->flagged = sqlite3_column_int(s, 15);
 	r->closed = sqlite3_column_int64(s, 16);
+	r->confirmed = sqlite3_column_int64(s, 17);
 	if (bad)
 		return too_long(st, "requests", e);
 	r->address =
@@ -256,9 +283,15 @@ static int run_request_step(struct store *st, void *arg, struct err *e)
 	extended = r.extended_due;
 	closed = r.closed;
 	open = strcmp(r.status, "done") != 0 && strcmp(r.status, "refused") != 0;
-	if (strcmp(r.status, "unconfirmed") == 0 && strcmp(j->step, "note") != 0)
-		return err_set(
-		    e, "request %lld is not confirmed by its sender yet: it does not count", j->id);
+	/* the sender's address unproved: staff ask who sent it, or close it
+	 * with the reasons (seed 000 V.3, seed 004 section 1.2) */
+	if (strcmp(r.status, "unconfirmed") == 0 &&
+	    (strcmp(j->step, "progress") == 0 || strcmp(j->step, "done") == 0 ||
+	     strcmp(j->step, "extend") == 0))
+		return err_set(e,
+		               "request %lld: its sender's address is not confirmed: ask for "
+		               "identification (request identity) or refuse it with the reasons",
+		               j->id);
 	if (strcmp(j->step, "identity") == 0 || strcmp(j->step, "progress") == 0) {
 		if (!open)
 			return err_set(e, "request %lld is %s already", j->id, r.status);
@@ -292,7 +325,8 @@ static int run_request_step(struct store *st, void *arg, struct err *e)
 			return err_set(e, "a refusal needs its reasons (--reason)");
 		status = "refused";
 		closed = j->now;
-	} else if (strcmp(j->step, "reply") != 0 && strcmp(j->step, "note") != 0) {
+	} else if (strcmp(j->step, "reply") != 0 && strcmp(j->step, "note") != 0 &&
+	           strcmp(j->step, "export") != 0) {
 		return err_set(e, "unknown step '%s'", j->step);
 	}
 	if (qwrite(st, Q_REQUEST_SET, "changing a request", e, "itii", j->id, status, extended,
@@ -364,6 +398,7 @@ static int request_list_row(sqlite3_stmt *s, void *arg)
 	r.name = col_text(s, 4);
 	r.flagged = sqlite3_column_int(s, 5);
 	r.channel = col_text(s, 6);
+	r.confirmed = sqlite3_column_int64(s, 7);
 	return f->fn(f->ctx, &r);
 }
 
@@ -415,4 +450,78 @@ int store_admin_request_show(struct store *st, const char *actor, long long id,
 		return 0;
 	return read_rows(st, Q_REQUEST_STEPS, "reading a request's history", step_row, &f, e, "i",
 	                 id);
+}
+
+int store_request_answer(struct store *st, long long id, char step_name[STORE_STEP], char **note,
+                         struct err *e)
+{
+	struct conn *c = reader_get(st, e);
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	*note = NULL;
+	step_name[0] = '\0';
+	if (!c)
+		return -1;
+	if ((s = qbind(st, c, Q_REQUEST_ANSWER, "reading a request's history", e, "i", id))) {
+		rc = step(st, c, s, "reading a request's history", e);
+		if (rc == 1) {
+			if (col_copy(s, 0, step_name, STORE_STEP) < 0)
+				rc = too_long(st, "request_steps", e);
+			else if (!(*note = strdup((const char *)sqlite3_column_text(s, 1))))
+				rc = err_oom(e);
+			else
+				rc = 0;
+		} else if (rc == 0) {
+			rc = 1;
+		}
+	}
+	reader_put(st, c);
+	return rc;
+}
+
+struct reply_job {
+	const char *actor, *note;
+	long long id, now, sent_at; /* sent_at: the earlier reply's time, when found */
+	int again;
+	const struct mail_out *mail;
+};
+
+/* The reply queued and recorded, unless it went already (and not again). */
+static int run_request_reply(struct store *st, void *arg, struct err *e)
+{
+	struct reply_job *j = arg;
+	sqlite3_stmt *s = qbind(st, &st->w, Q_REQUEST_GET, "reading a request", e, "i", j->id);
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = step(st, &st->w, s, "reading a request", e);
+	sqlite3_reset(s);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 1;
+	if (qnum(st, &st->w,
+	         qbind(st, &st->w, Q_REQUEST_REPLIED, "reading a request's history", e, "i", j->id),
+	         "reading a request's history", &j->sent_at, e) < 0)
+		return -1;
+	if (j->sent_at && !j->again)
+		return 2;
+	if (request_log(st, j->actor, j->id, "reply", j->note, e) < 0)
+		return -1;
+	return outbox_put(st, j->actor, j->mail, e);
+}
+
+int store_request_reply(struct store *st, const char *actor, long long id, const char *note,
+                        int again, const struct mail_out *mail, long long *sent_at, struct err *e)
+{
+	struct reply_job j = {actor, note, id, 0, 0, again, mail};
+	int rc;
+
+	*sent_at = 0;
+	if (check_actor(actor, e) < 0)
+		return -1;
+	rc = submit(st, run_request_reply, &j, e);
+	if (rc == 2)
+		*sent_at = j.sent_at;
+	return rc;
 }

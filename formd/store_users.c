@@ -53,6 +53,11 @@ const char *const store_sql_users[Q_COUNT] = {
     [Q_USER_SET_PASSWORD] = "UPDATE users SET pw_hash = ?2 WHERE id = ?1 AND closed = 0",
     [Q_USER_SESSIONS_END] = "DELETE FROM sessions WHERE user_id = ?1",
     [Q_USER_RESTRICT] = "UPDATE users SET restricted = ?2 WHERE id = ?1 AND closed = 0",
+    [Q_USER_LIFT] = "UPDATE users SET restricted = 0 WHERE id = ?1 AND closed = 0 AND "
+                    "restricted > 0",
+    /* the art. 18 request the account sent last */
+    [Q_USER_RESTRICTION_REQUEST] = "SELECT id FROM requests WHERE user_id = ?1 AND article = "
+                                   "'ograniczenie' ORDER BY id DESC LIMIT 1",
     [Q_USER_HAS_RECORDS] = "SELECT (SELECT COUNT(*) FROM attempts WHERE user_id = ?1) + "
                            "(SELECT COUNT(*) FROM certificates WHERE user_id = ?1)",
     /* closed: no login (the address is free again), nothing public */
@@ -483,8 +488,8 @@ static int run_user_password(struct store *st, void *arg, struct err *e)
 	if (n <= 0)
 		return n < 0 ? -1 : 1;
 	if (qwrite(st, Q_USER_SESSIONS_END, "ending sessions", e, "i", j->id) < 0 ||
-	    qwrite(st, Q_USER_RESET_TOKENS_END, "ending reset links", e, "ii", j->id,
-	           clock_now()) < 0)
+	    qwrite(st, Q_USER_RESET_TOKENS_END, "ending reset links", e, "ii", j->id, clock_now()) <
+	        0)
 		return -1;
 	snprintf(record, sizeof record, "user:%lld", j->id);
 	return audit_add(st, j->actor, "user.password", record, e);
@@ -551,8 +556,7 @@ static int run_user_restrict(struct store *st, void *arg, struct err *e)
 int store_user_restrict(struct store *st, const char *actor, long long id, int on,
                         const char *reason, struct err *e)
 {
-	struct user_job j = {actor, id,      clock_now(), reason, NULL, NULL, NULL, on,
-	                     0,     BUF_INIT};
+	struct user_job j = {actor, id, clock_now(), reason, NULL, NULL, NULL, on, 0, BUF_INIT};
 
 	if (check_actor(actor, e) < 0)
 		return -1;
@@ -627,8 +631,7 @@ static int run_user_close(struct store *st, void *arg, struct err *e)
 int store_user_close(struct store *st, const char *actor, long long id, int *erased,
                      char **courses_out, struct err *e)
 {
-	struct user_job j = {actor, id,      clock_now(), NULL, NULL, NULL, NULL, 0,
-	                     0,     BUF_INIT};
+	struct user_job j = {actor, id, clock_now(), NULL, NULL, NULL, NULL, 0, 0, BUF_INIT};
 	int rc;
 
 	if (courses_out)
@@ -660,8 +663,7 @@ static int run_token_add(struct store *st, void *arg, struct err *e)
 		(void)there;
 	}
 	if (qwrite(st, Q_TOKEN_ADD, "adding a token", e, "ttiitii", j->digest, token_kinds[j->kind],
-	           j->user_id, j->request_id, j->data ? j->data : "", clock_now(),
-	           j->expires) < 0)
+	           j->user_id, j->request_id, j->data ? j->data : "", clock_now(), j->expires) < 0)
 		return -1;
 	snprintf(record, sizeof record, "user:%lld", j->user_id);
 	if (audit_add(st, j->actor,
@@ -756,8 +758,8 @@ static int run_password_reset(struct store *st, void *arg, struct err *e)
 	u.actor = actor;
 	rc = run_user_password(st, &u, e);
 	/* the link was sent to the address: it is proved */
-	if (rc == 0 && qwrite(st, Q_USER_CONFIRM, "confirming an address", e, "ii", j->user_id,
-	                      j->now) < 0)
+	if (rc == 0 &&
+	    qwrite(st, Q_USER_CONFIRM, "confirming an address", e, "ii", j->user_id, j->now) < 0)
 		return -1;
 	return rc;
 }
@@ -833,8 +835,8 @@ struct register_job {
 static int run_user_register(struct store *st, void *arg, struct err *e)
 {
 	struct register_job *j = arg;
-	struct token_job t = {j->add.actor, j->digest, NULL, NULL, TOKEN_CONFIRM, 0, 0,
-	                      j->expires, 0, j->mail_new};
+	struct token_job t = {j->add.actor, j->digest, NULL,       NULL, TOKEN_CONFIRM, 0, 0,
+	                      j->expires,   0,         j->mail_new};
 	int rc = run_user_add(st, &j->add, e);
 
 	if (rc < 0)
@@ -951,6 +953,65 @@ int store_admin_user_counts(struct store *st, int (*fn)(void *ctx, const struct 
 		rc = each_row(st, c, prep(st, c, Q_USERS_BY_OFFICE, e), "counting users", count_row,
 		              &f, e);
 out:
+	reader_put(st, c);
+	return rc;
+}
+
+struct lift_job {
+	const char *actor, *note;
+	long long id, request_id;
+	const struct mail_out *mail;
+};
+
+/* The notice first (queued, or recorded as given another way), then the
+ * restriction lifted; all or nothing. */
+static int run_user_lift(struct store *st, void *arg, struct err *e)
+{
+	struct lift_job *j = arg;
+	char record[RECORD_MAX];
+	int n;
+
+	snprintf(record, sizeof record, "user:%lld", j->id);
+	if (outbox_put(st, j->actor, j->mail, e) < 0 ||
+	    (j->request_id > 0 &&
+	     request_log(st, j->actor, j->request_id, "notice", j->note, e) < 0) ||
+	    audit_add(st, j->actor, "user.lift.notice", record, e) < 0)
+		return -1;
+	n = qwrite(st, Q_USER_LIFT, "lifting a restriction", e, "i", j->id);
+	if (n <= 0)
+		return n < 0 ? -1 : 1;
+	return audit_add(st, j->actor, "user.lift", record, e);
+}
+
+int store_user_lift(struct store *st, const char *actor, long long id, long long request_id,
+                    const char *note, const struct mail_out *mail, struct err *e)
+{
+	struct lift_job j = {actor, note, id, request_id, mail};
+
+	if (check_actor(actor, e) < 0)
+		return -1;
+	return submit(st, run_user_lift, &j, e);
+}
+
+int store_user_restriction_request(struct store *st, long long user_id, long long *request_id,
+                                   struct err *e)
+{
+	struct conn *c = reader_get(st, e);
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	*request_id = 0;
+	if (!c)
+		return -1;
+	if ((s = qbind(st, c, Q_USER_RESTRICTION_REQUEST, "reading requests", e, "i", user_id))) {
+		rc = step(st, c, s, "reading requests", e);
+		if (rc == 1) {
+			*request_id = sqlite3_column_int64(s, 0);
+			rc = 0;
+		} else if (rc == 0) {
+			rc = 1;
+		}
+	}
 	reader_put(st, c);
 	return rc;
 }

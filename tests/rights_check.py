@@ -173,6 +173,8 @@ s, h, d = req("POST", ACC + "/ograniczenie", {"reason": "Kwestionuję dane", "pa
 check("a restriction with a wrong password is refused", s == 422, s)
 s, h, d = req("POST", ACC + "/ograniczenie", {"reason": "Kwestionuję dane", "password": PW_B}, headers=auth_b)
 check("a restriction with the password is stored", s == 200 and "ograniczone" in d, s)
+check("...and the page says the office informs before lifting it (art. 18(3))",
+      "przed zniesieniem" in d and "gdy ograniczenie zostanie zniesione" not in d, d[:500])
 s, h, d = req("POST", ACC + "/ograniczenie", {"reason": "", "password": PW_B}, headers=auth_b)
 check("a second restriction is not stored twice", s == 200 and "już ograniczone" in d, s)
 s, h, d = req("POST", "/kursy/test", urllib.parse.urlencode(pairs), headers=auth_b)
@@ -188,8 +190,14 @@ s, h, d = req("GET", ACC, headers=auth_b)
 check("...the account page says so", "ograniczone" in d)
 rc, o, e = admin("requests")
 check("staff see the restriction as a request, once", o.count("ograniczenie") == 1 and "Bartek" in o, o)
+n_mail = mail.count()
 rc, o, e = admin("users", "lift", str(B))
-check("staff lift it", rc == 0, (o, e))
+check("staff lift it, the notice queued first", rc == 0 and "the notice is in the outbox" in o, (o, e))
+m = mail.wait("bartek@example.pl")
+check("...and Bartek is told by e-mail", m is not None and "zostanie zniesione" in m[3], m and m[3][:300])
+rc, o, e = admin("audit", "--user", str(B))
+check("...both in the audit log, the notice first",
+      "user.lift.notice" in o and o.index("user.lift.notice") < o.index("user.lift  "), o)
 s, h, d = req("POST", "/forum/wpis", {"course": "komunikacja", "title": "Znowu mogę", "body": "Dziękuję"}, headers=auth_b)
 check("...and Bartek may post again", s == 303, s)
 
@@ -219,23 +227,33 @@ check("a request is stored (303)", s == 303 and h.get("location") == RIGHTS + "/
 m = mail.wait("celina@example.pl")
 check("...and a confirmation link is e-mailed", m is not None and m[2] == "Potwierdź wniosek dotyczący danych osobowych",
       m and m[2])
+check("...which says the month runs from receipt, not from confirmation (seed 004 5.1)",
+      m is not None and "liczy się od otrzymania wniosku" in m[3] and "od chwili potwierdzenia" not in m[3] and
+      "usuniemy" not in m[3], m and m[3])
+s, h, d = req("GET", RIGHTS + "/wyslano")
+check("...and so does the page after sending", s == 200 and "od dziś liczy się miesięczny termin" in d and
+      "od chwili potwierdzenia" not in d, (s, d[:300]))
 link = link_in(m[3], RIGHTS + "/potwierdz") if m else None
+# received when sent (seed 004 5.1): listed at once, with its due date, its address marked
 rc, o, e = admin("requests")
-check("an unconfirmed request does not count", "Celina" not in o, o)
-rc, o, e = admin("requests", "--all")
-check("...though staff can see it waiting", "Celina" in o and "czeka na potwierdzenie e-mailem" in o, o)
+row = [l for l in o.splitlines() if "Celina" in l]
+check("an unconfirmed request is listed for staff, marked, with its due date a month on",
+      row and "adres niepotwierdzony" in row[0] and re.match(r"\d+ +\d{4}-\d\d-\d\d ", row[0]), o)
 tok = urllib.parse.parse_qs(urllib.parse.urlparse(link or "/?t=x").query)["t"][0]
 s, h, d = req("GET", link or "/")
 check("the confirmation link opens a page with a button", s == 200 and 'value="%s"' % tok in d, s)
 s, h, d = req("POST", RIGHTS + "/potwierdz", {"t": tok})
-check("confirming it: received, with the due date a month later", s == 200 and "został przyjęty" in d, (s, d[:300]))
+check("confirming it confirms the address; the due date stays a month from receipt",
+      s == 200 and "adres e-mail jest potwierdzony" in d and "otrzymaliśmy" in d and "nie później niż do" in d,
+      (s, d[:300]))
 rid = int(re.search(r"Wniosek nr (\d+)", d).group(1)) if "Wniosek nr" in d else 0
 s, h, d = req("POST", RIGHTS + "/potwierdz", {"t": tok})
 check("the link used twice is dead", s == 410, s)
 rc, o, e = admin("requests")
 row = [l for l in o.splitlines() if l.startswith("%d " % rid) or l.startswith("%-5d " % rid)]
 due = time.strftime("%Y-%m-%d", time.localtime(time.time() + 28 * 86400))
-check("staff see it, due in a month", row and "przyjęty" in row[0] and "POWTÓRZONY" not in row[0], o)
+check("staff see it, due in a month, its address confirmed", row and "przyjęty" in row[0] and
+      "POWTÓRZONY" not in row[0] and "niepotwierdzony" not in row[0], o)
 # the same right again within 3 months: flagged (section 4.2)
 req("POST", RIGHTS, good)
 m = mail.wait("celina@example.pl")
@@ -270,7 +288,9 @@ m = mail.wait("celina@example.pl")
 check("...and sent through the outbox", m is not None and "zrealizowany" in m[3] and
       m[2] == "Odpowiedź na wniosek nr %d" % rid, m and m[2])
 rc, o, e = admin("request", "show", str(rid))
-check("its history holds every step", all(w in o for w in ("received", "identity", "extend", "done", "reply")), o)
+check("its history holds every step", all(w in o for w in (
+    "otrzymany", "adres e-mail potwierdzony", "prośba o dane do identyfikacji", "termin przedłużony",
+    "zrealizowany", "odpowiedź wysłana")), o)
 rc, o, e = admin("request", "refuse", str(rid2), "--reason", "Żądanie powtarza wniosek sprzed miesiąca.")
 check("staff refuse the repeated one with reasons", rc == 0, e)
 rc, o, e = admin("request", "reply", str(rid2))
