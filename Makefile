@@ -13,7 +13,7 @@ CC      ?= cc
 # checks which file includes which library).
 COMMON_PKGS := jansson
 GEN_PKGS    := libcmark libgit2 zlib
-FORMD_PKGS  := libmicrohttpd sqlite3 libsodium libcurl
+FORMD_PKGS  := libmicrohttpd sqlite3 libsodium libcurl libqrencode
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread
 CFLAGS  += -MMD -MP -Icommon

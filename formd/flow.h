@@ -152,7 +152,8 @@ void mydata_action(struct flow_ctx *c);        /* forms.account + /popraw ... /u
 void mydata_email_confirm(struct flow_ctx *c); /* forms.account + /email/potwierdz */
 
 void learning_test(struct flow_ctx *c);        /* forms.test */
-void learning_certificate(struct flow_ctx *c); /* forms.certificate[/CODE] */
+void learning_result(struct flow_ctx *c);      /* forms.test + /wynik/ID */
+void learning_certificate(struct flow_ctx *c); /* forms.certificate[/CODE[/wydruk]] */
 void learning_post(struct flow_ctx *c);        /* forms.forum */
 
 void requests_form(struct flow_ctx *c);      /* forms.rights */

@@ -235,6 +235,8 @@ int form_parse_answers(const char *body, size_t len, struct test_answers *t, str
 		if (strcmp(name, "course") == 0 && vl > 0 && vl < sizeof t->course &&
 		    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-_") == vl) {
 			memcpy(t->course, value, vl + 1);
+		} else if (strcmp(name, "confirm") == 0 && strcmp(value, "1") == 0) {
+			t->confirmed = 1;
 		} else if ((q = numbered(name, nl, 'q', FORM_MAX_QUESTIONS)) != 0 &&
 		           (a = numbered(value, vl, 'a', FORM_MAX_ANSWERS)) != 0) {
 			t->chosen[q] |= (unsigned char)(1u << (a - 1));

@@ -89,9 +89,11 @@ struct test_answers {
 	char course[65];                              /* "" when absent or not a slug */
 	unsigned char chosen[FORM_MAX_QUESTIONS + 1]; /* by question: bit k-1 = ak chosen */
 	int nchosen;
+	int confirmed; /* confirm=1: sent on purpose with questions unanswered */
 };
 /* Parses a test form's body into t (repeated names are the point here:
- * a multiple-choice question sends one pair per ticked box). Pairs that
+ * a multiple-choice question sends one pair per ticked box), and
+ * confirm=1 (the "send anyway" button). Pairs that
  * are no question or answer of that shape are ignored. 0, or -1 with e
  * (ERR_INPUT: a bad %-escape, more than (FORM_MAX_QUESTIONS *
  * FORM_MAX_ANSWERS + 16) pairs). */

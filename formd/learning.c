@@ -6,6 +6,7 @@
  */
 #include "flow.h"
 #include "forum.h"
+#include "qr.h"
 #include "reply.h"
 
 #include "utf8.h"
@@ -15,23 +16,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The certificate's frame: who, what, when, the code and its address. */
-static struct val *certificate_val(const struct sitedata *sd, const struct certificate *c)
+/* The certificate's frame: who, what, when, the code, its address (the
+ * page's, the print view's, the full one to check it at) and, with `qr`,
+ * that full address as a QR code (inline SVG). */
+static struct val *certificate_val(const struct sitedata *sd, const struct certificate *c, int qr)
 {
 	const struct val *key = sitedata_test(sd, c->course);
+	const char *base = val_get_str(val_get(sd->base, "site"), "base_url", "");
 	struct val *v = val_new(VAL_TABLE);
-	struct buf url = BUF_INIT;
+	struct buf url = BUF_INIT, full = BUF_INIT, svg = BUF_INIT;
+	struct err e = {0};
 	int r = 0;
 
 	buf_printf(&url, "%s/%s", sitedata_form(sd, "certificate"), c->code);
+	buf_printf(&full, "%s%s", base, url.ptr);
 	r |= val_set_str(v, "code", c->code);
-	r |= buf_failed(&url) ? -1 : val_set_str(v, "url", url.ptr);
+	r |= buf_failed(&url) || buf_failed(&full)
+	         ? -1
+	         : val_set_str(v, "url", url.ptr) | val_set_str(v, "check_url", full.ptr);
+	buf_puts(&url, "/wydruk");
+	r |= buf_failed(&url) ? -1 : val_set_str(v, "print_url", url.ptr);
 	r |=
 	    val_set_str(v, "first_name", c->first_name) | val_set_str(v, "last_name", c->last_name);
 	r |= val_set_str(v, "course", val_get_str(key, "title", c->course));
 	r |= val_set_str(v, "course_slug", c->course);
 	r |= val_set(v, "issued", pages_time(c->issued));
+	/* a code the page can do without: a failure is logged, not answered */
+	if (qr && r == 0 &&
+	    qr_svg(full.ptr, "Kod QR z adresem, pod którym można sprawdzić certyfikat", &svg, &e) ==
+	        0)
+		r |= val_set_str(v, "qr_svg", svg.ptr);
+	else if (qr && r == 0)
+		fprintf(stderr, "formd: certificate %s: %s\n", c->code, e.msg);
 	buf_free(&url);
+	buf_free(&full);
+	buf_free(&svg);
 	if (r < 0) {
 		val_free(v);
 		return NULL;
@@ -99,75 +118,179 @@ static int grade(const struct val *key, const struct test_answers *t, struct buf
 	return n ? (int)(right * 100 / n) : 0;
 }
 
-/* Grades and stores one attempt into `result`: 0, or -1 with e. The
- * writer checks the attempts left and an earlier certificate in the same
- * step as the insert, so parallel submissions never pass the allowance. */
+/* Grades and stores one attempt: 0 with *id, 2 when the course is passed
+ * already, 3 when no attempts are left (both storing nothing), -1 with e.
+ * The writer checks the attempts left and an earlier certificate in the
+ * same step as the insert, so parallel submissions never pass the
+ * allowance. */
 static int attempt(struct flow_ctx *c, const struct val *key, const struct test_answers *t,
-                   struct val *result, struct err *e)
+                   long long *id, struct err *e)
 {
-	const char *course = t->course;
 	int pass_mark = (int)val_get_int(key, "pass_mark", 100);
 	int allowed = (int)val_get_int(key, "attempts", 1), score, passed, r, tries;
 	struct val *wrong_list = val_new(VAL_ARRAY);
 	struct buf wrong = BUF_INIT;
-	struct certificate cert;
 	char code[AUTH_CODE_TEXT];
-	long long used = 0;
 
 	score = wrong_list ? grade(key, t, &wrong, wrong_list) : -1;
+	val_free(wrong_list);
 	if (score < 0 || buf_failed(&wrong)) {
-		r = err_oom(e);
-		goto out;
+		buf_free(&wrong);
+		return err_oom(e);
 	}
 	passed = score >= pass_mark;
 	for (tries = 0, r = 1; r == 1 && tries < 3; tries++) { /* a code drawn twice: another */
 		auth_code(code);
-		r = store_attempt_add(c->a->st, c->w->actor, c->w->user_id, course, score, passed,
-		                      wrong.ptr, passed ? code : NULL, allowed, NULL, e);
+		r = store_attempt_add(c->a->st, c->w->actor, c->w->user_id, t->course, score,
+		                      passed, wrong.ptr, passed ? code : NULL, allowed, id, e);
 	}
-	if (r == 2 || r == 3) { /* passed meanwhile, or no attempts left */
-		if (r == 2 && store_certificate_of(c->a->st, c->w->user_id, course, &cert, e) == 0)
-			r = val_set_bool(result, "already", 1) |
-			    val_set(result, "certificate", certificate_val(c->sd, &cert));
-		else
-			r = val_set_bool(result, "no_attempts", 1) |
-			    val_set_int(result, "attempts", allowed);
-		goto out;
-	}
-	if (r != 0) {
-		if (r == 1)
-			err_kind_set(e, ERR_IO, "attempt not stored: certificate codes taken");
-		r = -1;
-		goto out;
-	}
-	if (store_attempts(c->a->st, c->w->user_id, course, &used, e) < 0)
-		used = allowed; /* stored: only the count for the page failed */
-	r = val_set_int(result, "score", score) | val_set_int(result, "pass_mark", pass_mark) |
-	    val_set_bool(result, "passed", passed) |
-	    val_set_int(result, "attempts_left", used < allowed ? allowed - used : 0) |
-	    val_set_int(result, "wrong_count", (long long)wrong_list->u.arr.n);
-	if (wrong_list->u.arr.n) {
-		r |= val_set(result, "wrong", wrong_list);
-		wrong_list = NULL;
-	}
-	if (passed && store_certificate(c->a->st, code, &cert, e) == 0)
-		r |= val_set(result, "certificate", certificate_val(c->sd, &cert));
-	if (r < 0)
-		err_oom(e);
-out:
-	val_free(wrong_list);
 	buf_free(&wrong);
-	return r < 0 ? -1 : 0;
+	if (r == 1)
+		err_kind_set(e, ERR_IO, "attempt not stored: certificate codes taken");
+	return r == 1 ? -1 : r;
+}
+
+/* The result page's title, "Wynik testu: COURSE", into out. */
+static void result_title(char *out, size_t n, const struct val *key, const char *course)
+{
+	snprintf(out, n, "Wynik testu: %s", val_get_str(key, "title", course));
+}
+
+/* A test sent that stores nothing (409): passed already (`already`, with
+ * the certificate) or no attempts left. */
+static void test_refused(struct flow_ctx *c, const struct val *key, const char *course, int already)
+{
+	struct val *top = reply_frame(c->sd, c->w, NULL, NULL), *result = val_new(VAL_TABLE);
+	struct certificate cert;
+	struct err e = {0};
+	char title[300];
+	int r = top && result ? val_set(top, "result", result) : (val_free(result), -1);
+
+	if (r == 0 && already &&
+	    store_certificate_of(c->a->st, c->w->user_id, course, &cert, &e) == 0)
+		r |= val_set_bool(result, "already", 1) |
+		     val_set(result, "certificate", certificate_val(c->sd, &cert, 0));
+	else if (r == 0)
+		r |= val_set_bool(result, "no_attempts", 1);
+	r |= r == 0 ? val_set_str(result, "course", val_get_str(key, "title", course)) |
+	                  val_set_str(result, "test_url", val_get_str(key, "test_url", "/kursy/"))
+	            : -1;
+	if (r < 0) {
+		val_free(top);
+		top = NULL;
+	}
+	result_title(title, sizeof title, key, course);
+	reply_page(c->sd, "test-result", c->req->path, title, top, 409, c->res);
+}
+
+/* Marks the answers of t on a copy of the test page's question list and
+ * lists the questions left unanswered into `items` (the error summary's
+ * {field, label, message}). The number unanswered, or -1 out of memory. */
+static int mark_answers(struct val *qs, const struct test_answers *t, struct val *items)
+{
+	size_t i, k;
+	int left = 0, r = 0;
+
+	for (i = 0; qs && qs->type == VAL_ARRAY && i < qs->u.arr.n; i++) {
+		struct val *q = qs->u.arr.items[i], *as = val_get_mut(q, "answers"), *it;
+		long long n = val_get_int(q, "n", 0);
+		unsigned chosen = n >= 1 && n <= FORM_MAX_QUESTIONS ? t->chosen[n] : 0;
+		char label[40];
+
+		for (k = 0; as && as->type == VAL_ARRAY && k < as->u.arr.n; k++) {
+			const char *v = val_get_str(as->u.arr.items[k], "value", "");
+			int a = v[0] == 'a' ? atoi(v + 1) : 0;
+
+			if (a >= 1 && a <= FORM_MAX_ANSWERS && (chosen & (1u << (a - 1))))
+				r |= val_set_bool(as->u.arr.items[k], "chosen", 1);
+		}
+		if (chosen)
+			continue;
+		left++;
+		snprintf(label, sizeof label, "Pytanie %lld", n);
+		r |= val_set_bool(q, "unanswered", 1) | val_push(items, it = val_new(VAL_TABLE));
+		r |= it ? val_set_str(it, "field", val_get_str(q, "id", "")) |
+		              val_set_str(it, "label", label) |
+		              val_set_str(it, "message", "Nie zaznaczono odpowiedzi.")
+		        : -1;
+	}
+	return r < 0 ? -1 : left;
+}
+
+/* Unanswered questions in t by the answer key (a question with no box
+ * ticked). */
+static int unanswered(const struct val *key, const struct test_answers *t)
+{
+	const struct val *qs = val_get(key, "questions");
+	size_t i, n = qs && qs->type == VAL_ARRAY ? qs->u.arr.n : 0;
+	int left = 0;
+
+	for (i = 0; i < n && i < FORM_MAX_QUESTIONS; i++)
+		left += t->chosen[i + 1] == 0;
+	return left;
+}
+
+/* The test page again (422), nothing stored: the answers given ticked,
+ * each question left unanswered marked, a summary linking to them and a
+ * plain "send anyway" button (confirm=1). */
+static void test_again(struct flow_ctx *c, const struct val *key, const struct test_answers *t)
+{
+	const char *url = val_get_str(key, "test_url", "");
+	const struct val *own = page_frame(c->sd, url);
+	struct val *frame, *form, *errors, *items, *top = NULL;
+	int r;
+
+	if (!own) {
+		reply_broken(c->res, "the test has no page in pages.json");
+		return;
+	}
+	frame = val_dup(own);
+	form = val_new(VAL_TABLE);
+	errors = val_new(VAL_TABLE);
+	items = val_new(VAL_ARRAY);
+	r = val_set(errors, "items", items); /* each set takes its value, even failing */
+	r |= val_set(form, "errors", errors);
+	r |= val_set_bool(form, "send_anyway", 1);
+	if (r == 0 && frame)
+		r = mark_answers(
+		    val_get_mut(val_get_mut(val_get_mut(frame, "page"), "test"), "questions"), t,
+		    items);
+	if (r >= 0 && frame)
+		top = reply_frame(c->sd, c->w, form, NULL);
+	else
+		val_free(form);
+	reply_page_again(c->sd, url, frame, top, 422, c->res);
+}
+
+/* Who may send this test now: 0 to go on, 1 when the answer is set
+ * (passed already or no attempts left: 409; 503). */
+static int test_refuse(struct flow_ctx *c, const struct val *key, const char *course)
+{
+	struct certificate cert;
+	struct err e = {0};
+	long long used = 0;
+	int r = store_certificate_of(c->a->st, c->w->user_id, course, &cert, &e);
+
+	if (r == 1 && store_attempts(c->a->st, c->w->user_id, course, &used, &e) < 0)
+		r = -1;
+	if (r < 0) {
+		reply_unavailable(c->res, &e);
+		return 1;
+	}
+	if (r == 0 || used >= val_get_int(key, "attempts", 1)) {
+		test_refused(c, key, course, r == 0);
+		return 1;
+	}
+	return 0;
 }
 
 void learning_test(struct flow_ctx *c)
 {
 	struct test_answers t;
 	const struct val *key;
-	struct val *top = NULL, *result = NULL;
-	struct certificate cert;
 	struct err e = {0};
-	char title[300];
+	char where[300];
+	long long id = 0;
 	int r;
 
 	if (form_parse_answers(c->req->body, c->req->body_len, &t, &e) < 0) {
@@ -194,37 +317,121 @@ void learning_test(struct flow_ctx *c)
 		flow_restricted(c);
 		return;
 	}
-	if (!(result = val_new(VAL_TABLE))) {
-		err_oom(&e);
-		goto fail;
+	if (test_refuse(c, key, t.course))
+		return;
+	if (!t.confirmed && unanswered(key, &t)) {
+		test_again(c, key, &t);
+		return;
 	}
-	r = store_certificate_of(c->a->st, c->w->user_id, t.course, &cert, &e);
+	r = attempt(c, key, &t, &id, &e);
+	if (r == 2 || r == 3) { /* passed or used up meanwhile */
+		test_refused(c, key, t.course, r == 2);
+		return;
+	}
+	snprintf(where, sizeof where, "%s/wynik/%lld", sitedata_form(c->sd, "test"), id);
 	if (r < 0)
-		goto fail;
-	if (r == 0) { /* passed already: the certificate stands, no new attempt */
-		if ((val_set_bool(result, "already", 1) |
-		     val_set(result, "certificate", certificate_val(c->sd, &cert))) < 0 &&
-		    err_oom(&e))
-			goto fail;
-	} else if (attempt(c, key, &t, result, &e) < 0) {
-		goto fail;
+		reply_unavailable(c->res, &e);
+	else
+		reply_see_other(c->res, where); /* a reload of the result only shows it */
+}
+
+/* The result's wrong answers {n, id} from the stored "2,5", into the
+ * result; 0, or -1 out of memory. */
+static int wrong_val(struct val *result, const char *wrong)
+{
+	struct val *list = val_new(VAL_ARRAY);
+	const char *p = wrong;
+	int r = list ? 0 : -1;
+
+	while (r == 0 && *p) {
+		char *end = NULL, id[24];
+		long n = strtol(p, &end, 10);
+		struct val *q;
+
+		if (end == p || n < 1 || n > FORM_MAX_QUESTIONS)
+			break; /* not of the store's shape: the rest is not shown */
+		snprintf(id, sizeof id, "q%ld", n);
+		r |= val_push(list, q = val_new(VAL_TABLE));
+		r |= q ? val_set_int(q, "n", n) | val_set_str(q, "id", id) : -1;
+		p = *end == ',' ? end + 1 : end;
 	}
-	if ((val_set_str(result, "course", val_get_str(key, "title", t.course)) |
-	     val_set_str(result, "test_url", val_get_str(key, "test_url", "/kursy/"))) < 0 ||
-	    !(top = reply_frame(c->sd, c->w, NULL, NULL)) || val_set(top, "result", result) < 0) {
-		if (!top || !val_get(top, "result"))
-			val_free(result);
-		val_free(top);
-		err_oom(&e);
+	r |= val_set_bool(result, "has_wrong", list && list->u.arr.n > 0);
+	r |= val_set_int(result, "wrong_count", list ? (long long)list->u.arr.n : 0);
+	return r | val_set(result, "wrong", list);
+}
+
+/* The result frame of a stored attempt: score, pass mark, wrong answers,
+ * attempts left and, for a pass, the certificate. NULL with e. */
+static struct val *result_val(struct flow_ctx *c, const struct val *key, const struct attempt *a,
+                              struct err *e)
+{
+	struct val *result = val_new(VAL_TABLE);
+	int allowed = (int)val_get_int(key, "attempts", 1), r = 0, left;
+	struct certificate cert;
+	long long used = 0;
+
+	if (!result || store_attempts(c->a->st, a->user_id, a->course, &used, e) < 0) {
+		if (!result)
+			err_oom(e);
+		val_free(result);
+		return NULL;
+	}
+	left = used < allowed ? allowed - (int)used : 0;
+	r |= val_set_int(result, "score", a->score) |
+	     val_set_int(result, "pass_mark", val_get_int(key, "pass_mark", 100)) |
+	     val_set_bool(result, "passed", a->passed) |
+	     val_set_int(result, "attempts_left", left) | val_set(result, "at", pages_time(a->at)) |
+	     wrong_val(result, a->wrong);
+	r |= val_set_str(result, "course", val_get_str(key, "title", a->course)) |
+	     val_set_str(result, "test_url", val_get_str(key, "test_url", "/kursy/"));
+	if (a->passed && store_certificate_of(c->a->st, a->user_id, a->course, &cert, e) == 0)
+		r |= val_set(result, "certificate", certificate_val(c->sd, &cert, 0));
+	else if (!a->passed && store_certificate_of(c->a->st, a->user_id, a->course, &cert, e) == 1)
+		r |= val_set_bool(result, "can_retry", left > 0);
+	if (r < 0) {
+		err_oom(e);
+		val_free(result);
+		return NULL;
+	}
+	return result;
+}
+
+void learning_result(struct flow_ctx *c)
+{
+	const char *digits = c->rest + strlen("/wynik/");
+	struct attempt a;
+	struct err e = {0};
+	struct val *top, *result;
+	char title[300];
+	int r = 1;
+
+	if (c->w->user_id && *digits && strspn(digits, "0123456789") == strlen(digits) &&
+	    strlen(digits) < 16)
+		r = store_attempt_get(c->a->st, strtoll(digits, NULL, 10), &a, &e);
+	if (r < 0) {
 		reply_unavailable(c->res, &e);
 		return;
 	}
-	snprintf(title, sizeof title, "Wynik testu: %s", val_get_str(key, "title", t.course));
+	if (r == 1 || a.user_id != c->w->user_id) { /* another's is as if none */
+		reply_message(c->sd, c->w, c->req->path, "Nie ma takiego wyniku testu",
+		              "Nie ma takiego wyniku testu albo należy on do innego konta. Swoje "
+		              "wyniki zobaczysz po zalogowaniu, na stronie Moje dane.",
+		              sitedata_form(c->sd, "account"), "Moje dane", 404, c->res);
+		return;
+	}
+	if (!(result = result_val(c, sitedata_test(c->sd, a.course), &a, &e))) {
+		reply_unavailable(c->res, &e);
+		return;
+	}
+	top = reply_frame(c->sd, c->w, NULL, NULL);
+	if (top && val_set(top, "result", result) < 0) {
+		val_free(top);
+		top = NULL;
+	} else if (!top) {
+		val_free(result);
+	}
+	result_title(title, sizeof title, sitedata_test(c->sd, a.course), a.course);
 	reply_page(c->sd, "test-result", c->req->path, title, top, 200, c->res);
-	return;
-fail:
-	val_free(result);
-	reply_unavailable(c->res, &e);
 }
 
 /* "abcd-efgh-jkmn-pqrs" -> "ABCD-EFGH-JKMN-PQRS"; 0 if it cannot be a
@@ -272,15 +479,20 @@ void learning_certificate(struct flow_ctx *c)
 {
 	struct certificate cert;
 	struct err e = {0};
-	char code[AUTH_CODE_TEXT], key[LIMITS_KEY], record[64];
+	char code[AUTH_CODE_TEXT], given[AUTH_CODE_TEXT + 1], key[LIMITS_KEY], record[64];
 	struct val *top;
-	int r, wait;
+	int r, wait, print;
 
 	if (!*c->rest) {
 		certificate_check(c);
 		return;
 	}
-	if (!normalise_code(c->rest + 1, code) || strcmp(c->rest + 1, code) != 0)
+	/* "/CODE" or "/CODE/wydruk" (route.c lets no other shape through) */
+	print = strchr(c->rest + 1, '/') != NULL;
+	snprintf(given, sizeof given, "%.*s", (int)strcspn(c->rest + 1, "/"), c->rest + 1);
+	if (!normalise_code(given, code) || strcmp(given, code) != 0 ||
+	    strcspn(c->rest + 1, "/") != strlen(code) ||
+	    (print && strcmp(c->rest + 1 + strlen(code), "/wydruk") != 0))
 		r = 1;
 	else
 		r = store_certificate(c->a->st, code, &cert, &e);
@@ -310,13 +522,14 @@ void learning_certificate(struct flow_ctx *c)
 		reply_unavailable(c->res, &e);
 		return;
 	}
-	top = reply_frame(c->sd, c->w, NULL, NULL);
-	if (top && val_set(top, "certificate", certificate_val(c->sd, &cert)) < 0) {
+	/* the print view: no header, no account, no footer (the layout's) */
+	top = print ? val_new(VAL_TABLE) : reply_frame(c->sd, c->w, NULL, NULL);
+	if (top && val_set(top, "certificate", certificate_val(c->sd, &cert, 1)) < 0) {
 		val_free(top);
 		top = NULL;
 	}
-	reply_page(c->sd, "certificate", c->req->path, "Certyfikat ukończenia kursu", top, 200,
-	           c->res);
+	reply_page(c->sd, print ? "certificate-print" : "certificate", c->req->path,
+	           "Certyfikat ukończenia kursu", top, 200, c->res);
 }
 
 /* ---- the course forums ---- */

@@ -14,9 +14,9 @@ static const char *const frame_keys[] = {"menu", "offices"};
 
 /* The layouts formd renders; a build without them cannot be served. */
 static const char *const needed[] = {
-    "form-register",  "form-login",     "form-contact", "message",    "test-result",
-    "certificate",    "forum-index",    "forum-thread", "forum-post", "account",
-    "account-action", "password-reset", "confirm"};
+    "form-register",  "form-login",     "form-contact", "message",          "test-result",
+    "certificate",    "forum-index",    "forum-thread", "forum-post",       "account",
+    "account-action", "password-reset", "confirm",      "certificate-print"};
 
 /* The [forms] keys whose form formd shows again, with its errors, on the
  * page of the site that has the layout (app_form_page); the login page
@@ -231,6 +231,21 @@ int page_render_url(const struct sitedata *sd, const char *url, const struct val
 	if (!pg)
 		return err_set(e, "%s: no such page in pages.json", url);
 	return render(sd, val_get_str(pg, "layout", "page"), val_get(pg, "frame"), extra, out, e);
+}
+
+const struct val *page_frame(const struct sitedata *sd, const char *url)
+{
+	return val_get(val_get(sd->pages, url), "frame");
+}
+
+int page_render_url_frame(const struct sitedata *sd, const char *url, const struct val *frame,
+                          const struct val *extra, struct buf *out, struct err *e)
+{
+	const struct val *pg = val_get(sd->pages, url);
+
+	if (!pg)
+		return err_set(e, "%s: no such page in pages.json", url);
+	return render(sd, val_get_str(pg, "layout", "page"), frame, extra, out, e);
 }
 
 int page_render(const struct sitedata *sd, const char *layout, const char *url, const char *title,

@@ -56,6 +56,12 @@ struct val *pages_time(long long t);
  * page). */
 int page_render_url(const struct sitedata *sd, const char *url, const struct val *extra,
                     struct buf *out, struct err *e);
+/* The frame the generator gave the page at `url` (pages.json), or NULL:
+ * for a copy to render again with marks of formd's (a test's answers). */
+const struct val *page_frame(const struct sitedata *sd, const char *url);
+/* As page_render_url, with `frame` in place of the page's own. */
+int page_render_url_frame(const struct sitedata *sd, const char *url, const struct val *frame,
+                          const struct val *extra, struct buf *out, struct err *e);
 /* Renders `layout` for a page of formd's own (thank-you, result,
  * certificate) at `url` with `title`; `extra` is the innermost frame.
  * 0, or -1 with e. */

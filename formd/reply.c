@@ -112,8 +112,7 @@ void reply_page(const struct sitedata *sd, const char *layout, const char *url, 
 }
 
 void reply_form_again(const struct sitedata *sd, const struct who *w, const char *url,
-                      const struct form *f, const char *summary, int status,
-                      struct response *res)
+                      const struct form *f, const char *summary, int status, struct response *res)
 {
 	struct val *top;
 	struct err e = {0};
@@ -134,6 +133,26 @@ void reply_form_again(const struct sitedata *sd, const struct who *w, const char
 	} else {
 		res->status = status;
 	}
+	val_free(top);
+}
+
+void reply_page_again(const struct sitedata *sd, const char *url, struct val *frame,
+                      struct val *top, int status, struct response *res)
+{
+	struct err e = {0};
+
+	res->no_store = 1;
+	if (!reply_failed(res)) {
+		buf_reset(&res->body);
+		if (!frame || !top)
+			err_oom(&e);
+		if (!frame || !top ||
+		    page_render_url_frame(sd, url, frame, top, &res->body, &e) < 0)
+			reply_unavailable(res, &e);
+		else
+			res->status = status;
+	}
+	val_free(frame);
 	val_free(top);
 }
 

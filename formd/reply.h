@@ -44,8 +44,12 @@ void reply_page(const struct sitedata *sd, const char *layout, const char *url, 
  * the values (never a password), `summary` over them, with `status`
  * (422; 401 for "log in first"). url NULL: 500. */
 void reply_form_again(const struct sitedata *sd, const struct who *w, const char *url,
-                      const struct form *f, const char *summary, int status,
-                      struct response *res);
+                      const struct form *f, const char *summary, int status, struct response *res);
+/* The page the generator built at `url` again with `frame` (taken: a
+ * changed copy of its own) and `top` (taken) on it, with `status`. NULL
+ * frame or top: out of memory, 503. */
+void reply_page_again(const struct sitedata *sd, const char *url, struct val *frame,
+                      struct val *top, int status, struct response *res);
 /* A page with a message and a link (thank-you pages, refusals). */
 void reply_message(const struct sitedata *sd, const struct who *w, const char *url,
                    const char *title, const char *text, const char *link, const char *link_text,

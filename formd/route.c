@@ -15,7 +15,7 @@ enum { M_GET = 1, M_POST = 2 };
 
 struct route {
 	const char *key;  /* the [forms] key of the base path */
-	const char *tail; /* after the base: "" the base itself; "/" "*" a slash and one segment */
+	const char *tail; /* after the base: "" the base itself; each "*" one non-empty segment */
 	int methods;
 	void (*fn)(struct flow_ctx *c);
 };
@@ -30,8 +30,10 @@ static const struct route routes[] = {
     {"login", "", M_POST, account_login},
     {"logout", "", M_POST, account_logout},
     {"test", "", M_POST, learning_test},
+    {"test", "/wynik/*", M_GET, learning_result},
     {"certificate", "", M_GET, learning_certificate},
     {"certificate", "/*", M_GET, learning_certificate},
+    {"certificate", "/*/wydruk", M_GET, learning_certificate},
     {"forum", "", M_POST, learning_post},
     {"account", "", M_GET, mydata_page},
     {"account", "/wydruk", M_GET, mydata_page},
@@ -50,6 +52,24 @@ static const struct route routes[] = {
     {"password_reset", "/nowe", M_GET | M_POST, requests_reset_new},
 };
 
+/* 1 when the tail `t` has the shape `pat`, where "*" stands for one
+ * non-empty path segment (no slash). */
+static int tail_match(const char *pat, const char *t)
+{
+	for (; *pat; pat++) {
+		if (*pat == '*') {
+			size_t n = strcspn(t, "/");
+
+			if (n == 0)
+				return 0;
+			t += n;
+		} else if (*t++ != *pat) {
+			return 0;
+		}
+	}
+	return *t == '\0';
+}
+
 /* The route of `path`, its tail into *rest; NULL when none. */
 static const struct route *find(const struct sitedata *sd, const char *path, const char **rest)
 {
@@ -61,8 +81,7 @@ static const struct route *find(const struct sitedata *sd, const char *path, con
 		if (!base || strncmp(path, base, (l = strlen(base))) != 0)
 			continue;
 		t = path + l;
-		if (strcmp(routes[i].tail, "/*") == 0 ? t[0] == '/' && t[1] && !strchr(t + 1, '/')
-		                                      : strcmp(t, routes[i].tail) == 0) {
+		if (tail_match(routes[i].tail, t)) {
 			*rest = t;
 			return &routes[i];
 		}
@@ -99,8 +118,8 @@ static int ours(const struct sitedata *sd, const struct request *req, const char
 int route_same_origin(const struct sitedata *sd, const struct request *req)
 {
 	if (req->fetch_site)
-		return strcmp(req->fetch_site, "same-origin") == 0 && (!req->origin ||
-		                                                      ours(sd, req, req->origin, 0));
+		return strcmp(req->fetch_site, "same-origin") == 0 &&
+		       (!req->origin || ours(sd, req, req->origin, 0));
 	if (req->origin)
 		return ours(sd, req, req->origin, 0);
 	return req->referer && ours(sd, req, req->referer, 1);
@@ -133,9 +152,9 @@ int route_handle(struct flow_ctx *c, struct who *w)
 {
 	const struct request *req = c->req;
 	const struct route *r = find(c->sd, req->path, &c->rest);
-	int m = strcmp(req->method, "POST") == 0                                        ? M_POST
+	int m = strcmp(req->method, "POST") == 0                                      ? M_POST
 	        : strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0 ? M_GET
-	                                                                                : 0;
+	                                                                              : 0;
 	struct err e = {0};
 
 	if (!r)

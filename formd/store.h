@@ -42,6 +42,9 @@
 #define STORE_NAME (100 * 4 + 1)
 #define STORE_EMAIL (254 * 4 + 1)
 #define STORE_SLUG 65
+/* the numbers of the questions of a test answered wrongly, "2,5" (a test
+ * has at most 200 questions: formd/forms.h FORM_MAX_QUESTIONS) */
+#define STORE_WRONG 1024
 #define STORE_COMMIT 41
 #define STORE_SUBJECT (200 * 4 + 1)
 #define STORE_TITLE (200 * 4 + 1)
@@ -350,6 +353,19 @@ int store_attempts(struct store *st, long long user_id, const char *course, long
 int store_attempt_add(struct store *st, const char *actor, long long user_id, const char *course,
                       int score, int passed, const char *wrong, const char *code, int allowed,
                       long long *attempt_id, struct err *e);
+
+/* One stored attempt, as its result page shows it. */
+struct attempt {
+	long long id, user_id;
+	char course[STORE_SLUG];
+	int score, passed;
+	char wrong[STORE_WRONG]; /* "2,5": the questions answered wrongly */
+	long long at;
+};
+
+/* Attempt `id` into a (whoever made it: the caller checks a->user_id).
+ * 0, 1 when there is none, -1 with e. */
+int store_attempt_get(struct store *st, long long id, struct attempt *a, struct err *e);
 
 struct certificate {
 	char code[AUTH_CODE_TEXT];

@@ -92,6 +92,7 @@ enum q {
 	/* store_learning.c */
 	Q_ATTEMPTS,
 	Q_ATTEMPT_ADD,
+	Q_ATTEMPT_GET,
 	Q_CERT_ADD,
 	Q_CERT_COUNT,
 	Q_CERT_BY_CODE,

@@ -21,6 +21,8 @@ const char *const store_sql_learning[Q_COUNT] = {
     [Q_ATTEMPTS] = "SELECT COUNT(*) FROM attempts WHERE user_id = ?1 AND course = ?2",
     [Q_ATTEMPT_ADD] = "INSERT INTO attempts (user_id, course, score, passed, wrong, at) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_ATTEMPT_GET] =
+        "SELECT user_id, course, score, passed, wrong, at FROM attempts WHERE id = ?1",
     [Q_CERT_COUNT] = "SELECT COUNT(*) FROM certificates WHERE user_id = ?1 AND course = ?2",
     [Q_CERT_ADD] = "INSERT INTO certificates (code, user_id, course, issued) "
                    "VALUES (?1, ?2, ?3, ?4)",
@@ -163,6 +165,40 @@ int store_attempt_add(struct store *st, const char *actor, long long user_id, co
 	rc = submit(st, run_attempt_add, &a, e);
 	if (rc == 0 && attempt_id)
 		*attempt_id = a.id;
+	return rc;
+}
+
+int store_attempt_get(struct store *st, long long id, struct attempt *a, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (!(c = reader_get(st, e)))
+		return -1;
+	if (!(s = prep(st, c, Q_ATTEMPT_GET, e)))
+		goto out;
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK) {
+		db_fail(st, c, "reading an attempt", e);
+		goto out;
+	}
+	rc = step(st, c, s, "reading an attempt", e);
+	if (rc == 0) {
+		rc = 1;
+	} else if (rc == 1) {
+		memset(a, 0, sizeof *a);
+		a->id = id;
+		a->user_id = sqlite3_column_int64(s, 0);
+		a->score = sqlite3_column_int(s, 2);
+		a->passed = sqlite3_column_int(s, 3) != 0;
+		a->at = sqlite3_column_int64(s, 5);
+		rc = col_copy(s, 1, a->course, sizeof a->course) |
+		             col_copy(s, 4, a->wrong, sizeof a->wrong)
+		         ? too_long(st, "attempts", e)
+		         : 0;
+	}
+out:
+	reader_put(st, c);
 	return rc;
 }
 

@@ -5,7 +5,7 @@
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -eu
 what=${1:-build}
-pkgs="gcc make pkg-config git libcmark-dev libgit2-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev python3"
+pkgs="gcc make pkg-config git libcmark-dev libgit2-dev libjansson-dev libmicrohttpd-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev libqrencode-dev zlib1g-dev python3"
 # nginx, openssl and sqlite3: tests/integration/deploy.sh (nginx in front
 # of formd over TLS, a backup of the database)
 [ "$what" = test ] && pkgs="$pkgs libcmocka-dev chromium default-jre-headless python3-aiosmtpd nginx-light openssl sqlite3"

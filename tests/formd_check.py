@@ -175,14 +175,25 @@ key = json.load(open(os.path.join(site_out, "private", "tests", "komunikacja.jso
 TEST = "/kursy/test"
 
 
-def answers(right):
+def answers(right, skip=(), confirm=False):
+    """The test form's body: every question answered right or wrong, but those
+    in `skip` left unanswered; `confirm`: sent with "Wyślij mimo to"."""
     pairs = [("course", "komunikacja")]
     for q in key["questions"]:
+        if q["name"] in skip:
+            continue
         chosen = q["correct"] if right else ["a%d" % (1 if q["correct"] != ["a1"] else 2)]
         pairs += [(q["name"], a) for a in chosen]
+    if confirm:
+        pairs.append(("confirm", "1"))
     return urllib.parse.urlencode(pairs)
 
 
+def text_of(html):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", html))
+
+
+RESULT = re.compile(re.escape(TEST) + r"/wynik/[0-9]+$")
 s, h, d = req("POST", TEST, answers(True))
 check("a test sent without logging in gets the login form (401)", s == 401 and 'action="/konto/logowanie"' in d, s)
 check("...which brings the person back to the test", 'name="next" value="/kursy/komunikacja/test/"' in d)
@@ -192,15 +203,60 @@ if s == 429:
     s, h, d = req("POST", LOGIN, {"email": "anna.nowak@example.pl", "password": reg["password"]})
 anna = h.get("set-cookie", "").split(";")[0]
 check("Anna logs in again", s == 303 and anna.startswith("sesja="), s)
+
+# a test with questions unanswered comes back, stored only when confirmed
+s, h, d = req("POST", TEST, answers(False, skip=("q2", "q3")), headers={"Cookie": anna})
+check("a test with unanswered questions comes back (422), nothing stored", s == 422 and "test-form" in d, (s, d[:300]))
+save("test-unanswered", d)
+check("...with the error summary linking to each unanswered question",
+      'class="error-summary"' in d and 'href="#q2"' in d and 'href="#q3"' in d and 'href="#q1"' not in d)
+check("...a message at each of them, which their answers point to",
+      'id="q2-blad"' in d and 'id="q3-blad"' in d and 'id="q1-blad"' not in d
+      and 'aria-describedby="q2-wskazowka q2-blad"' in d)
+wrong_q1 = "a%d" % (1 if key["questions"][0]["correct"] != ["a1"] else 2)
+check("...the answers given still ticked",
+      re.search(r'id="q1-%s" value="%s" checked' % (wrong_q1, wrong_q1), d) is not None
+      and len(re.findall(r" checked ", d)) == len(key["questions"]) - 2, len(re.findall(r" checked ", d)))
+check("...and a plain \"Wyślij mimo to\" button (no script)",
+      re.search(r'<button type="submit" name="confirm" value="1"[^>]*>Wyślij mimo to</button>', d) is not None
+      and "<script" not in d)
+s, h, d = req("POST", TEST, "course=komunikacja", headers={"Cookie": anna})
+check("a test sent with nothing answered is not graded 0 % but comes back (422)",
+      s == 422 and d.count('class="field-error"') == len(key["questions"]) and "Twój wynik" not in d, s)
+rc, outp, err = admin("audit")
+check("...and neither used an attempt", rc == 0 and "attempt.create" not in outp, (rc, err))
+
+# the result is a Post/Redirect/Get: reloads only show it
 s, h, d = req("POST", TEST, answers(False), headers={"Cookie": anna})
+failed_url = h.get("location", "")
+check("a graded test answers 303 to its own result page", s == 303 and RESULT.match(failed_url), (s, failed_url))
+s, h, d = req("GET", failed_url, headers={"Cookie": anna})
 check("a failed test shows the score", s == 200 and "nie został zaliczony" in d and "Twój wynik" in d, (s, d[:300]))
 save("test-failed", d)
 check("...which questions were wrong, linked to the test", 'href="/kursy/komunikacja/test/#q1"' in d)
 check("...and the attempts left", "Pozostałe podejścia: 2" in d)
-check("...never the right answers", "correct" not in d and not re.search(r"\ba[1-8]\b", re.sub(r"<[^>]*>", " ", d)))
+check("...never the right answers", "correct" not in d and not re.search(r"\ba[1-8]\b", text_of(d)))
+check("...and is not kept by caches", "no-store" in h.get("cache-control", ""), h.get("cache-control"))
+for i in range(3):
+    s, h, d = req("GET", failed_url, headers={"Cookie": anna})
+check("reloading the result page only shows it: no attempt is used", s == 200 and "Pozostałe podejścia: 2" in d, (s, d[:200]))
+rc, outp, err = admin("audit")
+check("...one attempt stored for one test sent", rc == 0 and outp.count("attempt.create") == 1, (rc, outp.count("attempt.create")))
+s, h, d = req("GET", failed_url)
+check("a visitor gets 404 for a result page", s == 404 and "Nie ma takiego wyniku" in d and "nie został zaliczony" not in d, s)
+s, h, d = req("GET", TEST + "/wynik/999999", headers={"Cookie": anna})
+check("a result that does not exist is 404", s == 404, s)
+s, h, d = req("POST", failed_url, "x=1", headers={"Cookie": anna})
+check("a result page takes no POST (405)", s == 405, s)
+
 s, h, d = req("POST", TEST, answers(True), headers={"Cookie": anna})
-check("a passed test says so", s == 200 and "Test zaliczony" in d, (s, d[:300]))
+passed_url = h.get("location", "")
+check("a passed test answers 303 to a result page of its own", s == 303 and RESULT.match(passed_url) and passed_url != failed_url, (s, passed_url))
+s, h, d = req("GET", passed_url, headers={"Cookie": anna})
+check("a passed test says so", s == 200 and "Test zaliczony" in d and "Twój wynik: 100%" in d, (s, d[:300]))
 save("test-passed", d)
+check("...with no empty block at 100 %: no heading over an empty list of wrong answers",
+      "Pytania z błędną odpowiedzią" not in d and 'class="wrong"' not in d)
 m = re.search(r'href="(/certyfikat/([A-Z0-9-]{19}))"', d)
 check("...with a link to the certificate and its code", m is not None)
 cert_url, code = (m.group(1), m.group(2)) if m else ("/certyfikat/X", "X")
@@ -208,10 +264,29 @@ s, h, d = req("GET", cert_url)
 check("anyone holding the code sees the certificate", s == 200 and "Anna Nowak" in d and "Komunikacja w pracy" in d and code in d, s)
 save("certificate", d)
 check("...without a cookie being set", "set-cookie" not in h)
+check("...saying \"ukończył(a) kurs „X” i zaliczył(a) test wiedzy\"",
+      "ukończył(a) kurs „Komunikacja w pracy” i zaliczył(a) test wiedzy." in text_of(d), text_of(d)[:600])
+check("...with its verification address in full",
+      "https://kompetencjedlapracy.pl" + cert_url in text_of(d))
+check("...and its QR code drawn inline (SVG, nothing fetched)",
+      re.search(r'<svg class="qr" [^>]*role="img" aria-label="[^"]+"', d) is not None and "<img" not in d
+      and "<script" not in d)
+check("...and a plain link to a print view", 'href="%s/wydruk"' % cert_url in d)
+s, h, d = req("GET", cert_url + "/wydruk", headers={"Cookie": anna})
+check("the print view shows the certificate", s == 200 and "Anna Nowak" in d and code in d and '<svg class="qr"' in d, s)
+save("certificate-print", d)
+commit = json.load(open(os.path.join(site_out, "private", "build.json")))["commit"]
+check("...without \"Zalogowano: …\", \"Moje dane\", the menu or a commit id, even to its holder",
+      "Zalogowano" not in d and "Moje dane" not in d and "site-header" not in d and commit[:7] not in d, commit[:7])
+check("...with the verification address, no script and nothing from another host",
+      "https://kompetencjedlapracy.pl" + cert_url in text_of(d) and "<script" not in d
+      and not re.search(r'(src|href)="(https?:)?//', d.replace('rel="canonical" href="https://kompetencjedlapracy.pl', "")))
+s, h, d = req("GET", cert_url + "/inny")
+check("another tail after a certificate's code is no page (404)", s == 404, s)
 s, h, d = req("GET", "/certyfikat?kod=" + code.lower().replace("-", ""))
 check("the check form's code, typed loosely, leads to the certificate", s == 303 and h.get("location") == cert_url, (s, h.get("location")))
 s, h, d = req("POST", TEST, answers(True), headers={"Cookie": anna})
-check("a test passed already shows the certificate, not a new attempt", s == 200 and "już przez Ciebie zaliczony" in d and code in d, s)
+check("a test passed already shows the certificate, not a new attempt (409)", s == 409 and "już przez Ciebie zaliczony" in d and code in d, s)
 s, h, d = req("GET", "/certyfikat/ABCD-EFGH-JKMN-PQRS")
 check("an unknown code says so plainly (404)", s == 404 and "Nie ma takiego certyfikatu" in d, s)
 save("certificate-unknown", d)
@@ -225,10 +300,23 @@ check("formd admin certificates lists it", rc == 0 and code in outp, (rc, err))
 reg2 = dict(reg, email="piotr@example.pl", first_name="Piotr", last_name="Zieliński")
 s, h, piotr = site.register(reg2)
 check("Piotr registers and confirms", s == 303 and piotr, s)
-for i in range(3):
+s, h, d = req("GET", failed_url, headers={"Cookie": piotr})
+check("another account gets 404 for Anna's result page", s == 404 and "nie został zaliczony" not in d and "Anna" not in d, s)
+s, h, d = req("POST", TEST, answers(True, skip=("q1", "q2", "q3", "q4"), confirm=True), headers={"Cookie": piotr})
+loc = h.get("location", "")
+check("a test sent with \"Wyślij mimo to\" is stored (303)", s == 303 and RESULT.match(loc), (s, loc))
+s, h, d = req("GET", loc, headers={"Cookie": piotr})
+check("...the unanswered questions counting as wrong, the answered right",
+      s == 200 and all('href="/kursy/komunikacja/test/#q%d"' % i in d for i in (1, 2, 3, 4))
+      and 'href="/kursy/komunikacja/test/#q5"' not in d and "Pozostałe podejścia: 2" in d, (s, d[:200]))
+for i in range(2):
     s, h, d = req("POST", TEST, answers(False), headers={"Cookie": piotr})
+s, h, d = req("GET", h.get("location", ""), headers={"Cookie": piotr})
+check("after the last attempt the result offers no \"try again\" (0 attempts is no attempt)",
+      s == 200 and "Pozostałe podejścia: 0" in d and "Spróbuj jeszcze raz" not in d, (s, d[:200]))
+save("test-last-attempt", d)
 s, h, d = req("POST", TEST, answers(True), headers={"Cookie": piotr})
-check("after the attempts the test allows, no more are graded", s == 200 and "Wykorzystano wszystkie podejścia" in d and "Test zaliczony" not in d, s)
+check("after the attempts the test allows, no more are graded (409)", s == 409 and "Wykorzystano wszystkie podejścia" in d and "Test zaliczony" not in d, s)
 save("test-no-attempts", d)
 
 # the course forums: static pages formd rewrites when a post arrives

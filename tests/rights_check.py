@@ -147,7 +147,9 @@ check("the audit log has the new address", "user.email" in o, o)
 key = json.load(open(os.path.join(out, "private", "tests", "komunikacja.json")))
 pairs = [("course", "komunikacja")] + [(q["name"], a) for q in key["questions"] for a in q["correct"]]
 s, h, d = req("POST", "/kursy/test", urllib.parse.urlencode(pairs), headers=auth_a)
-check("Anna passes a test", s == 200 and "/certyfikat/" in d, s)
+check("Anna passes a test (303 to its result)", s == 303, s)
+s, h, d = req("GET", h.get("location", "/"), headers=auth_a)
+check("...whose page links her certificate", s == 200 and "/certyfikat/" in d, s)
 code = re.search(r"/certyfikat/([A-Z0-9-]+)", d).group(1) if "/certyfikat/" in d else ""
 s, h, d = req("POST", "/forum/wpis", {"course": "komunikacja", "title": "Pytanie Bartka",
                                       "body": "Czy mogę wrócić do lekcji?"}, headers=auth_b)

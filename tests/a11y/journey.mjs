@@ -280,8 +280,10 @@ async function journey(browser, js) {
     return expectH1(page, key.first_lesson);
   });
   await look(page, 'lesson', { shot: true });
-  const answerTest = async (right) => {
-    for (const q of key.questions) {
+  // ticks the right (or wrong) answers, leaving the first `skip` questions
+  // unanswered, and sends them
+  const answerTest = async (right, skip = 0) => {
+    for (const q of key.questions.slice(skip)) {
       const group = page.getByRole('group', { name: q.text, exact: false });
       for (const a of q.answers) {
         const box = group.getByLabel(a, { exact: true });
@@ -298,19 +300,46 @@ async function journey(browser, js) {
     return expectH1(page, key.title);
   });
   await look(page, 'test form');
-  await step(T('wrong answers: the test is failed, the wrong questions listed'), async () => {
-    await answerTest(false);
+  const first = key.questions[0];
+  await step(T('a question left unanswered: the test comes back, answers kept, the question marked'), async () => {
+    await answerTest(false, 1);
+    await expectText(page, 'Nie wszystkie pytania mają odpowiedź');
+    await expectText(page, 'Nie zaznaczono odpowiedzi na to pytanie.');
+    const second = key.questions[1];
+    const kept = second.answers.find((a) => !second.correct.includes(a));
+    if (!(await page.getByRole('group', { name: second.text, exact: false }).getByLabel(kept, { exact: true }).isChecked()))
+      throw new Error('the answers given were not kept');
+    // the summary's link leads to the question
+    const toFirst = page.getByRole('alert').getByRole('link', { name: /^Pytanie 1:/ });
+    if ((await toFirst.getAttribute('href')) !== '#' + 'q1') throw new Error('the summary does not link the question');
+    return (await page.getByRole('group', { name: first.text, exact: false }).getByRole('radio', { checked: true }).count()) +
+      (await page.getByRole('group', { name: first.text, exact: false }).getByRole('checkbox', { checked: true }).count()) === 0;
+  });
+  await look(page, 'test with an unanswered question', { shot: true });
+  let resultUrl = '';
+  await step(T('"Wyślij mimo to" stores it: failed, the unanswered question among the wrong ones'), async () => {
+    await clickAndWait(page, button(page.getByRole('main'), 'Wyślij mimo to'));
     await expectText(page, 'Tym razem test nie został zaliczony.');
     await expectText(page, 'Pytania z błędną odpowiedzią');
+    await page.getByRole('main').getByRole('link', { name: 'Pytanie 1', exact: true }).waitFor({ timeout: TIMEOUT });
+    resultUrl = page.url();
+    if (!/\/wynik\/[0-9]+$/.test(new URL(resultUrl).pathname)) throw new Error(`the result is at ${resultUrl}, not a page of its own`);
     return expectText(page, 'Pozostałe podejścia: 2.');
   });
   await look(page, 'test result (failed)', { shot: true });
+  await step(T('reloading the result page twice only shows it: no attempt is used'), async () => {
+    for (let i = 0; i < 2; i++) await page.reload({ waitUntil: 'load', timeout: TIMEOUT });
+    if (page.url() !== resultUrl) throw new Error(`the reload went to ${page.url()}`);
+    await expectText(page, 'Tym razem test nie został zaliczony.');
+    return expectText(page, 'Pozostałe podejścia: 2.');
+  });
   let certUrl = null;
   await step(T('"Spróbuj jeszcze raz", the right answers: passed, with a certificate'), async () => {
     await clickAndWait(page, link(page.getByRole('main'), 'Spróbuj jeszcze raz'));
     await expectH1(page, key.title);
     await answerTest(true);
     await expectText(page, 'Gratulacje! Test zaliczony.');
+    if ((await page.getByText('Pytania z błędną odpowiedzią').count()) !== 0) throw new Error('at 100 % the wrong-answers heading is shown');
     return expectText(page, 'Twój certyfikat ma kod');
   });
   await look(page, 'test result (passed)');
@@ -323,6 +352,22 @@ async function journey(browser, js) {
     return (await page.locator('.certificate dd code').textContent()).trim();
   });
   await look(page, 'certificate', { shot: true });
+  await step(T('"Wersja do druku": the certificate alone, its address and QR code, no account line'), async () => {
+    await clickAndWait(page, link(page.getByRole('main'), 'Wersja do druku'));
+    await expectH1(page, 'Certyfikat ukończenia kursu');
+    await expectText(page, `${who.first} ${who.last}`);
+    await expectText(page, new URL(certUrl).pathname);
+    const text = (await page.getByRole('main').textContent()).replace(/\s+/g, ' ');
+    if (!text.includes(`ukończył(a) kurs „${course}” i zaliczył(a) test wiedzy.`)) throw new Error('the sentence is not there');
+    if ((await page.getByText('Zalogowano:').count()) !== 0) throw new Error('the print view shows who is logged in');
+    if ((await page.getByRole('img', { name: /Kod QR/ }).count()) !== 1) throw new Error('no QR code');
+    return (await page.locator('script, img, .site-header, .site-footer').count()) === 0;
+  });
+  await look(page, 'certificate print view', { shot: true });
+  await step(T('...and "Wróć do certyfikatu" leads back'), async () => {
+    await clickAndWait(page, link(page.getByRole('main'), 'Wróć do certyfikatu'));
+    return page.url() === certUrl;
+  });
 
   // a stranger checks it, without cookies
   await step(T('a stranger (no cookies) checks the code with the form on "Sprawdź certyfikat"'), async () => {

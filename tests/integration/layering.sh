@@ -20,6 +20,7 @@ only_in '<sqlite3.h>' 'formd/store_*.c'
 only_in '"store_int.h"' 'formd/store_*.c'
 only sodium.h formd/auth.c
 only curl/curl.h formd/mail.c
+only qrencode.h formd/qr.c
 only zlib.h generator/gzip.c
 only linux/landlock.h formd/sandbox.c
 ok "formd includes nothing of the generator" sh -c "! grep -l '#include \"\\(site\\|repo\\|markdown\\|links\\|render\\|context\\|versions\\|build\\|compare\\)\\.h\"' formd/*.[ch]"

@@ -13,8 +13,10 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "err.h"
 #include "fsutil.h"
+#include "json.h"
 #include "pages.h"
 #include "site_fixture.h"
 
@@ -189,6 +191,107 @@ static void test_form_off(void **state)
 	sitedata_free(sd);
 }
 
+/* Renders layout `layout` of the fixture's site with `extra` (JSON) on
+ * top into out (freed by the caller). */
+static void render_layout(const struct fx *f, const char *layout, const char *extra,
+                          struct buf *out)
+{
+	struct err e = {0};
+	struct sitedata *sd;
+	struct val *x = json_parse(extra, strlen(extra), "extra", &e);
+
+	priv(f, "site.json",
+	     "{\"site\": {\"title\": \"Portal\", \"base_url\": \"https://example.pl\"}, "
+	     "\"menu\": []}");
+	sd = sitedata_load(f->site, &e);
+	if (!sd || !x)
+		fail_msg("%s", e.msg);
+	if (page_render(sd, layout, "/kursy/test/wynik/1", "Wynik", x, out, &e) < 0)
+		fail_msg("page_render: %s", e.msg);
+	val_free(x);
+	sitedata_free(sd);
+}
+
+/* Regression (issue 13, item 14): at 100 % the result showed the heading
+ * "Pytania z błędną odpowiedzią" over an empty list, because a section on
+ * wrong_count = 0 is shown (0 is truthy in Mustache); and with no attempt
+ * left a failed result still offered "try again". The result frame formd
+ * gives carries has_wrong and can_retry, which the layout tests. */
+static void test_result_empty_blocks(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	render_layout(*state, "test-result",
+	              "{\"result\": {\"score\": 100, \"pass_mark\": 70, \"passed\": true, "
+	              "\"wrong_count\": 0, \"has_wrong\": false, \"wrong\": [], "
+	              "\"attempts_left\": 2, \"test_url\": \"/kursy/k/test/\"}}",
+	              &out);
+	assert_null(strstr(out.ptr, "class=\"wrong\""));
+	assert_null(strstr(out.ptr, "<h2>"));
+	buf_reset(&out);
+	render_layout(*state, "test-result",
+	              "{\"result\": {\"score\": 20, \"pass_mark\": 70, \"passed\": false, "
+	              "\"wrong_count\": 4, \"has_wrong\": true, \"wrong\": [{\"n\": 2, "
+	              "\"id\": \"q2\"}], \"attempts_left\": 0, \"can_retry\": false, "
+	              "\"test_url\": \"/kursy/k/test/\"}}",
+	              &out);
+	assert_non_null(strstr(out.ptr, "<ul class=\"wrong\">"));
+	assert_non_null(strstr(out.ptr, "href=\"/kursy/k/test/#q2\""));
+	assert_null(strstr(out.ptr, "class=\"button\" href=\"/kursy/k/test/\""));
+	buf_reset(&out);
+	render_layout(*state, "test-result",
+	              "{\"result\": {\"score\": 20, \"pass_mark\": 70, \"passed\": false, "
+	              "\"wrong_count\": 4, \"has_wrong\": true, \"wrong\": [], "
+	              "\"attempts_left\": 1, \"can_retry\": true, "
+	              "\"test_url\": \"/kursy/k/test/\"}}",
+	              &out);
+	assert_non_null(strstr(out.ptr, "class=\"button\" href=\"/kursy/k/test/\""));
+	buf_free(&out);
+}
+
+/* Every section over a value that may be a number (0 is truthy) is
+ * written over its boolean in the default theme: the keys formd and the
+ * generator give as numbers never open a section ("pages" is left out:
+ * the pager's list of pages has the name of a thread's page count). */
+static void test_no_section_on_numbers(void **state)
+{
+	static const char *const numbers[] = {
+	    "wrong_count",    "attempts_left", "attempts_used", "score", "pass_mark", "count",
+	    "question_count", "lesson_count",  "replies",       "n",     "id"};
+	static const char *const dirs[] = {"themes/default/layouts", "themes/default/partials"};
+	struct err e = {0};
+	size_t d, k;
+
+	(void)state;
+	for (d = 0; d < 2; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *de;
+
+		assert_non_null(dir);
+		while ((de = readdir(dir))) {
+			char path[512], tag[64];
+			size_t len;
+			char *text;
+
+			if (!strstr(de->d_name, ".mustache"))
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dirs[d], de->d_name);
+			text = fs_read(path, 1 << 20, &len, &e);
+			assert_non_null(text);
+			for (k = 0; k < sizeof numbers / sizeof numbers[0]; k++) {
+				snprintf(tag, sizeof tag, "{{#%s}}", numbers[k]);
+				if (strstr(text, tag))
+					fail_msg("%s: %s opens a section on a number", path, tag);
+				snprintf(tag, sizeof tag, "{{^%s}}", numbers[k]);
+				if (strstr(text, tag))
+					fail_msg("%s: %s opens a section on a number", path, tag);
+			}
+			free(text);
+		}
+		closedir(dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +300,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_contact_without_page, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_each_form, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_form_off, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_result_empty_blocks, setup, teardown),
+	    cmocka_unit_test(test_no_section_on_numbers),
 	};
 
 	return cmocka_run_group_tests_name("pages", tests, NULL, NULL);
