@@ -339,9 +339,9 @@ static int add_list_names(struct val *data)
 		struct val *it = l->u.arr.items[i];
 		const char *doc = val_get_str(it, "document", "");
 		char short_commit[8];
+		int terms = strcmp(doc, "regulamin") == 0;
 
 		snprintf(short_commit, sizeof short_commit, "%s", val_get_str(it, "commit", ""));
-		int terms = strcmp(doc, "regulamin") == 0;
 
 		r |= val_set_str(it, "title", terms ? "Regulamin portalu" : "Polityka prywatności");
 		/* what the person did: the registration form's box, in its words */
