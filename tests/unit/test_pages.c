@@ -20,6 +20,7 @@
 #include "pages.h"
 #include "site_fixture.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,9 +201,9 @@ static void render_layout(const struct fx *f, const char *layout, const char *ex
 	struct sitedata *sd;
 	struct val *x = json_parse(extra, strlen(extra), "extra", &e);
 
-	priv(f, "site.json",
-	     "{\"site\": {\"title\": \"Portal\", \"base_url\": \"https://example.pl\"}, "
-	     "\"menu\": []}");
+	fixture_priv(f->site, "site.json",
+	             "{\"site\": {\"title\": \"Portal\", \"base_url\": \"https://example.pl\"}, "
+	             "\"menu\": [], \"offices\": []}");
 	sd = sitedata_load(f->site, &e);
 	if (!sd || !x)
 		fail_msg("%s", e.msg);
